@@ -1,0 +1,247 @@
+/* nub public API: build a guest into a sandbox, evolve it on KVM, call it, let it call the host. */
+#ifndef NUB_NUB_H
+#define NUB_NUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nub/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status and errors ---- */
+
+/*
+ * Every fallible call returns one of these. Engine failures (NUB_E_KVM, NUB_E_NOMEM, NUB_E_IO) are
+ * kept apart from guest outcomes (NUB_E_GUEST_*, NUB_E_MMIO, NUB_E_TRIPLE_FAULT, NUB_E_PROTOCOL,
+ * NUB_E_CANCELLED, NUB_E_TIME_LIMIT, NUB_E_EMULATION).
+ */
+enum nub_status {
+	NUB_OK = 0,
+	NUB_E_INVALID,       /* bad argument or configuration from the caller */
+	NUB_E_NOMEM,         /* allocation or mapping failed */
+	NUB_E_IO,            /* reading a file failed */
+	NUB_E_KVM,           /* a KVM ioctl failed or /dev/kvm is missing */
+	NUB_E_ELF,           /* the guest binary is malformed or unsupported */
+	NUB_E_ABI,           /* ABI version mismatch */
+	NUB_E_LAYOUT,        /* sizes do not fit the guest memory layout */
+	NUB_E_STATE,         /* call not allowed in the object's current state */
+	NUB_E_POISONED,      /* the sandbox is poisoned: only restore or free */
+	NUB_E_UNRECOVERABLE, /* the sandbox can only be freed */
+	NUB_E_GUEST_ERROR,   /* the guest returned an error response (does not poison) */
+	NUB_E_GUEST_ABORT,   /* the guest aborted with a code and a message */
+	NUB_E_GUEST_FAULT,   /* a CPU exception in the guest (vector, RIP, CR2, error code) */
+	NUB_E_MMIO,          /* the guest touched guest-physical memory that is not backed */
+	NUB_E_TRIPLE_FAULT,  /* the vCPU shut down */
+	NUB_E_PROTOCOL,      /* the guest broke the port, buffer or frame protocol */
+	NUB_E_CANCELLED,     /* nub_interrupt_kill stopped the call */
+	NUB_E_TIME_LIMIT,    /* the call ran past the configured time limit */
+	NUB_E_EMULATION,     /* the hypervisor could not emulate a guest instruction */
+	NUB_E_EXISTS,        /* something with that identity is already registered */
+	NUB_STATUS_COUNT
+};
+
+/* A fixed name for (status), e.g. "NUB_E_GUEST_ABORT"; never NULL. */
+const char *nub_status_str(enum nub_status status);
+
+#define NUB_ERROR_MESSAGE_MAX 1280
+
+/*
+ * Details of the last failure. Only the fields that apply to (status) are meaningful; the others
+ * are zero. (message) is always NUL-terminated and names the operation, field or value at fault.
+ */
+struct nub_error {
+	enum nub_status status;
+	int sys_errno;       /* errno of the failed system call, else 0 */
+	uint32_t guest_code; /* abort code (GUEST_ABORT) or response status (GUEST_ERROR) */
+	uint8_t vector;      /* exception vector (GUEST_FAULT) */
+	uint64_t error_code; /* exception error code (GUEST_FAULT) */
+	uint64_t rip;        /* faulting RIP (GUEST_FAULT) */
+	uint64_t cr2;        /* CR2 (GUEST_FAULT) */
+	uint64_t gpa;        /* guest-physical address (MMIO) */
+	char message[NUB_ERROR_MESSAGE_MAX];
+};
+
+/* ---- Allocation hook and buffers ---- */
+
+/*
+ * Every heap allocation the engine makes goes through this one function: realloc(ctx, NULL, n)
+ * allocates, realloc(ctx, p, n) resizes, realloc(ctx, p, 0) frees and returns NULL. NULL hook means
+ * the C library. Tests use it to inject allocation failures.
+ */
+struct nub_alloc_hook {
+	void *(*realloc)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+};
+
+/* A growable byte buffer the engine fills and the caller frees with nub_buf_free. */
+struct nub_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	struct nub_alloc_hook alloc; /* set by whoever first allocates into the buffer */
+};
+
+/* Appends (len) bytes of (data) to (buf), growing it. NUB_E_NOMEM leaves (buf) unchanged. */
+enum nub_status nub_buf_append(struct nub_buf *buf, const void *data, size_t len);
+/* Releases (buf)'s storage and zeroes it; NULL and an empty buffer are no-ops. */
+void nub_buf_free(struct nub_buf *buf);
+
+/* ---- Configuration ---- */
+
+enum nub_log_source { NUB_LOG_FROM_GUEST = 0, NUB_LOG_FROM_ENGINE = 1 };
+
+/* One log record; all strings are borrowed for the duration of the callback. */
+struct nub_log_record {
+	enum nub_log_source source;
+	enum nub_abi_log_level level;
+	const char *file; /* may be empty, never NULL */
+	uint32_t line;
+	const char *message;
+	size_t message_len;
+};
+
+typedef void (*nub_log_fn)(void *ctx, const struct nub_log_record *record);
+/* Debug-print text from the guest, delivered a line (or 1 KiB) at a time, UTF-8. */
+typedef void (*nub_print_fn)(void *ctx, const char *text, size_t len);
+
+/*
+ * Sandbox configuration. Start from nub_config_default(); zero sizes mean "default". Sizes are
+ * rounded up to whole pages.
+ */
+struct nub_config {
+	uint64_t input_size;   /* host -> guest buffer, default 16 KiB, min 8 KiB */
+	uint64_t output_size;  /* guest -> host buffer, default 16 KiB, min 8 KiB */
+	uint64_t heap_size;    /* guest heap, default 128 KiB */
+	uint64_t stack_size;   /* guest stack, default 32 KiB, min 8 KiB */
+	uint32_t time_limit_ms; /* per call (and for init); 0 = no limit */
+	int interrupt_signal_offset; /* the kick signal is SIGRTMIN + this, default 0 */
+	enum nub_abi_log_level max_guest_log_level; /* default NUB_LEVEL_ERROR */
+	nub_log_fn log;          /* guest and engine log records; NULL drops them */
+	void *log_ctx;
+	nub_print_fn debug_print; /* guest debug print; NULL drops it */
+	void *debug_print_ctx;
+	struct nub_alloc_hook alloc;
+};
+
+/* Fills (cfg) with the defaults. */
+void nub_config_default(struct nub_config *cfg);
+/* Checks (cfg); NUB_E_INVALID or NUB_E_LAYOUT with the offending field named in (err). */
+enum nub_status nub_config_validate(const struct nub_config *cfg, struct nub_error *err);
+
+/* ---- The guest environment ---- */
+
+/* The guest binary (exactly one of path or data) plus optional init data with its permissions. */
+struct nub_guest_env {
+	const char *path;        /* ELF file, or NULL */
+	const uint8_t *data;     /* ELF image in memory (borrowed during nub_uninit_new), or NULL */
+	size_t data_len;
+	const uint8_t *init_data; /* optional, copied into guest memory */
+	size_t init_data_len;
+	uint32_t init_data_perms; /* NUB_MEM_*; 0 means NUB_MEM_READ; WRITE together with EXECUTE is refused */
+};
+
+/* ---- Host functions ---- */
+
+/*
+ * A host function the guest calls by fn_id. (req) is a private copy of the guest's payload,
+ * borrowed for the call. Append the response to (resp) (nub_buf_append) and return 0, or fill
+ * (err->message) and return non-zero: the guest then receives NUB_STATUS_HOST_ERROR with that
+ * message. The sandbox stays usable either way.
+ */
+typedef int (*nub_host_fn)(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+			   struct nub_error *err);
+
+/* ---- Uninitialized sandbox ---- */
+
+struct nub_uninit;
+
+/*
+ * Loads the guest in (env) into a fresh guest memory image per (cfg) (NULL = defaults): ELF
+ * segments, boot info, heap, init data, page tables. No VM is created. On success *(out) owns the
+ * image; free it with nub_uninit_free or hand it to nub_uninit_evolve.
+ * Errors: NUB_E_INVALID, NUB_E_IO, NUB_E_ELF, NUB_E_ABI, NUB_E_LAYOUT, NUB_E_NOMEM.
+ */
+enum nub_status nub_uninit_new(const struct nub_guest_env *env, const struct nub_config *cfg,
+			       struct nub_uninit **out, struct nub_error *err);
+
+/* Frees (uninit); NULL is a no-op. */
+void nub_uninit_free(struct nub_uninit *uninit);
+
+/*
+ * Registers (fn) with (ctx) under (fn_id). NUB_E_EXISTS if (fn_id) is taken, NUB_E_INVALID if
+ * (fn) is NULL, NUB_E_NOMEM.
+ */
+enum nub_status nub_uninit_register(struct nub_uninit *uninit, uint32_t fn_id, nub_host_fn fn,
+				    void *ctx, struct nub_error *err);
+
+/* Sets the most verbose guest log level delivered (the guest also filters on it). */
+enum nub_status nub_uninit_set_max_guest_log_level(struct nub_uninit *uninit,
+						   enum nub_abi_log_level level,
+						   struct nub_error *err);
+
+/* Size in bytes of the guest's primary memory region (image, boot info, heap, init data, tables). */
+uint64_t nub_uninit_shared_mem_size(const struct nub_uninit *uninit);
+
+/* ---- Multi-use sandbox ---- */
+
+struct nub_sandbox;
+
+enum nub_sandbox_status {
+	NUB_SANDBOX_READY = 0,
+	NUB_SANDBOX_POISONED,      /* a call left guest state suspect */
+	NUB_SANDBOX_UNRECOVERABLE, /* only nub_sandbox_free is allowed */
+};
+
+/*
+ * Consumes (uninit) in every case, creates the VM and runs the guest's initialisation. On success
+ * *(out) is a ready sandbox. A guest that fails during init yields that guest outcome status.
+ * Errors: NUB_E_KVM, NUB_E_NOMEM, and every guest outcome.
+ */
+enum nub_status nub_uninit_evolve(struct nub_uninit *uninit, struct nub_sandbox **out,
+				  struct nub_error *err);
+
+/*
+ * Calls guest function (fn_id) with (len) bytes of (payload). On NUB_OK the response payload is
+ * appended to (resp), which the caller owns (nub_buf_free). NUB_E_GUEST_ERROR carries the guest's
+ * status in err->guest_code and its message, and leaves the sandbox ready. Every other guest
+ * outcome poisons the sandbox. A poisoned sandbox refuses with NUB_E_POISONED.
+ * Not thread-safe for one sandbox; different sandboxes may be called from different threads.
+ */
+enum nub_status nub_sandbox_call(struct nub_sandbox *sb, uint32_t fn_id, const void *payload,
+				 size_t len, struct nub_buf *resp, struct nub_error *err);
+
+/* The sandbox's state. */
+enum nub_sandbox_status nub_sandbox_status(const struct nub_sandbox *sb);
+
+/* Frees (sb), its VM and memory; NULL is a no-op. Outstanding interrupt handles stay valid. */
+void nub_sandbox_free(struct nub_sandbox *sb);
+
+/* ---- Interruption ---- */
+
+struct nub_interrupt;
+
+/*
+ * A reference to (sb)'s interrupt handle, usable from any thread and valid after the sandbox is
+ * freed; release it with nub_interrupt_unref.
+ */
+struct nub_interrupt *nub_sandbox_interrupt_handle(struct nub_sandbox *sb);
+void nub_interrupt_unref(struct nub_interrupt *h);
+
+/*
+ * Stops the call running in (h)'s sandbox, if any, with NUB_E_CANCELLED. Returns true if a call
+ * was running. A kill never carries over to a later call. Thread-safe and async-signal-unsafe.
+ */
+bool nub_interrupt_kill(struct nub_interrupt *h);
+
+/* True if /dev/kvm can be opened for read and write. */
+bool nub_kvm_available(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NUB_NUB_H */

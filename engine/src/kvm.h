@@ -1,0 +1,55 @@
+/* The KVM backend: VM, memory slots, CPUID, MSR filter, long-mode vCPU, run. */
+#ifndef NUB_KVM_H
+#define NUB_KVM_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+#include "nub/nub.h"
+
+struct nub_kvm {
+	int vm_fd;   /* -1 when closed */
+	int vcpu_fd; /* -1 when closed */
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+/* Register state at the guest's entry point. */
+struct nub_kvm_boot {
+	uint64_t rip;
+	uint64_t rsp;
+	uint64_t rdi;
+	uint64_t cr3;
+};
+
+/*
+ * Opens /dev/kvm (API 12, with the capabilities the engine needs), creates a VM with a CPUID that
+ * hides VMX/SVM/x2APIC and reports NUB_GPA_BITS physical address bits, installs a default-deny MSR
+ * filter (a guest rdmsr/wrmsr then raises #GP inside the guest), creates vCPU 0 and maps its
+ * kvm_run. The transient CPUID table is allocated through (hook). On failure everything is closed. Errors: NUB_E_KVM naming the ioctl and errno.
+ */
+enum nub_status nub_kvm_create(struct nub_kvm *k, const struct nub_alloc_hook *hook,
+			       struct nub_error *err);
+
+/* Closes the vCPU and the VM; a zeroed (fds -1) or closed struct is fine. */
+void nub_kvm_destroy(struct nub_kvm *k);
+
+/* Maps host memory (host, size) at guest-physical (gpa) in memory slot (slot). */
+enum nub_status nub_kvm_map(struct nub_kvm *k, uint32_t slot, uint64_t gpa, uint64_t size,
+			    void *host, struct nub_error *err);
+
+/*
+ * Puts the vCPU in 64-bit long mode with paging rooted at (b->cr3) (CR0 PE|MP|ET|NE|WP|AM|PG, CR4
+ * PAE|OSFXSR|OSXMMEXCPT, EFER SCE|LME|LMA|NXE, flat CS 0x08 / data 0x10, empty GDT and IDT: the
+ * guest loads its own) and sets rip, rsp, rdi, rflags 0x2.
+ */
+enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, struct nub_error *err);
+
+/* One KVM_RUN. Returns 0 or -errno (EINTR when kicked or immediate_exit was set). */
+int nub_kvm_run(struct nub_kvm *k);
+
+/* Reads RIP and CR2 (for fault and shutdown reports). */
+enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,
+					struct nub_error *err);
+
+#endif

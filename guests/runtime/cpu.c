@@ -1,0 +1,115 @@
+/* CPU tables: the guest's own GDT and TSS, and the exception path into the abort stream. */
+#include "internal.h"
+
+/* The 64-bit TSS: only IST1 is used (no privilege changes happen at CPL0). */
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss) == 104, "the 64-bit TSS is 104 bytes");
+
+/* No I/O permission bitmap: its offset points past the TSS limit. */
+static struct tss tss = { .iomap_base = sizeof(struct tss) };
+
+/*
+ * Selectors match what the host put in the segment registers: 0x08 code, 0x10 data, 0x18 TSS.
+ * The accessed bits are preset so loading a selector never writes to the table. The GDT lives in
+ * writable data because ltr writes the TSS descriptor's busy bit.
+ */
+static uint64_t gdt[5] = {
+	0,
+	0x00AF9B000000FFFFull, /* 0x08: code, present, DPL 0, L = 1 (64-bit) */
+	0x00CF93000000FFFFull, /* 0x10: data, present, DPL 0, writable */
+	/*
+	 * 0x18: a 16-byte system descriptor (base bits 0..23, 24..31 in the low half, 32..63 in the
+	 * high half). Its base is an address split in pieces, which no relocation expresses, so
+	 * nub_cpu_init fills in the low half; the high half stays 0 as the host loads images below
+	 * 0x10000000.
+	 */
+	0,
+	0,
+};
+
+static const struct {
+	uint16_t limit;
+	const void *base;
+} __attribute__((packed)) gdtr = { sizeof gdt - 1, gdt };
+
+void nub_cpu_init(uint64_t ist1)
+{
+	uint64_t base = (uintptr_t)&tss;
+
+	tss.ist[0] = ist1;
+	/* limit, base 0..23, type 0x89 (present, available 64-bit TSS), base 24..31 */
+	gdt[3] = (sizeof tss - 1) | (base & 0xFFFFFF) << 16 | 0x89ull << 40 | (base >> 24 & 0xFF) << 56;
+	/*
+	 * The host's CS/DS hidden state already describes these segments, but GDTR is empty: load
+	 * ours, reload every selector from it (CS with a far return), then TR and the IDT. Until lidt
+	 * any exception is a triple fault.
+	 */
+	__asm__ volatile("lgdt %[gdtr]\n\t"
+			 "movl $0x10, %%eax\n\t"
+			 "movl %%eax, %%ds\n\t"
+			 "movl %%eax, %%es\n\t"
+			 "movl %%eax, %%ss\n\t"
+			 "movl %%eax, %%fs\n\t"
+			 "movl %%eax, %%gs\n\t"
+			 "pushq $0x08\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movl $0x18, %%eax\n\t"
+			 "ltr %%ax\n\t"
+			 "lidt %[idtr]"
+			 :
+			 : [gdtr] "m"(gdtr), [idtr] "m"(nub_idtr)
+			 : "rax", "memory");
+}
+
+static const char *const exception_names[32] = {
+	"divide error",
+	"debug",
+	"non-maskable interrupt",
+	"breakpoint",
+	"overflow",
+	"bound range exceeded",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor segment overrun",
+	"invalid TSS",
+	"segment not present",
+	"stack-segment fault",
+	"general protection",
+	"page fault",
+	"reserved",
+	"x87 floating-point error",
+	"alignment check",
+	"machine check",
+	"SIMD floating-point exception",
+	"virtualization exception",
+	"control protection",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"hypervisor injection",
+	"VMM communication",
+	"security exception",
+	"reserved",
+};
+
+_Noreturn void nub_rt_exception(uint64_t vector)
+{
+	const char *name = exception_names[vector & 31];
+
+	nub_rt_abort(NUB_ABORT_EXCEPTION, (int)(vector & 31), name, strlen(name));
+}

@@ -1,0 +1,55 @@
+/* Test support shared by the regression suite: guest paths, KVM skip rule, allocation hooks, capture callbacks. */
+#ifndef NUB_TESTLIB_H
+#define NUB_TESTLIB_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nub/nub.h"
+
+/* Path of a built guest ELF, e.g. NUB_TEST_GUEST("simple"). */
+#define NUB_TEST_GUEST(name) NUB_GUEST_DIR "/" name ".elf"
+
+/*
+ * Called first by KVM tests: exits 77 (ctest "skipped") if /dev/kvm cannot be opened, unless the
+ * environment sets NUB_REQUIRE_KVM=1, in which case it fails (exit 1) instead.
+ */
+void nub_test_require_kvm(void);
+
+/* Runs only the tests matching the glob in $NUB_TEST_FILTER, if set (for debugging one test). */
+void nub_test_apply_filter(void);
+
+/*
+ * Allocation hook that fails the (fail_at)-th allocation (1-based; 0 = never) and counts live
+ * blocks, so a test can walk every allocation failure and check nothing leaks.
+ */
+struct nub_test_alloc {
+	long fail_at;
+	long calls; /* allocations attempted so far */
+	long live;  /* blocks currently allocated */
+};
+struct nub_alloc_hook nub_test_alloc_hook(struct nub_test_alloc *a);
+
+/* Captures log records and debug-print text for assertions. */
+#define NUB_TEST_MAX_LOGS 32
+struct nub_test_capture {
+	int nlogs;
+	enum nub_abi_log_level levels[NUB_TEST_MAX_LOGS];
+	char messages[NUB_TEST_MAX_LOGS][256];
+	char files[NUB_TEST_MAX_LOGS][128];
+	uint32_t lines[NUB_TEST_MAX_LOGS];
+	char printed[4096];
+	size_t printed_len;
+};
+/* Points (cfg)'s log and debug_print callbacks at (cap). */
+void nub_test_capture_attach(struct nub_config *cfg, struct nub_test_capture *cap);
+
+/* Asserts (err)'s status is (st) and its message contains (needle) (NULL = skip the message check). */
+#define nub_assert_error(err, st, needle) nub_test_assert_error((err), (st), (needle), __FILE__, __LINE__)
+void nub_test_assert_error(const struct nub_error *err, enum nub_status st, const char *needle,
+			   const char *file, int line);
+
+#endif

@@ -1,0 +1,620 @@
+/* nub-run: evolve a guest ELF into a sandbox and optionally call one of its functions from the command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nub/nub.h"
+
+#ifndef NUB_GUEST_DIR
+#define NUB_GUEST_DIR "guests"
+#endif
+
+/* Exit codes. */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE_OR_ENGINE = 1, /* bad command line, or an engine / environment failure */
+	EXIT_GUEST_ERROR = 2,     /* the guest function returned an error response */
+	EXIT_GUEST_FAILED = 3,    /* abort, fault, crash, protocol violation, time limit, cancel */
+};
+
+#define MAX_INPUT_FILE (256u << 20) /* --file and --init-data: at most 256 MiB */
+#define MAX_REPEAT 100000000ull
+
+struct options {
+	const char *guest;
+	const char *guest_dir;
+	bool have_fn;
+	uint32_t fn_id;
+	const char *text;
+	const char *hex;
+	const char *file;
+	const char *init_data;
+	uint32_t init_perms; /* 0 = not given */
+	uint32_t time_limit_ms;
+	bool have_log_level;
+	enum nub_abi_log_level log_level;
+	uint64_t heap_size; /* 0 = default */
+	uint64_t repeat;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nub-run [options] GUEST[.elf] [FN_ID]\n"
+		"\n"
+		"Evolves GUEST (a path, or a name looked up as DIR/NAME.elf in the guest directory) into a\n"
+		"sandbox and, if FN_ID is given, calls that guest function. Guest logs and debug prints go\n"
+		"to stderr as they arrive; the response goes to stdout, as text if it is printable ASCII,\n"
+		"else as hex. With --repeat the function is called N times and the last response printed.\n"
+		"\n"
+		"Payload (at most one; default empty):\n"
+		"  --text STR          the bytes of STR\n"
+		"  --hex HEXBYTES      bytes in hex, e.g. 01000000ff (even length, no separators)\n"
+		"  --file PATH         the contents of PATH (at most 256 MiB)\n"
+		"Sandbox:\n"
+		"  --init-data PATH    init data copied into guest memory\n"
+		"  --init-perms r|rw|rx  permissions of the init data (default r)\n"
+		"  --time-limit MS     per call and for init, 0 = none (default 5000)\n"
+		"  --log-level 0..5    most verbose guest log level delivered: 0 off, 1 error .. 5 trace\n"
+		"  --heap SIZE         guest heap in bytes; suffix k, m or g for KiB, MiB, GiB\n"
+		"  --repeat N          call FN_ID N times (1..%llu, default 1); stops at the first failure\n"
+		"  --guest-dir DIR     where guest names are looked up (default %s)\n"
+		"  --help              this text\n"
+		"\n"
+		"Exit status: 0 ok; 1 usage or engine error; 2 guest error response; 3 guest abort,\n"
+		"fault, crash, protocol violation, time limit or cancellation.\n",
+		MAX_REPEAT, NUB_GUEST_DIR);
+}
+
+static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("nub-run: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n(try nub-run --help)\n", stderr);
+	va_end(ap);
+}
+
+/* Parses an unsigned decimal in [min, max] (no sign, no trailing bytes); false on anything else. */
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (*s < '0' || *s > '9')
+		return false; /* strtoull would accept spaces, '+' and '-' */
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Parses a size in bytes with an optional k/m/g (KiB/MiB/GiB) suffix, in [1, NUB_GPA_TOP]. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	if (*s < '0' || *s > '9')
+		return false;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return false;
+	unsigned shift = 0;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end != '\0' || v == 0 || v > (NUB_GPA_TOP >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes (hex) into a new buffer; false (with a message) if it is odd-length or not hex. */
+static bool decode_hex(const char *hex, uint8_t **out, size_t *len)
+{
+	size_t n = strlen(hex);
+	if (n % 2) {
+		fprintf(stderr, "nub-run: --hex: odd number of digits (%zu)\n", n);
+		return false;
+	}
+	uint8_t *b = malloc(n / 2 + 1);
+	if (!b) {
+		fprintf(stderr, "nub-run: --hex: out of memory\n");
+		return false;
+	}
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+		if (hi < 0 || lo < 0) {
+			fprintf(stderr, "nub-run: --hex: not a hex digit at offset %zu\n",
+				hi < 0 ? i : i + 1);
+			free(b);
+			return false;
+		}
+		b[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = b;
+	*len = n / 2;
+	return true;
+}
+
+/* Reads all of (path) (at most MAX_INPUT_FILE bytes) into a new buffer; false with a message. */
+static bool read_file(const char *what, const char *path, uint8_t **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "nub-run: %s %s: %s\n", what, path, strerror(errno));
+		return false;
+	}
+	size_t cap = 4096, n = 0;
+	uint8_t *b = malloc(cap);
+	bool ok = b != NULL;
+	while (ok) {
+		if (n == cap) {
+			if (cap >= MAX_INPUT_FILE) {
+				fprintf(stderr, "nub-run: %s %s: larger than %u bytes\n", what, path,
+					MAX_INPUT_FILE);
+				ok = false;
+				break;
+			}
+			uint8_t *nb = realloc(b, cap * 2);
+			if (!nb) {
+				ok = false;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "nub-run: %s %s: %s\n", what, path, strerror(errno));
+			ok = false;
+		} else if (r == 0) {
+			break;
+		} else {
+			n += (size_t)r;
+		}
+	}
+	if (b == NULL)
+		fprintf(stderr, "nub-run: %s %s: out of memory\n", what, path);
+	close(fd);
+	if (!ok) {
+		free(b);
+		return false;
+	}
+	*out = b;
+	*len = n;
+	return true;
+}
+
+/* Parses argv into (o); returns -1 to continue, else the exit status to return at once. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { O_TEXT = 256, O_HEX, O_FILE, O_INIT_DATA, O_INIT_PERMS, O_TIME_LIMIT, O_LOG_LEVEL,
+	       O_HEAP, O_REPEAT, O_GUEST_DIR, O_HELP };
+	static const struct option longopts[] = {
+		{ "text", required_argument, NULL, O_TEXT },
+		{ "hex", required_argument, NULL, O_HEX },
+		{ "file", required_argument, NULL, O_FILE },
+		{ "init-data", required_argument, NULL, O_INIT_DATA },
+		{ "init-perms", required_argument, NULL, O_INIT_PERMS },
+		{ "time-limit", required_argument, NULL, O_TIME_LIMIT },
+		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+		{ "heap", required_argument, NULL, O_HEAP },
+		{ "repeat", required_argument, NULL, O_REPEAT },
+		{ "guest-dir", required_argument, NULL, O_GUEST_DIR },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int payloads = 0;
+
+	*o = (struct options){ .guest_dir = NUB_GUEST_DIR, .time_limit_ms = 5000, .repeat = 1 };
+	opterr = 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, ":h", longopts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case O_TEXT:
+			o->text = optarg;
+			payloads++;
+			break;
+		case O_HEX:
+			o->hex = optarg;
+			payloads++;
+			break;
+		case O_FILE:
+			o->file = optarg;
+			payloads++;
+			break;
+		case O_INIT_DATA:
+			o->init_data = optarg;
+			break;
+		case O_INIT_PERMS:
+			if (strcmp(optarg, "r") == 0)
+				o->init_perms = NUB_MEM_READ;
+			else if (strcmp(optarg, "rw") == 0)
+				o->init_perms = NUB_MEM_READ | NUB_MEM_WRITE;
+			else if (strcmp(optarg, "rx") == 0)
+				o->init_perms = NUB_MEM_READ | NUB_MEM_EXECUTE;
+			else {
+				bad_usage("--init-perms must be r, rw or rx, not '%s'", optarg);
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			break;
+		case O_TIME_LIMIT:
+			if (!parse_u64(optarg, 0, UINT32_MAX, &v)) {
+				bad_usage("--time-limit needs milliseconds in 0..4294967295, not '%s'",
+					  optarg);
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			o->time_limit_ms = (uint32_t)v;
+			break;
+		case O_LOG_LEVEL:
+			if (!parse_u64(optarg, NUB_LEVEL_OFF, NUB_LEVEL_TRACE, &v)) {
+				bad_usage("--log-level needs 0..5, not '%s'", optarg);
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			o->have_log_level = true;
+			o->log_level = (enum nub_abi_log_level)v;
+			break;
+		case O_HEAP:
+			if (!parse_size(optarg, &o->heap_size)) {
+				bad_usage("--heap needs a size from 1 byte to 64g (k/m/g suffix), not '%s'",
+					  optarg);
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			break;
+		case O_REPEAT:
+			if (!parse_u64(optarg, 1, MAX_REPEAT, &o->repeat)) {
+				bad_usage("--repeat needs a count in 1..100000000, not '%s'", optarg);
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			break;
+		case O_GUEST_DIR:
+			o->guest_dir = optarg;
+			break;
+		case O_HELP:
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case ':':
+			bad_usage("%s needs an argument", argv[optind - 1]);
+			return EXIT_USAGE_OR_ENGINE;
+		default:
+			bad_usage("unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE_OR_ENGINE;
+		}
+	}
+	if (payloads > 1) {
+		bad_usage("%s", "at most one of --text, --hex and --file");
+		return EXIT_USAGE_OR_ENGINE;
+	}
+	if (o->init_perms && !o->init_data) {
+		bad_usage("%s", "--init-perms needs --init-data");
+		return EXIT_USAGE_OR_ENGINE;
+	}
+	int rest = argc - optind;
+	if (rest < 1 || rest > 2) {
+		bad_usage("%s", rest < 1 ? "missing GUEST" : "too many arguments");
+		return EXIT_USAGE_OR_ENGINE;
+	}
+	o->guest = argv[optind];
+	if (rest == 2) {
+		if (!parse_u64(argv[optind + 1], 0, UINT32_MAX, &v)) {
+			bad_usage("FN_ID must be a number in 0..4294967295, not '%s'", argv[optind + 1]);
+			return EXIT_USAGE_OR_ENGINE;
+		}
+		o->have_fn = true;
+		o->fn_id = (uint32_t)v;
+	}
+	if (!o->have_fn && (payloads || o->repeat != 1)) {
+		bad_usage("%s", "a payload or --repeat needs FN_ID");
+		return EXIT_USAGE_OR_ENGINE;
+	}
+	return -1;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * Resolves (guest): an existing file or anything with a '/' is used as is; a bare name is looked
+ * up as DIR/NAME and DIR/NAME.elf. Returns a new string, or NULL when out of memory.
+ */
+static char *resolve_guest(const char *guest, const char *dir)
+{
+	if (is_file(guest) || strchr(guest, '/'))
+		return strdup(guest);
+	static const char *const suffixes[] = { "", ".elf" };
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(dir) + strlen(guest) + strlen(suffixes[i]) + 2;
+		char *p = malloc(n);
+		if (!p)
+			return NULL;
+		snprintf(p, n, "%s/%s%s", dir, guest, suffixes[i]);
+		if (is_file(p))
+			return p;
+		free(p);
+	}
+	return strdup(guest); /* let the engine report the missing file */
+}
+
+static const char *level_name(enum nub_abi_log_level level)
+{
+	static const char *const names[] = { "off", "error", "warn", "info", "debug", "trace" };
+	return (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "?";
+}
+
+/* Writes untrusted text to (f), escaping control bytes other than newline and tab. */
+static void write_escaped(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void on_log(void *ctx, const struct nub_log_record *r)
+{
+	(void)ctx;
+	fprintf(stderr, "[%s %s", r->source == NUB_LOG_FROM_GUEST ? "guest" : "engine",
+		level_name(r->level));
+	if (r->file && r->file[0]) {
+		fputc(' ', stderr);
+		write_escaped(stderr, r->file, strlen(r->file));
+		fprintf(stderr, ":%" PRIu32, r->line);
+	}
+	fputs("] ", stderr);
+	write_escaped(stderr, r->message, r->message_len);
+	fputc('\n', stderr);
+}
+
+static void on_print(void *ctx, const char *text, size_t len)
+{
+	(void)ctx;
+	write_escaped(stderr, text, len);
+	fflush(stderr);
+}
+
+/* The exit status for an engine status. */
+static int exit_code(enum nub_status st)
+{
+	switch (st) {
+	case NUB_OK:
+		return EXIT_OK;
+	case NUB_E_GUEST_ERROR:
+		return EXIT_GUEST_ERROR;
+	case NUB_E_GUEST_ABORT:
+	case NUB_E_GUEST_FAULT:
+	case NUB_E_MMIO:
+	case NUB_E_TRIPLE_FAULT:
+	case NUB_E_PROTOCOL:
+	case NUB_E_CANCELLED:
+	case NUB_E_TIME_LIMIT:
+		return EXIT_GUEST_FAILED;
+	default:
+		return EXIT_USAGE_OR_ENGINE;
+	}
+}
+
+static const char *vector_name(uint8_t v)
+{
+	static const char *const names[] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "coprocessor overrun",
+		"#TS", "#NP", "#SS", "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	};
+	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+static void report_failure(const char *what, enum nub_status st, const struct nub_error *err)
+{
+	fprintf(stderr, "nub-run: %s failed: %s: ", what, nub_status_str(st));
+	write_escaped(stderr, err->message, strnlen(err->message, sizeof(err->message)));
+	fputc('\n', stderr);
+	switch (st) {
+	case NUB_E_GUEST_FAULT:
+		fprintf(stderr,
+			"  vector %u (%s), rip 0x%016" PRIx64 ", cr2 0x%016" PRIx64
+			", error code 0x%" PRIx64 "\n",
+			err->vector, vector_name(err->vector), err->rip, err->cr2, err->error_code);
+		break;
+	case NUB_E_GUEST_ERROR:
+	case NUB_E_GUEST_ABORT:
+		fprintf(stderr, "  code %" PRIu32 "\n", err->guest_code);
+		break;
+	case NUB_E_MMIO:
+		fprintf(stderr, "  gpa 0x%" PRIx64 "\n", err->gpa);
+		break;
+	default:
+		break;
+	}
+	if (err->sys_errno)
+		fprintf(stderr, "  errno %d (%s)\n", err->sys_errno, strerror(err->sys_errno));
+}
+
+/* Prints (b) to stdout: as text if every byte is printable ASCII, newline or tab, else as hex. */
+static void print_response(const struct nub_buf *b)
+{
+	bool text = true;
+	for (size_t i = 0; i < b->len && text; i++) {
+		uint8_t c = b->data[i];
+		text = (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
+	}
+	if (b->len == 0) {
+		fprintf(stderr, "nub-run: empty response\n");
+	} else if (text) {
+		fwrite(b->data, 1, b->len, stdout);
+		if (b->data[b->len - 1] != '\n')
+			fputc('\n', stdout);
+	} else {
+		for (size_t i = 0; i < b->len; i++)
+			printf("%02x", b->data[i]);
+		fputc('\n', stdout);
+	}
+	fflush(stdout);
+}
+
+static double elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* Loads the payload and init data named by (o); false with a message. */
+static bool load_inputs(const struct options *o, uint8_t **payload, size_t *plen, uint8_t **init,
+			size_t *ilen)
+{
+	if (o->text) {
+		*plen = strlen(o->text);
+		*payload = malloc(*plen + 1);
+		if (!*payload) {
+			fprintf(stderr, "nub-run: out of memory\n");
+			return false;
+		}
+		memcpy(*payload, o->text, *plen);
+	} else if (o->hex) {
+		if (!decode_hex(o->hex, payload, plen))
+			return false;
+	} else if (o->file) {
+		if (!read_file("--file", o->file, payload, plen))
+			return false;
+	}
+	if (o->init_data && !read_file("--init-data", o->init_data, init, ilen))
+		return false;
+	return true;
+}
+
+/* Entry point: see usage(). */
+int main(int argc, char **argv)
+{
+	struct options o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+
+	uint8_t *payload = NULL, *init = NULL;
+	size_t plen = 0, ilen = 0;
+	char *path = NULL;
+	struct nub_uninit *u = NULL;
+	struct nub_sandbox *sb = NULL;
+	struct nub_buf resp = { 0 };
+	struct nub_error err = { 0 };
+	enum nub_status st;
+
+	rc = EXIT_USAGE_OR_ENGINE;
+	if (!load_inputs(&o, &payload, &plen, &init, &ilen))
+		goto out;
+	path = resolve_guest(o.guest, o.guest_dir);
+	if (!path) {
+		fprintf(stderr, "nub-run: out of memory\n");
+		goto out;
+	}
+
+	struct nub_config cfg;
+	nub_config_default(&cfg);
+	cfg.time_limit_ms = o.time_limit_ms;
+	if (o.have_log_level)
+		cfg.max_guest_log_level = o.log_level;
+	if (o.heap_size)
+		cfg.heap_size = o.heap_size;
+	cfg.log = on_log;
+	cfg.debug_print = on_print;
+
+	struct nub_guest_env env = {
+		.path = path,
+		.init_data = init,
+		.init_data_len = ilen,
+		.init_data_perms = o.init_perms,
+	};
+	st = nub_uninit_new(&env, &cfg, &u, &err);
+	if (st != NUB_OK) {
+		char what[64];
+		snprintf(what, sizeof(what), "loading the guest");
+		report_failure(what, st, &err);
+		rc = exit_code(st);
+		goto out;
+	}
+	st = nub_uninit_evolve(u, &sb, &err); /* consumes u */
+	u = NULL;
+	if (st != NUB_OK) {
+		report_failure("evolve", st, &err);
+		rc = exit_code(st);
+		goto out;
+	}
+	if (!o.have_fn) {
+		fprintf(stderr, "nub-run: %s evolved\n", path);
+		rc = EXIT_OK;
+		goto out;
+	}
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint64_t i = 0; i < o.repeat; i++) {
+		nub_buf_free(&resp);
+		st = nub_sandbox_call(sb, o.fn_id, payload, plen, &resp, &err);
+		if (st != NUB_OK) {
+			char what[64];
+			if (o.repeat > 1)
+				snprintf(what, sizeof(what), "call %" PRIu32 " (repetition %" PRIu64 ")",
+					 o.fn_id, i + 1);
+			else
+				snprintf(what, sizeof(what), "call %" PRIu32, o.fn_id);
+			report_failure(what, st, &err);
+			rc = exit_code(st);
+			goto out;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	print_response(&resp);
+	if (o.repeat > 1) {
+		double ms = elapsed_ms(&t0, &t1);
+		fprintf(stderr, "nub-run: %" PRIu64 " calls in %.3f ms (%.2f us per call)\n", o.repeat,
+			ms, ms * 1e3 / (double)o.repeat);
+	}
+	rc = EXIT_OK;
+out:
+	nub_buf_free(&resp);
+	nub_sandbox_free(sb);
+	nub_uninit_free(u);
+	free(path);
+	free(payload);
+	free(init);
+	return rc;
+}

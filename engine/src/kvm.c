@@ -3,12 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "error.h"
 
 #define CPUID_MAX_ENTRIES 256
@@ -66,24 +66,41 @@ static void filter_cpuid(struct kvm_cpuid2 *c)
 	}
 }
 
-static enum nub_status set_cpuid(int kvm_fd, int vcpu_fd, const struct nub_alloc_hook *hook,
-				   struct nub_error *err)
+/*
+ * The filtered CPUID table, computed once per process: KVM_GET_SUPPORTED_CPUID costs more than
+ * creating the VM itself on hosts like ours and its answer never changes. Written once under
+ * pthread_once and read-only afterwards, so it is not mutable shared state.
+ */
+static struct {
+	struct kvm_cpuid2 head;
+	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+} cpuid_cache;
+static int cpuid_cache_errno;
+static pthread_once_t cpuid_once = PTHREAD_ONCE_INIT;
+
+static void load_cpuid(void)
 {
-	size_t sz = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
-	struct kvm_cpuid2 *c = nub_alloc_zeroed(hook, sz);
-	if (!c)
-		return nub_error_set(err, NUB_E_NOMEM, "CPUID table (%zu bytes)", sz);
-	c->nent = CPUID_MAX_ENTRIES;
-	enum nub_status st = NUB_OK;
-	if (xioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0)
-		st = nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SUPPORTED_CPUID");
-	else {
-		filter_cpuid(c);
-		if (xioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
-			st = nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_CPUID2");
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		cpuid_cache_errno = errno;
+		return;
 	}
-	nub_alloc_free(hook, c);
-	return st;
+	cpuid_cache.head.nent = CPUID_MAX_ENTRIES;
+	if (xioctl(fd, KVM_GET_SUPPORTED_CPUID, &cpuid_cache.head) < 0)
+		cpuid_cache_errno = errno;
+	else
+		filter_cpuid(&cpuid_cache.head);
+	close(fd);
+}
+
+static enum nub_status set_cpuid(int vcpu_fd, struct nub_error *err)
+{
+	pthread_once(&cpuid_once, load_cpuid);
+	if (cpuid_cache_errno)
+		return nub_error_set_errno(err, NUB_E_KVM, cpuid_cache_errno, "KVM_GET_SUPPORTED_CPUID");
+	if (xioctl(vcpu_fd, KVM_SET_CPUID2, &cpuid_cache.head) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_CPUID2");
+	return NUB_OK;
 }
 
 /*
@@ -127,8 +144,7 @@ static enum nub_status check_caps(int kvm_fd, struct nub_error *err)
 	return NUB_OK;
 }
 
-enum nub_status nub_kvm_create(struct nub_kvm *k, const struct nub_alloc_hook *hook,
-			       struct nub_error *err)
+enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 {
 	enum nub_status st;
 
@@ -169,7 +185,7 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, const struct nub_alloc_hook *h
 	}
 	k->run = run;
 	k->run_size = (size_t)run_size;
-	st = set_cpuid(kvm_fd, k->vcpu_fd, hook, err);
+	st = set_cpuid(k->vcpu_fd, err);
 	if (st != NUB_OK)
 		goto err_destroy;
 	/* The VM and vCPU fds keep KVM alive; the system fd is not needed any more. */
@@ -230,9 +246,17 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type,
 
 enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, struct nub_error *err)
 {
+	/* Built from scratch (no KVM_GET_SREGS round trip): every field is set here. */
 	struct kvm_sregs sregs;
-	if (xioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
+	memset(&sregs, 0, sizeof sregs);
+	/* A present, busy 64-bit TSS and an LDT, as after reset: VM entry checks demand them. */
+	sregs.tr.limit = 0xffff;
+	sregs.tr.type = 0xb;
+	sregs.tr.present = 1;
+	sregs.ldt.limit = 0xffff;
+	sregs.ldt.type = 0x2;
+	sregs.ldt.present = 1;
+	sregs.apic_base = 0xfee00900; /* the reset value: enabled, bootstrap processor */
 	flat_segment(&sregs.cs, 0x08, 0xb, true);
 	flat_segment(&sregs.ds, 0x10, 0x3, false);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;

@@ -26,10 +26,9 @@ struct nub_kvm_boot {
  * Opens /dev/kvm (API 12, with the capabilities the engine needs), creates a VM with a CPUID that
  * hides VMX/SVM/x2APIC and reports NUB_GPA_BITS physical address bits, installs a default-deny MSR
  * filter (a guest rdmsr/wrmsr then raises #GP inside the guest), creates vCPU 0 and maps its
- * kvm_run. The transient CPUID table is allocated through (hook). On failure everything is closed. Errors: NUB_E_KVM naming the ioctl and errno.
+ * kvm_run. On failure everything is closed. Errors: NUB_E_KVM naming the ioctl and errno.
  */
-enum nub_status nub_kvm_create(struct nub_kvm *k, const struct nub_alloc_hook *hook,
-			       struct nub_error *err);
+enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err);
 
 /* Closes the vCPU and the VM; a zeroed (fds -1) or closed struct is fine. */
 void nub_kvm_destroy(struct nub_kvm *k);

@@ -468,7 +468,7 @@ static enum nub_status make_vm(struct nub_sandbox *sb, uint64_t entry, uint64_t 
 	enum nub_status st = nub_interrupt_new(sb->cfg.interrupt_signal_offset, &sb->cfg.alloc,
 					       &sb->intr, err);
 	if (st == NUB_OK)
-		st = nub_kvm_create(&sb->kvm, &sb->cfg.alloc, err);
+		st = nub_kvm_create(&sb->kvm, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_PRIMARY, NUB_PRIMARY_BASE, l->primary_size,
 				 sb->mem.primary.host, err);

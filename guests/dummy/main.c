@@ -1,4 +1,4 @@
-/* The minimal guest: initialises, reports ready and serves no functions (create/evolve benchmarks). */
+/* The minimal guest: initialises, reports ready, serves no functions (create/evolve benchmarks). */
 #include "nub_guest.h"
 
 /* C has no empty arrays: one unused entry, and the count says there are none. */

@@ -18,7 +18,8 @@
  *	const uint32_t nub_guest_function_count = 1;
  *
  * and may define nub_guest_main(), run once during initialisation before the guest reports ready
- * (the runtime's weak default does nothing).
+ * (the runtime's weak default does nothing). A table of consecutive fn_ids in order
+ * (functions[i].fn_id == functions[0].fn_id + i) is looked up in one step, any other by a scan.
  */
 
 /*
@@ -28,7 +29,8 @@
  * place their own records after them; bytes beyond (len) may be overwritten by those calls, so set
  * (len) as the payload grows if the function logs or calls the host in between.
  * On an error status the payload is dropped and (msg) (NUL-terminated, NULL = none) becomes the
- * response message, truncated to (cap) bytes; it must outlive the function (static storage).
+ * response message, truncated to (cap) bytes; it must stay valid after the function returns
+ * (static storage, or the msg of a host-call result).
  */
 struct nub_guest_out {
 	uint8_t *data;
@@ -38,11 +40,12 @@ struct nub_guest_out {
 };
 
 /*
- * A guest function: (in) and (len) are the request payload, valid for the whole call (they point
- * into the input buffer). Returns NUB_STATUS_OK with out->len payload bytes, or an error status:
- * NUB_STATUS_GUEST_ERROR and above for the guest's own errors, NUB_STATUS_RESPONSE_TOO_LARGE when
- * the response does not fit, or a status relayed from a host call. A function that returns OK
- * with out->len > out->cap gets NUB_STATUS_RESPONSE_TOO_LARGE instead.
+ * A guest function: (in) and (len) are the request payload, read-only and valid for the whole
+ * call (they point into the input buffer). Returns NUB_STATUS_OK with out->len payload bytes, or
+ * an error status: NUB_STATUS_GUEST_ERROR and above for the guest's own errors,
+ * NUB_STATUS_RESPONSE_TOO_LARGE when the response does not fit, or a status relayed from a host
+ * call. A function that returns OK with out->len > out->cap gets NUB_STATUS_RESPONSE_TOO_LARGE
+ * instead.
  */
 struct nub_guest_fn {
 	uint32_t fn_id;
@@ -131,8 +134,9 @@ _Noreturn void nub_guest_abort(uint8_t code, const char *msg);
 
 /*
  * First-fit allocator over the boot-info heap: 16-byte aligned blocks, freed neighbours merge.
- * Returns NULL when no block fits (size 0 gets a minimal block). Freeing a pointer that is not
- * a live block from nub_guest_malloc() aborts with NUB_ABORT_PANIC.
+ * Returns NULL when no block fits (size 0 gets a minimal block). free() checks a tag in the
+ * block header and aborts with NUB_ABORT_PANIC on a pointer that is not a block in use (double
+ * frees included).
  */
 void *nub_guest_malloc(size_t size);
 void nub_guest_free(void *p);

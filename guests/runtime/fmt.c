@@ -11,7 +11,7 @@ char *nub_guest_fmt_str(char *p, char *end, const char *s)
 	return p;
 }
 
-/* Writes the (n) digits in tmp[0..n), most significant last, in reverse. */
+/* Appends tmp[n-1] down to tmp[0]: digits are produced least significant first. */
 static char *put_reversed(char *p, char *end, const char *tmp, unsigned n)
 {
 	if (p >= end)

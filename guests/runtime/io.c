@@ -58,14 +58,14 @@ void nub_guest_debug_print(const char *s, uint32_t len)
 		nub_guest_outl(NUB_PORT_DEBUG_PRINT, (uint8_t)s[i]);
 }
 
-/* ---- Output buffer: records pushed in the middle of a call ---- */
+/* ---- Output buffer records (log records, host-call requests) ---- */
 
 /*
- * Where a record of up to (want) bytes can be pushed onto the output buffer: returns its offset
- * and sets *(room) to the bytes available for it (possibly fewer than wanted). Inside a call the
- * record goes after the response bytes written so far, so a function's out->data[0..len) is kept;
- * the record's back-pointer then names that offset as the "stack pointer before the push", which
- * is all the host's pop looks at. Outside calls it goes at the buffer's stack pointer.
+ * Where the next record goes in the output buffer: returns its offset and sets *(room) to the
+ * bytes it may take, back-pointer excluded. Inside a call the record goes after the response
+ * bytes written so far, so a function's out->data[0..len) is kept; the record's back-pointer then
+ * names that offset as the "stack pointer before the push", which is all the host's pop looks at.
+ * Outside calls it goes at the buffer's stack pointer.
  */
 static uint64_t output_reserve(uint64_t *room)
 {

@@ -505,4 +505,5 @@ const struct nub_guest_fn nub_guest_functions[] = {
 	{ SIMPLE_ABORT_BAD_COUNT, fn_abort_bad_count },
 	{ SIMPLE_HLT, fn_hlt },
 };
-const uint32_t nub_guest_function_count = sizeof nub_guest_functions / sizeof nub_guest_functions[0];
+const uint32_t nub_guest_function_count =
+	sizeof nub_guest_functions / sizeof nub_guest_functions[0];

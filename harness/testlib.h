@@ -47,6 +47,23 @@ struct nub_test_capture {
 /* Points (cfg)'s log and debug_print callbacks at (cap). */
 void nub_test_capture_attach(struct nub_config *cfg, struct nub_test_capture *cap);
 
+/*
+ * A hand-made guest ELF for tests that need instructions the `simple` guest never runs: up to
+ * NUB_TEST_MAX_SEGMENTS PT_LOAD segments (at most a page each, at file offsets (i + 1) * 0x1000,
+ * listed in the given order, p_filesz == p_memsz), plus a PT_NOTE (not loaded) with the nub ABI
+ * note. The guest starts at (entry) in long mode without an IDT, so any exception is a triple
+ * fault. Returns a calloc'd image (free it) of *(len) bytes.
+ */
+#define NUB_TEST_MAX_SEGMENTS 4u
+struct nub_test_segment {
+	uint64_t gpa;
+	uint32_t flags; /* PF_R | PF_W | PF_X */
+	const uint8_t *bytes;
+	size_t len;
+};
+uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uint64_t entry,
+			      size_t *len);
+
 /* Asserts (err)'s status is (st) and its message contains (needle) (NULL = skip the message check). */
 #define nub_assert_error(err, st, needle) nub_test_assert_error((err), (st), (needle), __FILE__, __LINE__)
 void nub_test_assert_error(const struct nub_error *err, enum nub_status st, const char *needle,

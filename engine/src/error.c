@@ -29,6 +29,7 @@ static const char *const status_names[NUB_STATUS_COUNT] = {
 	[NUB_E_TIME_LIMIT] = "NUB_E_TIME_LIMIT",
 	[NUB_E_EMULATION] = "NUB_E_EMULATION",
 	[NUB_E_EXISTS] = "NUB_E_EXISTS",
+	[NUB_E_SNAPSHOT] = "NUB_E_SNAPSHOT",
 };
 
 const char *nub_status_str(enum nub_status status)

@@ -71,9 +71,9 @@ static void filter_cpuid(struct kvm_cpuid2 *c)
  * creating the VM itself on hosts like ours and its answer never changes. Written once under
  * pthread_once and read-only afterwards, so it is not mutable shared state.
  */
-static struct {
-	struct kvm_cpuid2 head;
-	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+static union {
+	struct kvm_cpuid2 head; /* its entries[] run into the bytes below */
+	uint8_t bytes[sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2)];
 } cpuid_cache;
 static int cpuid_cache_errno;
 static pthread_once_t cpuid_once = PTHREAD_ONCE_INIT;
@@ -123,6 +123,22 @@ static enum nub_status set_msr_filter(int vm_fd, struct nub_error *err)
 	return NUB_OK;
 }
 
+/*
+ * Why manual protection: GET_DIRTY_LOG then only reports, and CLEAR_DIRTY_LOG re-arms exactly the
+ * pages restore copied back, instead of write-protecting the whole slot on every read.
+ */
+static enum nub_status enable_manual_dirty_log(int vm_fd, struct nub_error *err)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE },
+	};
+	if (xioctl(vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno,
+					   "KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)");
+	return NUB_OK;
+}
+
 static enum nub_status check_caps(int kvm_fd, struct nub_error *err)
 {
 	static const struct {
@@ -133,6 +149,8 @@ static enum nub_status check_caps(int kvm_fd, struct nub_error *err)
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 		{ KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER" },
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+		{ KVM_CAP_SYNC_REGS, "KVM_CAP_SYNC_REGS" },
+		{ KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2" },
 	};
 	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION)
@@ -165,6 +183,8 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 		goto err_close_kvm;
 	}
 	st = set_msr_filter(k->vm_fd, err);
+	if (st == NUB_OK)
+		st = enable_manual_dirty_log(k->vm_fd, err);
 	if (st != NUB_OK)
 		goto err_destroy;
 	k->vcpu_fd = xioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
@@ -214,11 +234,12 @@ void nub_kvm_destroy(struct nub_kvm *k)
 }
 
 enum nub_status nub_kvm_map(struct nub_kvm *k, uint32_t slot, uint64_t gpa, uint64_t size,
-			    void *host, struct nub_error *err)
+			    void *host, uint32_t flags, struct nub_error *err)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = slot,
-		.flags = 0,
+		.flags = ((flags & NUB_KVM_LOG_DIRTY) ? KVM_MEM_LOG_DIRTY_PAGES : 0) |
+			 ((flags & NUB_KVM_READONLY) ? KVM_MEM_READONLY : 0),
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)host,
@@ -302,5 +323,232 @@ enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
 	*rip = regs.rip;
 	*cr2 = sregs.cr2;
+	return NUB_OK;
+}
+
+enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t npages,
+				      uint64_t *tmp, uint64_t *accum, struct nub_error *err)
+{
+	size_t words = (size_t)((npages + 63) / 64);
+	bool any = false;
+	memset(tmp, 0, words * sizeof *tmp);
+	struct kvm_dirty_log get = { .slot = slot, .dirty_bitmap = tmp };
+	if (xioctl(k->vm_fd, KVM_GET_DIRTY_LOG, &get) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DIRTY_LOG slot %u", slot);
+	for (size_t i = 0; i < words; i++) {
+		accum[i] |= tmp[i];
+		any |= tmp[i] != 0;
+	}
+	if (!any)
+		return NUB_OK;
+	struct kvm_clear_dirty_log clr = {
+		.slot = slot,
+		.num_pages = (uint32_t)npages,
+		.first_page = 0,
+		.dirty_bitmap = tmp,
+	};
+	if (xioctl(k->vm_fd, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_CLEAR_DIRTY_LOG slot %u", slot);
+	return NUB_OK;
+}
+
+/* Bound on chained exits while flushing: a rep string instruction over unbacked memory exits once per element. */
+#define FLUSH_MAX_EXITS 65536
+
+enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
+{
+	struct kvm_run *run = k->run;
+	enum nub_status st = NUB_OK;
+	int i;
+
+	run->immediate_exit = 1;
+	for (i = 0; i < FLUSH_MAX_EXITS; i++) {
+		int r = ioctl(k->vcpu_fd, KVM_RUN, 0);
+		if (r < 0 && errno == EINTR)
+			break; /* everything pending is complete */
+		if (r < 0) {
+			st = nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_RUN completing a pending exit");
+			break;
+		}
+		/*
+		 * Completing one element of a string instruction can exit for the next one; feed reads
+		 * zeros (the result is discarded: restore overwrites the registers) and go on.
+		 */
+		if (run->exit_reason == KVM_EXIT_MMIO) {
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0, sizeof run->mmio.data);
+		} else if (run->exit_reason != KVM_EXIT_IO) {
+			st = nub_error_set(err, NUB_E_KVM, "KVM exit reason %u while completing a pending exit",
+					   run->exit_reason);
+			break;
+		}
+	}
+	run->immediate_exit = 0;
+	if (st == NUB_OK && i == FLUSH_MAX_EXITS)
+		st = nub_error_set(err, NUB_E_KVM, "a pending exit did not complete within %d exits",
+				   FLUSH_MAX_EXITS);
+	return st;
+}
+
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+
+_Static_assert(sizeof(struct kvm_fpu) == sizeof(((struct nub_vcpu_state *)0)->fpu),
+	       "the snapshot keeps struct kvm_fpu as it is");
+
+static void seg_out(struct nub_segment *d, const struct kvm_segment *s)
+{
+	*d = (struct nub_segment){ s->base, s->limit, s->selector, s->type, s->present, s->dpl,
+				   s->db, s->s, s->l, s->g, s->avl, s->unusable };
+}
+
+static void seg_in(struct kvm_segment *d, const struct nub_segment *s)
+{
+	memset(d, 0, sizeof *d);
+	d->base = s->base;
+	d->limit = s->limit;
+	d->selector = s->selector;
+	d->type = s->type;
+	d->present = s->present;
+	d->dpl = s->dpl;
+	d->db = s->db;
+	d->s = s->s;
+	d->l = s->l;
+	d->g = s->g;
+	d->avl = s->avl;
+	d->unusable = s->unusable;
+}
+
+/* struct kvm_msrs with room for exactly one entry. */
+union msr_one {
+	struct kvm_msrs head;
+	uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+};
+
+static void msr_one_init(union msr_one *m, uint64_t data)
+{
+	memset(m, 0, sizeof *m);
+	m->head.nmsrs = 1;
+	m->head.entries[0].index = MSR_KERNEL_GS_BASE;
+	m->head.entries[0].data = data;
+}
+
+enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	struct kvm_fpu fpu;
+	struct kvm_debugregs dbg;
+	union msr_one msr;
+
+	msr_one_init(&msr, 0);
+	memset(s, 0, sizeof *s);
+	if (xioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_REGS");
+	if (xioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
+	if (xioctl(k->vcpu_fd, KVM_GET_FPU, &fpu) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_FPU");
+	if (xioctl(k->vcpu_fd, KVM_GET_DEBUGREGS, &dbg) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DEBUGREGS");
+	if (xioctl(k->vcpu_fd, KVM_GET_MSRS, &msr) != 1)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_MSRS(KERNEL_GS_BASE)");
+	const uint64_t gpr[16] = { r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
+				   r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
+	memcpy(s->gpr, gpr, sizeof gpr);
+	s->rip = r.rip;
+	s->rflags = r.rflags;
+	seg_out(&s->cs, &sr.cs);
+	seg_out(&s->ds, &sr.ds);
+	seg_out(&s->es, &sr.es);
+	seg_out(&s->fs, &sr.fs);
+	seg_out(&s->gs, &sr.gs);
+	seg_out(&s->ss, &sr.ss);
+	seg_out(&s->tr, &sr.tr);
+	seg_out(&s->ldt, &sr.ldt);
+	s->gdt_base = sr.gdt.base;
+	s->gdt_limit = sr.gdt.limit;
+	s->idt_base = sr.idt.base;
+	s->idt_limit = sr.idt.limit;
+	s->cr0 = sr.cr0;
+	s->cr2 = sr.cr2;
+	s->cr3 = sr.cr3;
+	s->cr4 = sr.cr4;
+	s->cr8 = sr.cr8;
+	s->efer = sr.efer;
+	s->apic_base = sr.apic_base;
+	memcpy(s->fpu, &fpu, sizeof fpu);
+	memcpy(s->dr, dbg.db, sizeof s->dr);
+	s->dr6 = dbg.dr6;
+	s->dr7 = dbg.dr7;
+	s->kernel_gs_base = msr.head.entries[0].data;
+	return NUB_OK;
+}
+
+enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state *s,
+				  struct nub_error *err)
+{
+	struct kvm_sync_regs *sync = &k->run->s.regs;
+	struct kvm_regs *r = &sync->regs;
+	struct kvm_sregs *sr = &sync->sregs;
+	struct kvm_fpu fpu;
+	struct kvm_debugregs dbg;
+	union msr_one msr;
+
+	memset(r, 0, sizeof *r);
+	r->rax = s->gpr[0];
+	r->rbx = s->gpr[1];
+	r->rcx = s->gpr[2];
+	r->rdx = s->gpr[3];
+	r->rsi = s->gpr[4];
+	r->rdi = s->gpr[5];
+	r->rsp = s->gpr[6];
+	r->rbp = s->gpr[7];
+	r->r8 = s->gpr[8];
+	r->r9 = s->gpr[9];
+	r->r10 = s->gpr[10];
+	r->r11 = s->gpr[11];
+	r->r12 = s->gpr[12];
+	r->r13 = s->gpr[13];
+	r->r14 = s->gpr[14];
+	r->r15 = s->gpr[15];
+	r->rip = s->rip;
+	r->rflags = s->rflags;
+	memset(sr, 0, sizeof *sr);
+	seg_in(&sr->cs, &s->cs);
+	seg_in(&sr->ds, &s->ds);
+	seg_in(&sr->es, &s->es);
+	seg_in(&sr->fs, &s->fs);
+	seg_in(&sr->gs, &s->gs);
+	seg_in(&sr->ss, &s->ss);
+	seg_in(&sr->tr, &s->tr);
+	seg_in(&sr->ldt, &s->ldt);
+	sr->gdt.base = s->gdt_base;
+	sr->gdt.limit = s->gdt_limit;
+	sr->idt.base = s->idt_base;
+	sr->idt.limit = s->idt_limit;
+	sr->cr0 = s->cr0;
+	sr->cr2 = s->cr2;
+	sr->cr3 = s->cr3;
+	sr->cr4 = s->cr4;
+	sr->cr8 = s->cr8;
+	sr->efer = s->efer;
+	sr->apic_base = s->apic_base;
+	/* No exception, interrupt or NMI in flight, no interrupt shadow: a clean instruction boundary. */
+	memset(&sync->events, 0, sizeof sync->events);
+	sync->events.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW;
+	k->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+
+	msr_one_init(&msr, s->kernel_gs_base);
+	memcpy(&fpu, s->fpu, sizeof fpu);
+	if (xioctl(k->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_FPU");
+	memset(&dbg, 0, sizeof dbg);
+	memcpy(dbg.db, s->dr, sizeof dbg.db);
+	dbg.dr6 = s->dr6;
+	dbg.dr7 = s->dr7;
+	if (xioctl(k->vcpu_fd, KVM_SET_DEBUGREGS, &dbg) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_DEBUGREGS");
+	if (xioctl(k->vcpu_fd, KVM_SET_MSRS, &msr) != 1)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_MSRS(KERNEL_GS_BASE)");
 	return NUB_OK;
 }

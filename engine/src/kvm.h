@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "nub/nub.h"
+#include "snapshot.h"
 
 struct nub_kvm {
 	int vm_fd;   /* -1 when closed */
@@ -33,9 +34,41 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err);
 /* Closes the vCPU and the VM; a zeroed (fds -1) or closed struct is fine. */
 void nub_kvm_destroy(struct nub_kvm *k);
 
-/* Maps host memory (host, size) at guest-physical (gpa) in memory slot (slot). */
+#define NUB_KVM_LOG_DIRTY 1u /* track guest writes (nub_kvm_collect_dirty) */
+#define NUB_KVM_READONLY 2u  /* guest writes become MMIO exits */
+
+/*
+ * Maps host memory (host, size) at guest-physical (gpa) in memory slot (slot) with NUB_KVM_*
+ * (flags); size 0 deletes the slot.
+ */
 enum nub_status nub_kvm_map(struct nub_kvm *k, uint32_t slot, uint64_t gpa, uint64_t size,
-			    void *host, struct nub_error *err);
+			    void *host, uint32_t flags, struct nub_error *err);
+
+/*
+ * Ors into (accum) the pages of (slot) ((npages) pages) the guest dirtied since the last
+ * collection, and re-arms tracking for exactly those pages. (tmp) holds ceil(npages / 64) words.
+ * VM ioctls only (GET_DIRTY_LOG, CLEAR_DIRTY_LOG): no vCPU round trip.
+ */
+enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t npages,
+				      uint64_t *tmp, uint64_t *accum, struct nub_error *err);
+
+/*
+ * Completes a pending I/O or MMIO exit without running guest code (KVM_RUN with immediate_exit):
+ * KVM finishes such instructions only on re-entry, so registers are neither consistent to read
+ * nor safe to overwrite before this.
+ */
+enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err);
+
+/* Reads the whole vCPU state a snapshot keeps (after nub_kvm_flush). */
+enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err);
+
+/*
+ * Loads (s) into the vCPU: general and special registers and cleared events through the
+ * kvm_run sync area (applied by the next KVM_RUN, no ioctl), then FPU, debug registers and
+ * MSR_KERNEL_GS_BASE (three ioctls).
+ */
+enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state *s,
+				  struct nub_error *err);
 
 /*
  * Puts the vCPU in 64-bit long mode with paging rooted at (b->cr3) (CR0 PE|MP|ET|NE|WP|AM|PG, CR4

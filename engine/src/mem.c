@@ -7,8 +7,9 @@
 
 #include "error.h"
 
+/* Maps one region: anonymous zeroed memory (fd < 0), or a private copy-on-write view of fd at offset. */
 static enum nub_status map_region(struct nub_region *r, const char *name, uint64_t gpa,
-				  uint64_t size, struct nub_error *err)
+				  uint64_t size, int fd, uint64_t offset, struct nub_error *err)
 {
 	size_t total;
 
@@ -26,7 +27,13 @@ static enum nub_status map_region(struct nub_region *r, const char *name, uint64
 		return nub_error_set_errno(err, NUB_E_NOMEM, errno, "mmap of the %s region (0x%llx bytes)",
 					   name, (unsigned long long)size);
 	uint8_t *host = (uint8_t *)map + NUB_PAGE_SIZE;
-	if (mprotect(host, size, PROT_READ | PROT_WRITE) != 0) {
+	if (fd >= 0 && mmap(host, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
+			    fd, (off_t)offset) == MAP_FAILED) {
+		int e = errno;
+		munmap(map, total);
+		return nub_error_set_errno(err, NUB_E_NOMEM, e, "mmap of the %s region from a snapshot", name);
+	}
+	if (fd < 0 && mprotect(host, size, PROT_READ | PROT_WRITE) != 0) {
 		int e = errno;
 		munmap(map, total);
 		return nub_error_set_errno(err, NUB_E_NOMEM, e, "mprotect of the %s region (0x%llx bytes)",
@@ -48,13 +55,14 @@ static void unmap_region(struct nub_region *r)
 }
 
 enum nub_status nub_mem_map(struct nub_mem *m, uint64_t primary_size, uint64_t scratch_gpa,
-			    uint64_t scratch_size, struct nub_error *err)
+			    uint64_t scratch_size, int fd, struct nub_error *err)
 {
 	memset(m, 0, sizeof *m);
-	enum nub_status st = map_region(&m->primary, "primary", NUB_PRIMARY_BASE, primary_size, err);
+	enum nub_status st = map_region(&m->primary, "primary", NUB_PRIMARY_BASE, primary_size, fd, 0,
+					err);
 	if (st != NUB_OK)
 		return st;
-	st = map_region(&m->scratch, "scratch", scratch_gpa, scratch_size, err);
+	st = map_region(&m->scratch, "scratch", scratch_gpa, scratch_size, fd, primary_size, err);
 	if (st != NUB_OK)
 		unmap_region(&m->primary);
 	return st;

@@ -22,13 +22,15 @@ struct nub_mem {
 };
 
 /*
- * Maps zeroed anonymous memory for the primary region ([NUB_PRIMARY_BASE, + primary_size)) and the
- * scratch region ([scratch_gpa, + scratch_size)), each between host guard pages so a host-side
- * overrun faults instead of corrupting the neighbour. Sizes must be non-zero multiples of the page
+ * Maps memory for the primary region ([NUB_PRIMARY_BASE, + primary_size)) and the scratch region
+ * ([scratch_gpa, + scratch_size)), each between host guard pages so a host-side overrun faults
+ * instead of corrupting the neighbour: zeroed anonymous memory when (fd) < 0, else private
+ * copy-on-write views of a snapshot memfd (primary at offset 0, scratch right after it), so
+ * unmodified pages stay shared with the snapshot. Sizes must be non-zero multiples of the page
  * size. NUB_E_NOMEM names the region and size; on failure nothing stays mapped.
  */
 enum nub_status nub_mem_map(struct nub_mem *m, uint64_t primary_size, uint64_t scratch_gpa,
-			    uint64_t scratch_size, struct nub_error *err);
+			    uint64_t scratch_size, int fd, struct nub_error *err);
 
 /* Unmaps both regions; a zeroed or already-unmapped nub_mem is fine. */
 void nub_mem_unmap(struct nub_mem *m);

@@ -63,6 +63,12 @@ static enum nub_outb_result handle_abort(struct nub_outb_env *env, uint32_t valu
 		return NUB_OUTB_STOP;
 	if (!done)
 		return NUB_OUTB_CONTINUE;
+	/* abi.h: the vector byte follows an exception code. Without it there is no fault to report. */
+	if (ab.code == NUB_ABORT_EXCEPTION && !ab.has_vector) {
+		nub_error_set(err, NUB_E_PROTOCOL, "guest exception abort (code %u) carries no vector byte",
+			      ab.code);
+		return NUB_OUTB_STOP;
+	}
 	nub_error_set(err, NUB_E_GUEST_ABORT, "guest aborted with code %u: %s%s", ab.code, ab.message,
 		      ab.truncated ? " [abort stream truncated at 1024 bytes]" : "");
 	err->guest_code = ab.code;

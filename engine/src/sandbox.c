@@ -1,7 +1,12 @@
 /* The sandbox life cycle: uninitialized -> evolve -> multi-use; calls, run loop and status. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -16,16 +21,36 @@
 #include "mem.h"
 #include "outb.h"
 #include "paging.h"
+#include "snapshot.h"
 #include "wire.h"
 
 #define SLOT_PRIMARY 0u
 #define SLOT_SCRATCH 1u
+#define SLOT_FIRST_FILE 2u
+
+/* A host file mapped read-only into guest-physical memory. */
+struct file_map {
+	uint64_t gpa;
+	uint64_t size; /* the file size rounded up to a page */
+	void *host;    /* PROT_READ private mapping of the file */
+	uint32_t slot;
+};
+
+/* The host-owned guest counter; the sandbox (or the uninit before evolve) owns it. */
+struct nub_counter {
+	pthread_mutex_t lock; /* value and its store into guest memory change together */
+	uint64_t value;
+	struct nub_sandbox *sb; /* NULL until evolve */
+};
 
 struct nub_uninit {
 	struct nub_config cfg;
 	struct nub_layout layout;
 	struct nub_mem mem; /* both regions mapped and filled: image, boot info, init data, tables */
 	struct nub_hostfn_table hostfns;
+	struct nub_counter *counter;
+	struct file_map maps[NUB_MAX_FILE_MAPS]; /* mapped into the VM at evolve */
+	uint32_t nmaps;
 	uint64_t entry;
 	uint64_t cr3;
 };
@@ -44,6 +69,19 @@ struct nub_sandbox {
 	struct nub_abort_stream abort;
 	struct nub_print_line print;
 	struct nub_outb_env outb;
+	struct nub_counter *counter;
+	struct file_map maps[NUB_MAX_FILE_MAPS];
+	uint32_t nmaps;
+
+	/*
+	 * Restore bookkeeping: guest memory equals (base) except for the pages in (dirty) (guest
+	 * writes, collected from KVM's dirty log) and the I/O buffer and metadata pages the host
+	 * itself writes (compared with base at restore). NULL base: never snapshotted.
+	 */
+	struct nub_snapshot *base;
+	uint64_t slot_pages[2];
+	uint64_t *dirty[2];
+	uint64_t *dirty_tmp;
 };
 
 /* ---- Building the guest memory image ---- */
@@ -242,7 +280,8 @@ enum nub_status nub_uninit_new(const struct nub_guest_env *env, const struct nub
 	}
 	u->cfg = rc;
 	u->layout = layout;
-	st = nub_mem_map(&u->mem, layout.primary_size, layout.scratch_gpa, layout.scratch_size, err);
+	st = nub_mem_map(&u->mem, layout.primary_size, layout.scratch_gpa, layout.scratch_size, -1,
+			 err);
 	if (st == NUB_OK)
 		st = build_image(u, &img, data, len, env, init_perms, err);
 	if (st != NUB_OK) {
@@ -255,13 +294,29 @@ out_free_file:
 	return st;
 }
 
+static void unmap_files(struct file_map *maps, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		munmap(maps[i].host, maps[i].size);
+}
+
+static void free_counter(struct nub_counter *c, const struct nub_alloc_hook *hook)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	nub_alloc_free(hook, c);
+}
+
 void nub_uninit_free(struct nub_uninit *u)
 {
 	if (!u)
 		return;
 	struct nub_alloc_hook hook = u->cfg.alloc;
 	nub_mem_unmap(&u->mem);
+	unmap_files(u->maps, u->nmaps);
 	nub_hostfn_free(&u->hostfns, &hook);
+	free_counter(u->counter, &hook);
 	nub_alloc_free(&hook, u);
 }
 
@@ -456,13 +511,48 @@ void nub_sandbox_free(struct nub_sandbox *sb)
 	/* The VM goes first: its memory slots point into the mappings. */
 	nub_kvm_destroy(&sb->kvm);
 	nub_mem_unmap(&sb->mem);
+	unmap_files(sb->maps, sb->nmaps);
 	nub_hostfn_free(&sb->hostfns, &hook);
+	nub_snapshot_unref(sb->base);
+	free_counter(sb->counter, &hook);
+	nub_alloc_free(&hook, sb->dirty[0]);
+	nub_alloc_free(&hook, sb->dirty[1]);
+	nub_alloc_free(&hook, sb->dirty_tmp);
 	nub_alloc_free(&hook, sb->staging);
 	nub_alloc_free(&hook, sb);
 }
 
-static enum nub_status make_vm(struct nub_sandbox *sb, uint64_t entry, uint64_t cr3,
-			       struct nub_error *err)
+/*
+ * Allocates a sandbox shell for (cfg) and (layout): staging buffer and dirty bitmaps. Memory,
+ * registry and VM come later; nub_sandbox_free cleans up whatever exists.
+ */
+static enum nub_status sandbox_alloc(const struct nub_config *cfg, const struct nub_layout *l,
+				     struct nub_sandbox **out, struct nub_error *err)
+{
+	struct nub_sandbox *sb = nub_alloc_zeroed(&cfg->alloc, sizeof *sb);
+	if (!sb)
+		return nub_error_set(err, NUB_E_NOMEM, "sandbox (%zu bytes)", sizeof *sb);
+	sb->cfg = *cfg;
+	sb->layout = *l;
+	sb->kvm.vm_fd = -1;
+	sb->kvm.vcpu_fd = -1;
+	sb->staging_size = l->input_size > l->output_size ? l->input_size : l->output_size;
+	sb->slot_pages[0] = l->primary_size / NUB_PAGE_SIZE;
+	sb->slot_pages[1] = l->scratch_size / NUB_PAGE_SIZE;
+	size_t w0 = (size_t)((sb->slot_pages[0] + 63) / 64), w1 = (size_t)((sb->slot_pages[1] + 63) / 64);
+	sb->staging = nub_alloc_zeroed(&sb->cfg.alloc, sb->staging_size);
+	sb->dirty[0] = nub_alloc_zeroed(&sb->cfg.alloc, w0 * 8);
+	sb->dirty[1] = nub_alloc_zeroed(&sb->cfg.alloc, w1 * 8);
+	sb->dirty_tmp = nub_alloc_zeroed(&sb->cfg.alloc, (w0 > w1 ? w0 : w1) * 8);
+	*out = sb;
+	if (!sb->staging || !sb->dirty[0] || !sb->dirty[1] || !sb->dirty_tmp)
+		return nub_error_set(err, NUB_E_NOMEM, "sandbox buffers (0x%llx bytes of staging)",
+				     (unsigned long long)sb->staging_size);
+	return NUB_OK;
+}
+
+/* Creates the VM over the sandbox's mapped memory, with dirty logging for restore. */
+static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 {
 	const struct nub_layout *l = &sb->layout;
 	enum nub_status st = nub_interrupt_new(sb->cfg.interrupt_signal_offset, &sb->cfg.alloc,
@@ -471,63 +561,15 @@ static enum nub_status make_vm(struct nub_sandbox *sb, uint64_t entry, uint64_t 
 		st = nub_kvm_create(&sb->kvm, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_PRIMARY, NUB_PRIMARY_BASE, l->primary_size,
-				 sb->mem.primary.host, err);
+				 sb->mem.primary.host, NUB_KVM_LOG_DIRTY, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_SCRATCH, l->scratch_gpa, l->scratch_size,
-				 sb->mem.scratch.host, err);
-	if (st == NUB_OK) {
-		struct nub_kvm_boot b = {
-			.rip = entry,
-			.rsp = l->stack_gpa + l->stack_size,
-			.rdi = l->boot_info_gpa,
-			.cr3 = cr3,
-		};
-		st = nub_kvm_boot(&sb->kvm, &b, err);
-	}
-	return st;
-}
-
-enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out,
-				  struct nub_error *err)
-{
-	struct nub_error local;
-	if (!err)
-		err = &local;
-	nub_error_clear(err);
-	if (!u || !out) {
-		nub_uninit_free(u);
-		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", u ? "out" : "uninit");
-	}
-	*out = NULL;
-	struct nub_sandbox *sb = nub_alloc_zeroed(&u->cfg.alloc, sizeof *sb);
-	if (!sb) {
-		nub_uninit_free(u);
-		return nub_error_set(err, NUB_E_NOMEM, "sandbox (%zu bytes)", sizeof *sb);
-	}
-	/* Ownership of memory and registry moves into the sandbox; the uninit shell is freed below. */
-	sb->cfg = u->cfg;
-	sb->layout = u->layout;
-	sb->mem = u->mem;
-	sb->hostfns = u->hostfns;
-	memset(&u->mem, 0, sizeof u->mem);
-	memset(&u->hostfns, 0, sizeof u->hostfns);
-	sb->kvm.vm_fd = -1;
-	sb->kvm.vcpu_fd = -1;
-	uint64_t entry = u->entry, cr3 = u->cr3;
-	nub_uninit_free(u);
-
-	const struct nub_layout *l = &sb->layout;
-	sb->staging_size = l->input_size > l->output_size ? l->input_size : l->output_size;
-	sb->staging = nub_alloc_zeroed(&sb->cfg.alloc, sb->staging_size);
-	enum nub_status st = sb->staging ? NUB_OK
-					 : nub_error_set(err, NUB_E_NOMEM, "staging buffer (0x%llx bytes)",
-							 (unsigned long long)sb->staging_size);
-	if (st == NUB_OK)
-		st = make_vm(sb, entry, cr3, err);
-	if (st != NUB_OK) {
-		nub_sandbox_free(sb);
+				 sb->mem.scratch.host, NUB_KVM_LOG_DIRTY, err);
+	for (uint32_t i = 0; st == NUB_OK && i < sb->nmaps; i++)
+		st = nub_kvm_map(&sb->kvm, sb->maps[i].slot, sb->maps[i].gpa, sb->maps[i].size,
+				 sb->maps[i].host, NUB_KVM_READONLY, err);
+	if (st != NUB_OK)
 		return st;
-	}
 	sb->outb = (struct nub_outb_env){
 		.input = nub_mem_ptr(&sb->mem, l->input_gpa, l->input_size),
 		.input_size = l->input_size,
@@ -540,7 +582,70 @@ enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out
 		.abort = &sb->abort,
 		.print = &sb->print,
 	};
-	st = run_guest(sb, err);
+	return NUB_OK;
+}
+
+/* Stores the host's counter value (0 without a counter) into the read-only guest slot. */
+static void write_counter(struct nub_sandbox *sb)
+{
+	volatile uint8_t *p = nub_mem_ptr(&sb->mem, sb->layout.counter_gpa, 8);
+	uint64_t v = 0;
+	if (sb->counter) {
+		pthread_mutex_lock(&sb->counter->lock);
+		v = sb->counter->value;
+		nub_vstore64(p, v);
+		pthread_mutex_unlock(&sb->counter->lock);
+		return;
+	}
+	nub_vstore64(p, v);
+}
+
+enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out,
+				  struct nub_error *err)
+{
+	struct nub_error local;
+	struct nub_sandbox *sb = NULL;
+	if (!err)
+		err = &local;
+	nub_error_clear(err);
+	if (!u || !out) {
+		nub_uninit_free(u);
+		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", u ? "out" : "uninit");
+	}
+	*out = NULL;
+	enum nub_status st = sandbox_alloc(&u->cfg, &u->layout, &sb, err);
+	if (st != NUB_OK) {
+		nub_sandbox_free(sb);
+		nub_uninit_free(u);
+		return st;
+	}
+	/* Ownership of memory, registry and counter moves into the sandbox; the shell is freed. */
+	sb->mem = u->mem;
+	sb->hostfns = u->hostfns;
+	sb->counter = u->counter;
+	memcpy(sb->maps, u->maps, sizeof u->maps);
+	sb->nmaps = u->nmaps;
+	u->nmaps = 0;
+	memset(&u->mem, 0, sizeof u->mem);
+	memset(&u->hostfns, 0, sizeof u->hostfns);
+	u->counter = NULL;
+	if (sb->counter)
+		sb->counter->sb = sb;
+	struct nub_kvm_boot b = {
+		.rip = u->entry,
+		.rsp = sb->layout.stack_gpa + sb->layout.stack_size,
+		.rdi = sb->layout.boot_info_gpa,
+		.cr3 = u->cr3,
+	};
+	nub_uninit_free(u);
+
+	st = make_vm(sb, err);
+	if (st == NUB_OK)
+		st = nub_kvm_boot(&sb->kvm, &b, err);
+	if (st == NUB_OK) {
+		write_counter(sb);
+		st = run_guest(sb, err);
+	}
 	if (st != NUB_OK) {
 		nub_sandbox_free(sb);
 		return st;
@@ -631,4 +736,519 @@ enum nub_sandbox_status nub_sandbox_status(const struct nub_sandbox *sb)
 struct nub_interrupt *nub_sandbox_interrupt_handle(struct nub_sandbox *sb)
 {
 	return nub_interrupt_ref(sb->intr);
+}
+
+/* ---- Snapshots ---- */
+
+/* Sorted registered fn_ids (the registry is kept sorted) into a new array; NULL when there are none. */
+static enum nub_status registered_fn_ids(const struct nub_sandbox *sb, uint32_t **ids,
+					 struct nub_error *err)
+{
+	*ids = NULL;
+	if (!sb->hostfns.count)
+		return NUB_OK;
+	*ids = nub_alloc_zeroed(&sb->cfg.alloc, sb->hostfns.count * sizeof **ids);
+	if (!*ids)
+		return nub_error_set(err, NUB_E_NOMEM, "fn_id list (%zu entries)", sb->hostfns.count);
+	for (size_t i = 0; i < sb->hostfns.count; i++)
+		(*ids)[i] = sb->hostfns.fns[i].fn_id;
+	return NUB_OK;
+}
+
+/* Harvests the guest's writes since the last collection into sb->dirty. */
+static enum nub_status collect_dirty(struct nub_sandbox *sb, struct nub_error *err)
+{
+	enum nub_status st = nub_kvm_collect_dirty(&sb->kvm, SLOT_PRIMARY, sb->slot_pages[0],
+						   sb->dirty_tmp, sb->dirty[0], err);
+	if (st == NUB_OK)
+		st = nub_kvm_collect_dirty(&sb->kvm, SLOT_SCRATCH, sb->slot_pages[1], sb->dirty_tmp,
+					   sb->dirty[1], err);
+	return st;
+}
+
+static void clear_dirty(struct nub_sandbox *sb)
+{
+	memset(sb->dirty[0], 0, (size_t)((sb->slot_pages[0] + 63) / 64) * 8);
+	memset(sb->dirty[1], 0, (size_t)((sb->slot_pages[1] + 63) / 64) * 8);
+}
+
+enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot **out,
+				     struct nub_error *err)
+{
+	struct nub_error local;
+	struct nub_vcpu_state vcpu;
+	uint32_t *ids = NULL;
+	struct nub_snapshot *snap = NULL;
+	uint8_t *fill = NULL;
+
+	if (!err)
+		err = &local;
+	nub_error_clear(err);
+	if (!sb || !out)
+		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", sb ? "out" : "sandbox");
+	*out = NULL;
+	enum nub_status st = refuse_if_not_ready(sb, err);
+	if (st == NUB_OK)
+		st = nub_kvm_flush(&sb->kvm, err);
+	if (st == NUB_OK)
+		st = nub_kvm_get_state(&sb->kvm, &vcpu, err);
+	if (st == NUB_OK)
+		st = registered_fn_ids(sb, &ids, err);
+	if (st == NUB_OK)
+		st = nub_snapshot_new(&sb->layout, &vcpu, ids, (uint32_t)sb->hostfns.count,
+				      &sb->cfg.alloc, &snap, &fill, err);
+	nub_alloc_free(&sb->cfg.alloc, ids);
+	/* Reset the dirty log first: from here on it means "written since this snapshot". */
+	if (st == NUB_OK)
+		st = collect_dirty(sb, err);
+	if (st != NUB_OK) {
+		if (fill)
+			munmap(fill, snap->mem_size);
+		nub_snapshot_unref(snap);
+		return st;
+	}
+	memcpy(fill, sb->mem.primary.host, sb->layout.primary_size);
+	memcpy(fill + sb->layout.primary_size, sb->mem.scratch.host, sb->layout.scratch_size);
+	st = nub_snapshot_seal(snap, fill, err);
+	if (st != NUB_OK) {
+		nub_snapshot_unref(snap);
+		return st;
+	}
+	clear_dirty(sb);
+	snap->nmaps = sb->nmaps;
+	for (uint32_t i = 0; i < sb->nmaps; i++)
+		snap->maps[i] = (struct nub_map_range){ sb->maps[i].gpa, sb->maps[i].size };
+	nub_snapshot_unref(sb->base);
+	sb->base = nub_snapshot_ref(snap);
+	*out = snap;
+	return NUB_OK;
+}
+
+/* NUB_E_INVALID naming the first layout field that differs between (a, the snapshot) and (b). */
+static enum nub_status check_layout(const struct nub_layout *a, const struct nub_layout *b,
+				    struct nub_error *err)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} fields[] = {
+#define F(x) { #x, offsetof(struct nub_layout, x) }
+		F(image_end), F(heap_size), F(init_data_size), F(input_size), F(output_size),
+		F(stack_size), F(primary_size), F(scratch_size), F(page_tables_size),
+#undef F
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		uint64_t x, y;
+		memcpy(&x, (const uint8_t *)a + fields[i].off, 8);
+		memcpy(&y, (const uint8_t *)b + fields[i].off, 8);
+		if (x != y)
+			return nub_error_set(err, NUB_E_INVALID,
+					     "snapshot layout differs: %s is 0x%llx in the snapshot, 0x%llx in the sandbox",
+					     fields[i].name, (unsigned long long)x, (unsigned long long)y);
+	}
+	if (memcmp(a, b, sizeof *a) != 0)
+		return nub_error_set(err, NUB_E_INVALID, "snapshot layout differs from the sandbox's");
+	return NUB_OK;
+}
+
+static enum nub_status check_fns(const struct nub_snapshot *snap,
+				 const struct nub_hostfn_table *fns, struct nub_error *err)
+{
+	for (uint32_t i = 0; i < snap->nfn; i++)
+		if (!nub_hostfn_find(fns, snap->fn_ids[i]))
+			return nub_error_set(err, NUB_E_INVALID,
+					     "snapshot needs host function fn_id %u, which the sandbox lacks",
+					     snap->fn_ids[i]);
+	return NUB_OK;
+}
+
+static bool snapshot_has_map(const struct nub_snapshot *snap, const struct file_map *m)
+{
+	for (uint32_t i = 0; i < snap->nmaps; i++)
+		if (snap->maps[i].gpa == m->gpa && snap->maps[i].size == m->size)
+			return true;
+	return false;
+}
+
+/* NUB_E_INVALID if the snapshot had a file mapping the sandbox lacks now. */
+static enum nub_status check_maps(const struct nub_snapshot *snap, const struct nub_sandbox *sb,
+				  struct nub_error *err)
+{
+	for (uint32_t i = 0; i < snap->nmaps; i++) {
+		bool found = false;
+		for (uint32_t j = 0; j < sb->nmaps; j++)
+			found |= sb->maps[j].gpa == snap->maps[i].gpa && sb->maps[j].size == snap->maps[i].size;
+		if (!found)
+			return nub_error_set(err, NUB_E_INVALID,
+					     "snapshot has a file mapped at 0x%llx (0x%llx bytes), which the sandbox lacks",
+					     (unsigned long long)snap->maps[i].gpa,
+					     (unsigned long long)snap->maps[i].size);
+	}
+	return NUB_OK;
+}
+
+/* Removes the file mappings made after (snap) was taken. */
+static enum nub_status drop_later_maps(const struct nub_snapshot *snap, struct nub_sandbox *sb,
+				       struct nub_error *err)
+{
+	uint32_t kept = 0;
+	enum nub_status st = NUB_OK;
+	for (uint32_t i = 0; i < sb->nmaps; i++) {
+		struct file_map *m = &sb->maps[i];
+		if (snapshot_has_map(snap, m) || st != NUB_OK) {
+			sb->maps[kept++] = *m;
+			continue;
+		}
+		/* The slot goes before the memory it points at. */
+		st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, 0, m->host, 0, err);
+		if (st == NUB_OK)
+			munmap(m->host, m->size);
+		else
+			sb->maps[kept++] = *m;
+	}
+	sb->nmaps = kept;
+	return st;
+}
+
+static void copy_page(uint8_t *dst, const uint8_t *src, uint64_t page)
+{
+	memcpy(dst + page * NUB_PAGE_SIZE, src + page * NUB_PAGE_SIZE, NUB_PAGE_SIZE);
+}
+
+/* Copies back every page of one region that (bits) marks. */
+static void copy_dirty(uint8_t *dst, const uint8_t *src, const uint64_t *bits, uint64_t pages)
+{
+	for (uint64_t w = 0; w < (pages + 63) / 64; w++)
+		for (uint64_t b = bits[w]; b; b &= b - 1)
+			copy_page(dst, src, w * 64 + (uint64_t)__builtin_ctzll(b));
+}
+
+/*
+ * Pages the host itself writes (KVM does not log those): the I/O buffers and the metadata page.
+ * They are compared with the snapshot instead, which is bounded by the buffer sizes.
+ */
+static void restore_host_written(struct nub_sandbox *sb, const uint8_t *snap_scratch)
+{
+	const struct nub_layout *l = &sb->layout;
+	const struct {
+		uint64_t gpa, size;
+	} areas[] = {
+		{ l->input_gpa, l->input_size },
+		{ l->output_gpa, l->output_size },
+		{ l->meta_gpa, NUB_PAGE_SIZE },
+	};
+	for (size_t a = 0; a < sizeof areas / sizeof areas[0]; a++)
+		for (uint64_t off = 0; off < areas[a].size; off += NUB_PAGE_SIZE) {
+			uint64_t page = (areas[a].gpa + off - l->scratch_gpa) / NUB_PAGE_SIZE;
+			if (memcmp(sb->mem.scratch.host + page * NUB_PAGE_SIZE,
+				   snap_scratch + page * NUB_PAGE_SIZE, NUB_PAGE_SIZE) != 0)
+				copy_page(sb->mem.scratch.host, snap_scratch, page);
+		}
+}
+
+enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot *snap,
+				    struct nub_error *err)
+{
+	struct nub_error local;
+	if (!err)
+		err = &local;
+	nub_error_clear(err);
+	if (!sb || !snap)
+		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", sb ? "snapshot" : "sandbox");
+	if (sb->status == NUB_SANDBOX_UNRECOVERABLE)
+		return nub_error_set(err, NUB_E_UNRECOVERABLE, "sandbox is unrecoverable; free it");
+	enum nub_status st = check_layout(&snap->layout, &sb->layout, err);
+	if (st == NUB_OK)
+		st = check_fns(snap, &sb->hostfns, err);
+	if (st == NUB_OK)
+		st = check_maps(snap, sb, err);
+	if (st != NUB_OK)
+		return st; /* refused: nothing changed */
+
+	/* From here on a failure leaves guest state half-restored: the sandbox is unrecoverable. */
+	st = drop_later_maps(snap, sb, err);
+	if (st == NUB_OK)
+		st = nub_kvm_flush(&sb->kvm, err);
+	if (st == NUB_OK)
+		st = collect_dirty(sb, err);
+	if (st == NUB_OK) {
+		const uint8_t *p = snap->mem, *sc = snap->mem + sb->layout.primary_size;
+		if (sb->base == snap) {
+			copy_dirty(sb->mem.primary.host, p, sb->dirty[0], sb->slot_pages[0]);
+			copy_dirty(sb->mem.scratch.host, sc, sb->dirty[1], sb->slot_pages[1]);
+			restore_host_written(sb, sc);
+		} else {
+			/* Another snapshot: which pages differ is unknown, so copy everything. */
+			memcpy(sb->mem.primary.host, p, sb->layout.primary_size);
+			memcpy(sb->mem.scratch.host, sc, sb->layout.scratch_size);
+			nub_snapshot_unref(sb->base);
+			sb->base = nub_snapshot_ref(snap);
+		}
+		clear_dirty(sb);
+		st = nub_kvm_set_state(&sb->kvm, &snap->vcpu, err);
+	}
+	if (st != NUB_OK) {
+		sb->status = NUB_SANDBOX_UNRECOVERABLE;
+		return st;
+	}
+	write_counter(sb);
+	sb->abort.len = 0;
+	sb->print.len = 0;
+	sb->status = NUB_SANDBOX_READY;
+	return NUB_OK;
+}
+
+/* The runtime settings of (cfg) with the sizes of (l); sizes given in (cfg) must match. */
+static enum nub_status config_for_snapshot(const struct nub_config *cfg, const struct nub_layout *l,
+					   struct nub_config *out, struct nub_error *err)
+{
+	struct nub_config c;
+	if (cfg)
+		c = *cfg;
+	else
+		nub_config_default(&c);
+	const struct {
+		const char *name;
+		uint64_t *field;
+		uint64_t want;
+	} sizes[] = {
+		{ "input_size", &c.input_size, l->input_size },
+		{ "output_size", &c.output_size, l->output_size },
+		{ "heap_size", &c.heap_size, l->heap_size },
+		{ "stack_size", &c.stack_size, l->stack_size },
+	};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		if (*sizes[i].field && *sizes[i].field != sizes[i].want)
+			return nub_error_set(err, NUB_E_INVALID,
+					     "config.%s 0x%llx differs from the snapshot's 0x%llx",
+					     sizes[i].name, (unsigned long long)*sizes[i].field,
+					     (unsigned long long)sizes[i].want);
+		*sizes[i].field = sizes[i].want;
+	}
+	return nub_config_resolve(&c, out, err);
+}
+
+enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
+					  const struct nub_host_function *fns, size_t n,
+					  const struct nub_config *cfg, struct nub_sandbox **out,
+					  struct nub_error *err)
+{
+	struct nub_error local;
+	struct nub_config rc;
+	struct nub_sandbox *sb = NULL;
+	if (!err)
+		err = &local;
+	nub_error_clear(err);
+	if (!snap || !out || (!fns && n))
+		return nub_error_set(err, NUB_E_INVALID, "%s is NULL",
+				     !snap ? "snapshot" : !out ? "out" : "fns");
+	*out = NULL;
+	enum nub_status st = config_for_snapshot(cfg, &snap->layout, &rc, err);
+	if (st == NUB_OK)
+		st = sandbox_alloc(&rc, &snap->layout, &sb, err);
+	for (size_t i = 0; st == NUB_OK && i < n; i++)
+		st = nub_hostfn_register(&sb->hostfns, &sb->cfg.alloc, fns[i].fn_id, fns[i].fn,
+					 fns[i].ctx, err);
+	if (st == NUB_OK)
+		st = check_fns(snap, &sb->hostfns, err);
+	if (st == NUB_OK)
+		st = nub_mem_map(&sb->mem, snap->layout.primary_size, snap->layout.scratch_gpa,
+				 snap->layout.scratch_size, snap->memfd, err);
+	if (st == NUB_OK)
+		st = make_vm(sb, err);
+	if (st == NUB_OK)
+		st = nub_kvm_set_state(&sb->kvm, &snap->vcpu, err);
+	if (st != NUB_OK) {
+		nub_sandbox_free(sb);
+		return st;
+	}
+	sb->base = nub_snapshot_ref(snap);
+	write_counter(sb);
+	sb->status = NUB_SANDBOX_READY;
+	*out = sb;
+	return NUB_OK;
+}
+
+/* ---- Guest counter ---- */
+
+enum nub_status nub_uninit_guest_counter(struct nub_uninit *u, struct nub_counter **out,
+					 struct nub_error *err)
+{
+	nub_error_clear(err);
+	if (!u || !out)
+		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", u ? "out" : "uninit");
+	if (u->counter)
+		return nub_error_set(err, NUB_E_EXISTS, "the sandbox already has its guest counter");
+	struct nub_counter *c = nub_alloc_zeroed(&u->cfg.alloc, sizeof *c);
+	if (!c)
+		return nub_error_set(err, NUB_E_NOMEM, "guest counter (%zu bytes)", sizeof *c);
+	pthread_mutex_init(&c->lock, NULL);
+	u->counter = c;
+	*out = c;
+	return NUB_OK;
+}
+
+static enum nub_status counter_add(struct nub_counter *c, int delta, struct nub_error *err)
+{
+	nub_error_clear(err);
+	if (!c)
+		return nub_error_set(err, NUB_E_INVALID, "counter is NULL");
+	pthread_mutex_lock(&c->lock);
+	enum nub_status st = NUB_OK;
+	if (!c->sb)
+		st = nub_error_set(err, NUB_E_STATE, "guest counter: the sandbox has not evolved yet");
+	else if (delta > 0 && c->value == UINT64_MAX)
+		st = nub_error_set(err, NUB_E_INVALID, "guest counter would overflow past 0x%llx",
+				   (unsigned long long)c->value);
+	else if (delta < 0 && c->value == 0)
+		st = nub_error_set(err, NUB_E_INVALID, "guest counter would go below 0");
+	else {
+		c->value = delta > 0 ? c->value + 1 : c->value - 1;
+		nub_vstore64(nub_mem_ptr(&c->sb->mem, c->sb->layout.counter_gpa, 8), c->value);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return st;
+}
+
+enum nub_status nub_counter_increment(struct nub_counter *c, struct nub_error *err)
+{
+	return counter_add(c, 1, err);
+}
+
+enum nub_status nub_counter_decrement(struct nub_counter *c, struct nub_error *err)
+{
+	return counter_add(c, -1, err);
+}
+
+uint64_t nub_counter_value(const struct nub_counter *c)
+{
+	struct nub_counter *m = (struct nub_counter *)(uintptr_t)c;
+	pthread_mutex_lock(&m->lock);
+	uint64_t v = m->value;
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+/* ---- File mappings ---- */
+
+static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+/* NUB_E_INVALID unless [gpa, gpa + size) is free guest-physical space for a file mapping. */
+static enum nub_status check_map_range(const struct nub_layout *l, const struct file_map *maps,
+				       uint32_t n, uint64_t gpa, uint64_t size,
+				       struct nub_error *err)
+{
+	uint64_t end;
+	if (n >= NUB_MAX_FILE_MAPS)
+		return nub_error_set(err, NUB_E_INVALID, "map_file: already %u file mappings (the limit)", n);
+	if (gpa % NUB_PAGE_SIZE)
+		return nub_error_set(err, NUB_E_INVALID, "map_file: gpa 0x%llx is not page-aligned",
+				     (unsigned long long)gpa);
+	if (__builtin_add_overflow(gpa, size, &end) || end > NUB_GPA_TOP)
+		return nub_error_set(err, NUB_E_INVALID,
+				     "map_file: gpa 0x%llx + size 0x%llx exceeds the 36-bit guest-physical space",
+				     (unsigned long long)gpa, (unsigned long long)size);
+	/* Below the primary region lies the NULL guard, which stays unbacked. */
+	if (overlaps(gpa, end, 0, NUB_PRIMARY_BASE + l->primary_size))
+		return nub_error_set(err, NUB_E_INVALID,
+				     "map_file: [0x%llx, 0x%llx) overlaps the NULL guard or the primary region [0, 0x%llx)",
+				     (unsigned long long)gpa, (unsigned long long)end,
+				     (unsigned long long)(NUB_PRIMARY_BASE + l->primary_size));
+	if (overlaps(gpa, end, l->scratch_gpa, NUB_GPA_TOP))
+		return nub_error_set(err, NUB_E_INVALID,
+				     "map_file: [0x%llx, 0x%llx) overlaps the scratch region from 0x%llx",
+				     (unsigned long long)gpa, (unsigned long long)end,
+				     (unsigned long long)l->scratch_gpa);
+	for (uint32_t i = 0; i < n; i++)
+		if (overlaps(gpa, end, maps[i].gpa, maps[i].gpa + maps[i].size))
+			return nub_error_set(err, NUB_E_INVALID,
+					     "map_file: [0x%llx, 0x%llx) overlaps the file mapped at [0x%llx, 0x%llx)",
+					     (unsigned long long)gpa, (unsigned long long)end,
+					     (unsigned long long)maps[i].gpa,
+					     (unsigned long long)(maps[i].gpa + maps[i].size));
+	return NUB_OK;
+}
+
+/* The lowest file slot number no mapping uses. */
+static uint32_t free_slot(const struct file_map *maps, uint32_t n)
+{
+	for (uint32_t slot = SLOT_FIRST_FILE;; slot++) {
+		bool used = false;
+		for (uint32_t i = 0; i < n; i++)
+			used |= maps[i].slot == slot;
+		if (!used)
+			return slot;
+	}
+}
+
+/* Opens and maps (path), checks its place, and appends it to (maps) (not yet in a VM). */
+static enum nub_status add_file_map(const struct nub_layout *l, struct file_map *maps,
+				    uint32_t *n, const char *path, uint64_t gpa, uint64_t *size,
+				    struct nub_error *err)
+{
+	struct stat stbuf;
+	if (!path)
+		return nub_error_set(err, NUB_E_INVALID, "map_file: path is NULL");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nub_error_set_errno(err, NUB_E_IO, errno, "map_file: open '%s'", path);
+	enum nub_status st = NUB_OK;
+	uint64_t rounded = 0;
+	if (fstat(fd, &stbuf) != 0)
+		st = nub_error_set_errno(err, NUB_E_IO, errno, "map_file: fstat '%s'", path);
+	else if (!S_ISREG(stbuf.st_mode))
+		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is not a regular file", path);
+	else if (stbuf.st_size == 0)
+		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is empty", path);
+	else if (!nub_align_up((uint64_t)stbuf.st_size, NUB_PAGE_SIZE, &rounded))
+		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is too large", path);
+	if (st == NUB_OK)
+		st = check_map_range(l, maps, *n, gpa, rounded, err);
+	void *host = MAP_FAILED;
+	if (st == NUB_OK) {
+		/* Private and read-only on the host too: nothing in the engine ever writes it. */
+		host = mmap(NULL, rounded, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (host == MAP_FAILED)
+			st = nub_error_set_errno(err, NUB_E_NOMEM, errno, "map_file: mmap '%s'", path);
+	}
+	close(fd);
+	if (st != NUB_OK)
+		return st;
+	maps[*n] = (struct file_map){ gpa, rounded, host, free_slot(maps, *n) };
+	(*n)++;
+	if (size)
+		*size = rounded;
+	return NUB_OK;
+}
+
+enum nub_status nub_uninit_map_file(struct nub_uninit *u, const char *path, uint64_t gpa,
+				    uint64_t *size, struct nub_error *err)
+{
+	nub_error_clear(err);
+	if (!u)
+		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
+	return add_file_map(&u->layout, u->maps, &u->nmaps, path, gpa, size, err);
+}
+
+enum nub_status nub_sandbox_map_file(struct nub_sandbox *sb, const char *path, uint64_t gpa,
+				     uint64_t *size, struct nub_error *err)
+{
+	nub_error_clear(err);
+	if (!sb)
+		return nub_error_set(err, NUB_E_INVALID, "sandbox is NULL");
+	enum nub_status st = refuse_if_not_ready(sb, err);
+	if (st == NUB_OK)
+		st = add_file_map(&sb->layout, sb->maps, &sb->nmaps, path, gpa, size, err);
+	if (st != NUB_OK)
+		return st;
+	struct file_map *m = &sb->maps[sb->nmaps - 1];
+	st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, m->size, m->host, NUB_KVM_READONLY, err);
+	if (st != NUB_OK) {
+		munmap(m->host, m->size);
+		sb->nmaps--;
+	}
+	return st;
 }

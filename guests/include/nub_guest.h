@@ -143,6 +143,25 @@ void nub_guest_free(void *p);
 /* (n) contiguous 4 KiB-aligned pages from the heap, or NULL; they cannot be freed. */
 void *nub_guest_alloc_pages(size_t n);
 
+/* ---- Page tables ---- */
+
+/* nub_guest_map_page() errors (all negative). */
+#define NUB_GUEST_MAP_EINVAL (-1) /* gva/gpa unaligned, gva non-canonical, gpa >= NUB_GPA_TOP, bad perms */
+#define NUB_GUEST_MAP_ENOMEM (-2) /* no heap page for a missing page table */
+#define NUB_GUEST_MAP_ELARGE (-3) /* a 1 GiB / 2 MiB page entry lies on the path */
+
+/*
+ * Maps the 4 KiB page at (gva) to guest-physical (gpa) (both page-aligned) in the live page tables
+ * (CR3), replacing any existing mapping, and invalidates the TLB entry (invlpg). (perms) is
+ * NUB_MEM_READ, optionally with NUB_MEM_WRITE or NUB_MEM_EXECUTE (never both: W^X, like the host).
+ * The leaf is P | A | D | (RW if WRITE) | (NX unless EXECUTE); missing PDPT/PD/PT tables are taken
+ * from the heap (nub_guest_alloc_pages, zeroed, never freed) and entered as P | RW | A. Relies on
+ * the host's identity mapping (every table is reachable at its physical address) and on EFER.NXE.
+ * Tables taken from the heap lie outside boot_info.page_tables_gva, where the host's own walker
+ * does not look. Returns 0 or a NUB_GUEST_MAP_* error; nothing is changed on EINVAL and ELARGE.
+ */
+int nub_guest_map_page(uint64_t gva, uint64_t gpa, uint32_t perms);
+
 /* ---- Messages ---- */
 
 /*

@@ -1,4 +1,4 @@
-/* CPU tables: the guest's own GDT and TSS, and the exception path into the abort stream. */
+/* CPU tables: the guest's own GDT and TSS, the exception path into the abort stream, page mapping. */
 #include "internal.h"
 
 /* The 64-bit TSS: only IST1 is used (no privilege changes happen at CPL0). */
@@ -112,4 +112,54 @@ _Noreturn void nub_rt_exception(uint64_t vector)
 	const char *name = exception_names[vector & 31];
 
 	nub_rt_abort(NUB_ABORT_EXCEPTION, (int)(vector & 31), name, strlen(name));
+}
+
+/* Paging-structure entry bits (Intel SDM vol. 3A, 4.5), as the host's tables use them. */
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR 0x000FFFFFFFFFF000ull
+
+int nub_guest_map_page(uint64_t gva, uint64_t gpa, uint32_t perms)
+{
+	volatile uint64_t *table;
+	uint64_t cr3, leaf, high = gva >> 47;
+
+	if (((gva | gpa) & (NUB_PAGE_SIZE - 1)) || (high != 0 && high != 0x1FFFF) ||
+	    gpa >= NUB_GPA_TOP || !(perms & NUB_MEM_READ) ||
+	    (perms & ~(uint32_t)(NUB_MEM_READ | NUB_MEM_WRITE | NUB_MEM_EXECUTE)) ||
+	    ((perms & NUB_MEM_WRITE) && (perms & NUB_MEM_EXECUTE)))
+		return NUB_GUEST_MAP_EINVAL;
+	leaf = gpa | PTE_P | PTE_A | PTE_D;
+	if (perms & NUB_MEM_WRITE)
+		leaf |= PTE_RW;
+	if (!(perms & NUB_MEM_EXECUTE))
+		leaf |= PTE_NX;
+
+	/* PML4, PDPT, PD: each entry on the path leads to the next table (GVA == GPA for tables). */
+	__asm__ volatile("movq %%cr3, %0" : "=r"(cr3));
+	table = (volatile uint64_t *)(uintptr_t)(cr3 & PTE_ADDR);
+	for (unsigned shift = 39; shift > 12; shift -= 9) {
+		volatile uint64_t *slot = &table[(gva >> shift) & 511];
+		uint64_t e = *slot;
+
+		if (!(e & PTE_P)) {
+			void *page = nub_guest_alloc_pages(1);
+
+			if (!page)
+				return NUB_GUEST_MAP_ENOMEM;
+			memset(page, 0, NUB_PAGE_SIZE);
+			e = (uintptr_t)page | PTE_P | PTE_RW | PTE_A;
+			*slot = e;
+		} else if (e & PTE_PS) {
+			return NUB_GUEST_MAP_ELARGE;
+		}
+		table = (volatile uint64_t *)(uintptr_t)(e & PTE_ADDR);
+	}
+	table[(gva >> 12) & 511] = leaf;
+	__asm__ volatile("invlpg (%0)" : : "r"(gva) : "memory");
+	return 0;
 }

@@ -1,4 +1,6 @@
 /* The `simple` test guest: one function per behaviour promised in simple_fns.h. */
+#include <stdbool.h>
+
 #include "nub_guest.h"
 #include "simple_fns.h"
 
@@ -470,6 +472,256 @@ static uint32_t fn_hlt(const uint8_t *in, uint32_t len, struct nub_guest_out *ou
 	return NUB_STATUS_OK;
 }
 
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	__builtin_memcpy(p, &v, sizeof v);
+}
+
+/* (v) as an 8-byte response. */
+static uint32_t respond64(struct nub_guest_out *out, const char *what, uint64_t v)
+{
+	if (out->cap < 8)
+		return too_large(out, what, 8);
+	put64(out->data, v);
+	out->len = 8;
+	return NUB_STATUS_OK;
+}
+
+static uint32_t fn_read_counter(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	(void)in, (void)len;
+	return respond64(out, "counter",
+			 *(const volatile uint64_t *)(uintptr_t)nub_guest_boot_info()->counter_gva);
+}
+
+/*
+ * Offset 2048 rather than 0 of each page: the allocator's first block header sits at the start of
+ * the heap, and the heap must stay usable after the raw writes.
+ */
+#define DIRTY_OFFSET 2048u
+
+static uint32_t fn_dirty_heap_pages(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	const struct nub_boot_info *b = nub_guest_boot_info();
+	uint64_t pages = b->heap_size / NUB_PAGE_SIZE;
+	uint32_t n, v;
+
+	if (len != 8)
+		return bad_length(out, "dirty heap pages needs 8 bytes", len);
+	n = get32(in);
+	v = get32(in + 4);
+	if (n > pages) {
+		char *p = msg, *end = msg + sizeof msg;
+
+		p = nub_guest_fmt_str(p, end, "heap has only ");
+		p = nub_guest_fmt_dec(p, end, pages);
+		nub_guest_fmt_str(p, end, " pages");
+		out->msg = msg;
+		return NUB_STATUS_GUEST_ERROR;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		*(volatile uint32_t *)(uintptr_t)(b->heap_gva + i * NUB_PAGE_SIZE + DIRTY_OFFSET) = v;
+	return NUB_STATUS_OK;
+}
+
+static uint32_t fn_heap_alloc(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint32_t size;
+	uint8_t *p;
+
+	if (len != 4)
+		return bad_length(out, "heap alloc needs 4 bytes", len);
+	size = get32(in);
+	p = nub_guest_malloc(size);
+	if (p && size > 0)
+		*(volatile uint8_t *)p = 0x5a;
+	return respond64(out, "heap alloc", (uintptr_t)p);
+}
+
+/* A 4 KiB frame filled with one rep stos; reading a byte back keeps it from being optimised out. */
+__attribute__((noinline, noclone)) static uint32_t smash_frame(void)
+{
+	volatile uint8_t frame[4096];
+
+	memset((void *)frame, 0xcc, sizeof frame);
+	return frame[sizeof frame - 1];
+}
+
+static uint32_t fn_stack_smash(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	(void)in, (void)len, (void)out;
+	smash_frame();
+	return NUB_STATUS_OK;
+}
+
+/* Fills [from, min(from + 1024, size)) of the buffer at (gva) with 0xee; nothing if from >= size. */
+static void scribble(uint64_t gva, uint64_t size, uint64_t from)
+{
+	if (from >= size)
+		return;
+	memset((void *)(uintptr_t)(gva + from), 0xee, size - from < 1024 ? size - from : 1024);
+}
+
+static uint32_t fn_buffer_scribble(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	const struct nub_boot_info *b = nub_guest_boot_info();
+	uint64_t isp = get64((const uint8_t *)(uintptr_t)b->input_gva);
+	uint64_t osp = get64((const uint8_t *)(uintptr_t)b->output_gva);
+
+	(void)in, (void)len, (void)out;
+	/* The request lies below the input sp; the response will be pushed at the output sp. */
+	scribble(b->input_gva, b->input_size, isp);
+	if (osp <= b->output_size && b->output_size - osp > 1024)
+		scribble(b->output_gva, b->output_size, osp + 1024);
+	return NUB_STATUS_OK;
+}
+
+/* Checks [off, off + n) against the init data; on failure sets the error message and returns false. */
+static bool init_data_range(struct nub_guest_out *out, uint64_t off, uint64_t n)
+{
+	const struct nub_boot_info *b = nub_guest_boot_info();
+	char *p = msg, *end = msg + sizeof msg;
+
+	if (b->init_data_gva != 0 && off <= b->init_data_size && n <= b->init_data_size - off)
+		return true;
+	p = nub_guest_fmt_str(p, end, "init data range ");
+	p = nub_guest_fmt_dec(p, end, off);
+	p = nub_guest_fmt_str(p, end, "+");
+	p = nub_guest_fmt_dec(p, end, n);
+	p = nub_guest_fmt_str(p, end, " outside ");
+	p = nub_guest_fmt_dec(p, end, b->init_data_gva ? b->init_data_size : 0);
+	nub_guest_fmt_str(p, end, " bytes");
+	out->msg = msg;
+	return false;
+}
+
+static uint32_t fn_init_data_read(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint32_t off, n;
+
+	if (len != 8)
+		return bad_length(out, "init data read needs 8 bytes", len);
+	off = get32(in);
+	n = get32(in + 4);
+	if (!init_data_range(out, off, n))
+		return NUB_STATUS_GUEST_ERROR;
+	return respond(out, "init data read",
+		       (const void *)(uintptr_t)(nub_guest_boot_info()->init_data_gva + off), n);
+}
+
+static uint32_t fn_init_data_write(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint32_t off;
+
+	if (len != 5)
+		return bad_length(out, "init data write needs 5 bytes", len);
+	off = get32(in);
+	if (!init_data_range(out, off, 1))
+		return NUB_STATUS_GUEST_ERROR;
+	*(volatile uint8_t *)(uintptr_t)(nub_guest_boot_info()->init_data_gva + off) = in[4];
+	return NUB_STATUS_OK;
+}
+
+static uint32_t fn_init_data_exec(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint32_t off;
+
+	if (len != 4)
+		return bad_length(out, "init data exec needs 4 bytes", len);
+	off = get32(in);
+	if (!init_data_range(out, off, 1))
+		return NUB_STATUS_GUEST_ERROR;
+	((void (*)(void))(uintptr_t)(nub_guest_boot_info()->init_data_gva + off))();
+	return NUB_STATUS_OK;
+}
+
+#define PAGE_MASK ((uint64_t)NUB_PAGE_SIZE - 1)
+
+/*
+ * Identity-maps every page of [gpa, gpa + n) (n > 0) with (perms); on failure sets "(what): cannot
+ * map page 0x(page): error (e)" and returns false.
+ */
+static bool map_range(struct nub_guest_out *out, const char *what, uint64_t gpa, uint64_t n,
+		      uint32_t perms)
+{
+	uint64_t page = gpa & ~PAGE_MASK, last;
+	char *p = msg, *end = msg + sizeof msg;
+	int e = NUB_GUEST_MAP_EINVAL;
+
+	if (gpa <= UINT64_MAX - (n - 1)) {
+		last = (gpa + (n - 1)) & ~PAGE_MASK;
+		for (;;) {
+			e = nub_guest_map_page(page, page, perms);
+			if (e != 0 || page == last)
+				break;
+			page += NUB_PAGE_SIZE;
+		}
+		if (e == 0)
+			return true;
+	}
+	p = nub_guest_fmt_str(p, end, what);
+	p = nub_guest_fmt_str(p, end, ": cannot map page ");
+	p = nub_guest_fmt_hex(p, end, page);
+	p = nub_guest_fmt_str(p, end, ": error -");
+	nub_guest_fmt_dec(p, end, (uint64_t)-(int64_t)e);
+	out->msg = msg;
+	return false;
+}
+
+static uint32_t fn_mapped_read(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint64_t gpa;
+	uint32_t n;
+
+	if (len != 12)
+		return bad_length(out, "mapped read needs 12 bytes", len);
+	gpa = get64(in);
+	n = get32(in + 8);
+	if (n == 0) {
+		out->msg = "mapped read needs a length of at least 1";
+		return NUB_STATUS_GUEST_ERROR;
+	}
+	if (n > out->cap)
+		return too_large(out, "mapped read", n);
+	if (!map_range(out, "mapped read", gpa, n, NUB_MEM_READ))
+		return NUB_STATUS_GUEST_ERROR;
+	return respond(out, "mapped read", (const void *)(uintptr_t)gpa, n);
+}
+
+static uint32_t fn_mapped_write(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint64_t gpa;
+
+	if (len != 9)
+		return bad_length(out, "mapped write needs 9 bytes", len);
+	gpa = get64(in);
+	if (!map_range(out, "mapped write", gpa, 1, NUB_MEM_READ | NUB_MEM_WRITE))
+		return NUB_STATUS_GUEST_ERROR;
+	*(volatile uint8_t *)(uintptr_t)gpa = in[8];
+	return NUB_STATUS_OK;
+}
+
+static uint32_t fn_mapped_exec(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint64_t gpa;
+
+	if (len != 8)
+		return bad_length(out, "mapped exec needs 8 bytes", len);
+	gpa = get64(in);
+	if (!map_range(out, "mapped exec", gpa, 1, NUB_MEM_READ | NUB_MEM_EXECUTE))
+		return NUB_STATUS_GUEST_ERROR;
+	((void (*)(void))(uintptr_t)gpa)();
+	return NUB_STATUS_OK;
+}
+
 const struct nub_guest_fn nub_guest_functions[] = {
 	{ SIMPLE_ECHO, fn_echo },
 	{ SIMPLE_ADD, fn_add },
@@ -504,6 +756,17 @@ const struct nub_guest_fn nub_guest_functions[] = {
 	{ SIMPLE_PRINT_BAD_SCALAR, fn_print_bad_scalar },
 	{ SIMPLE_ABORT_BAD_COUNT, fn_abort_bad_count },
 	{ SIMPLE_HLT, fn_hlt },
+	{ SIMPLE_READ_COUNTER, fn_read_counter },
+	{ SIMPLE_DIRTY_HEAP_PAGES, fn_dirty_heap_pages },
+	{ SIMPLE_HEAP_ALLOC, fn_heap_alloc },
+	{ SIMPLE_STACK_SMASH, fn_stack_smash },
+	{ SIMPLE_BUFFER_SCRIBBLE, fn_buffer_scribble },
+	{ SIMPLE_INIT_DATA_READ, fn_init_data_read },
+	{ SIMPLE_INIT_DATA_WRITE, fn_init_data_write },
+	{ SIMPLE_INIT_DATA_EXEC, fn_init_data_exec },
+	{ SIMPLE_MAPPED_READ, fn_mapped_read },
+	{ SIMPLE_MAPPED_WRITE, fn_mapped_write },
+	{ SIMPLE_MAPPED_EXEC, fn_mapped_exec },
 };
 const uint32_t nub_guest_function_count =
 	sizeof nub_guest_functions / sizeof nub_guest_functions[0];

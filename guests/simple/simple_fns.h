@@ -37,6 +37,19 @@ enum simple_fn {
 	SIMPLE_PRINT_BAD_SCALAR = 31, /* OUT debug-print 0xD800 (a surrogate) */
 	SIMPLE_ABORT_BAD_COUNT = 32,  /* OUT abort 0x00000000 (byte count 0) */
 	SIMPLE_HLT = 33,           /* pushes an empty ok response, then executes hlt (no OUT halt) */
+
+	/* State, init data, mapped files and the counter (snapshot and restore tests). */
+	SIMPLE_READ_COUNTER = 34,  /* returns the u64 at boot_info.counter_gva */
+	SIMPLE_DIRTY_HEAP_PAGES = 35, /* u32 n, u32 v: writes v at offset 2048 of heap pages 0..n-1 (raw, not via malloc); too many: error 5 'heap has only N pages' */
+	SIMPLE_HEAP_ALLOC = 36,    /* u32 size: malloc(size), writes 0x5a into its first byte if size > 0, returns the u64 address (0 when NULL) */
+	SIMPLE_STACK_SMASH = 37,   /* fills 4 KiB of stack below the current frame with 0xcc; empty response */
+	SIMPLE_BUFFER_SCRIBBLE = 38, /* writes 0xee over up to 1 KiB of input and output buffer space above their stack pointers; empty response */
+	SIMPLE_INIT_DATA_READ = 39,  /* u32 offset, u32 len -> init data bytes; no init data or out of range: error 5 'init data range OFF+LEN outside SIZE bytes' */
+	SIMPLE_INIT_DATA_WRITE = 40, /* u32 offset, u8 v: stores v at init data + offset (faults unless writable); empty response */
+	SIMPLE_INIT_DATA_EXEC = 41,  /* u32 offset: calls init data + offset as a function (faults unless executable); empty response */
+	SIMPLE_MAPPED_READ = 42,   /* u64 gpa, u32 len: maps the pages (identity, read-only, no-execute) into the guest page tables, returns the bytes */
+	SIMPLE_MAPPED_WRITE = 43,  /* u64 gpa, u8 v: maps the page writable and stores v (a read-only KVM slot turns this into an MMIO exit) */
+	SIMPLE_MAPPED_EXEC = 44,   /* u64 gpa: maps the page read-only executable and calls it; empty response */
 };
 
 #endif

@@ -301,6 +301,93 @@ static void test_unaligned_buffer(void **state)
 	free(copy);
 }
 
+static void test_load_null_arguments(void **state)
+{
+	struct fixture *f = *state;
+	struct nub_elf_image img;
+	struct nub_error err;
+	uint8_t primary[16];
+	assert_int_equal(nub_elf_parse(f->b, f->len, &img, &err), NUB_OK);
+	assert_int_equal(nub_elf_load(NULL, f->b, f->len, primary, sizeof primary, &err),
+			 NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "nub_elf_load: img, data and primary are required");
+	assert_int_equal(nub_elf_load(&img, f->b, f->len, NULL, sizeof primary, &err),
+			 NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "nub_elf_load: img, data and primary are required");
+	assert_int_equal(nub_elf_load(&img, NULL, f->len, primary, sizeof primary, &err),
+			 NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "nub_elf_load: img, data and primary are required");
+	/* No data at all: the first segment's file bytes are missing. */
+	assert_int_equal(nub_elf_load(&img, NULL, 0, primary, sizeof primary, &err), NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "segment 0: file range 0x1000 + 0x100");
+}
+
+/* A segment with no file bytes (pure bss) is zero-filled over whatever the primary held. */
+static void test_load_bss_only_segment(void **state)
+{
+	struct fixture *f = *state;
+	phdr(f, PH_RO)->p_filesz = 0;
+	struct nub_elf_image img;
+	struct nub_error err;
+	assert_int_equal(nub_elf_parse(f->b, f->len, &img, &err), NUB_OK);
+	assert_int_equal(img.seg[1].filesz, 0);
+	uint64_t size = img.image_end - NUB_PRIMARY_BASE;
+	uint8_t *primary = malloc(size);
+	assert_non_null(primary);
+	memset(primary, 0xAA, size);
+	assert_int_equal(nub_elf_load(&img, f->b, f->len, primary, size, &err), NUB_OK);
+	uint8_t *ro = primary + (RO_GPA - NUB_PRIMARY_BASE);
+	for (size_t i = 0; i < RO_SIZE; i++)
+		assert_int_equal(ro[i], 0);
+	assert_int_equal(ro[RO_SIZE], 0xAA);
+	assert_memory_equal(primary + (TEXT_GPA - NUB_PRIMARY_BASE), f->b + TEXT_OFF, TEXT_SIZE);
+	free(primary);
+}
+
+/* Program headers need not be sorted: the segments keep their order, image_end is the highest end. */
+static void test_segments_out_of_address_order(void **state)
+{
+	struct fixture *f = *state;
+	Elf64_Phdr text = *phdr(f, PH_TEXT);
+	*phdr(f, PH_TEXT) = *phdr(f, PH_DATA);
+	*phdr(f, PH_DATA) = text;
+	struct nub_elf_image img;
+	struct nub_error err;
+	assert_int_equal(nub_elf_parse(f->b, f->len, &img, &err), NUB_OK);
+	assert_int_equal(img.nseg, 3);
+	assert_int_equal(img.seg[0].gpa, DATA_GPA);
+	assert_int_equal(img.seg[1].gpa, RO_GPA);
+	assert_int_equal(img.seg[2].gpa, TEXT_GPA);
+	assert_int_equal(img.image_end, IMAGE_END);
+	assert_int_equal(img.entry, ENTRY);
+
+	/* A read-only segment below the data, in the page where the data starts, is still refused. */
+	phdr(f, PH_TEXT)->p_vaddr = DATA_GPA + 0x100; /* slot 0 now holds the data segment */
+	phdr(f, PH_RO)->p_vaddr = DATA_GPA;
+	assert_parse_fails(f, NUB_E_ELF,
+			   "PT_LOAD[1] (R--) and PT_LOAD[0] (RW-) share the page 0x6000");
+}
+
+/* Only the first nub ABI note counts; a later one, whatever its version, is ignored. */
+static void test_first_abi_note_wins(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *notes = f->b + RO_OFF;
+	put_note(notes + NOTES_SIZE, 4, 4, NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME);
+	nub_put_le32(notes + NOTES_SIZE + 16, NUB_ABI_VERSION + 1);
+	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 20;
+	phdr(f, PH_NOTE)->p_memsz = NOTES_SIZE + 20;
+	struct nub_elf_image img;
+	struct nub_error err;
+	assert_int_equal(nub_elf_parse(f->b, f->len, &img, &err), NUB_OK);
+	assert_int_equal(img.abi_version, NUB_ABI_VERSION);
+
+	/* Swapped: the first note now carries the wrong version. */
+	nub_put_le32(notes + NUB_NOTE_AT + 16, NUB_ABI_VERSION + 1);
+	nub_put_le32(notes + NOTES_SIZE + 16, NUB_ABI_VERSION);
+	assert_parse_fails(f, NUB_E_ABI, "guest ABI version 2 does not match host ABI version 1");
+}
+
 /* ---- Truncation and identification ---- */
 
 static void test_truncated(void **state)
@@ -336,6 +423,9 @@ static void test_null_arguments(void **state)
 	assert_int_equal(nub_elf_parse(f->b, f->len, NULL, &err), NUB_E_INVALID);
 	/* A NULL error pointer is allowed. */
 	assert_int_equal(nub_elf_parse(f->b, 10, &img, NULL), NUB_E_ELF);
+	/* No data and no length is simply too short to be an ELF. */
+	assert_int_equal(nub_elf_parse(NULL, 0, &img, &err), NUB_E_ELF);
+	nub_assert_error(&err, NUB_E_ELF, "file size 0x0 is smaller than an ELF64 header");
 }
 
 static void test_bad_magic(void **state)
@@ -912,6 +1002,48 @@ static void test_read_file_null_arguments(void **state)
 	assert_int_equal(nub_elf_read_file("/x", NULL, &data, NULL, &err), NUB_E_INVALID);
 }
 
+/*
+ * sysfs attributes report a size of one page but hold a few bytes: the read ends early, and the
+ * loader reports the short read instead of using a half-filled buffer.
+ */
+static void test_read_file_shrank(void **state)
+{
+	(void)state;
+	const char *path = "/sys/devices/system/cpu/online";
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_size == 0x1000);
+	struct nub_test_alloc a = { 0 };
+	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	uint8_t *data = (uint8_t *)"sentinel";
+	size_t len = 99;
+	struct nub_error err;
+	assert_int_equal(nub_elf_read_file(path, &hook, &data, &len, &err), NUB_E_IO);
+	nub_assert_error(&err, NUB_E_IO, "read /sys/devices/system/cpu/online: file shrank (0x");
+	nub_assert_error(&err, NUB_E_IO, " of 0x1000 bytes)");
+	assert_null(data);
+	assert_int_equal(len, 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.live, 0);
+}
+
+/* A read that fails (this sysfs attribute answers EIO while autosuspend is off) names errno. */
+static void test_read_file_read_error(void **state)
+{
+	(void)state;
+	const char *path = "/sys/devices/software/power/autosuspend_delay_ms";
+	struct nub_test_alloc a = { 0 };
+	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct nub_error err;
+	assert_int_equal(nub_elf_read_file(path, &hook, &data, &len, &err), NUB_E_IO);
+	nub_assert_error(&err, NUB_E_IO, "read /sys/devices/software/power/autosuspend_delay_ms: ");
+	assert_int_equal(err.sys_errno, EIO);
+	assert_null(data);
+	assert_int_equal(a.live, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -924,6 +1056,10 @@ int main(void)
 		T(test_same_perms_may_share_a_page),
 		T(test_entry_at_last_code_byte),
 		T(test_unaligned_buffer),
+		T(test_load_null_arguments),
+		T(test_load_bss_only_segment),
+		T(test_segments_out_of_address_order),
+		T(test_first_abi_note_wins),
 		T(test_truncated),
 		T(test_null_arguments),
 		T(test_bad_magic),
@@ -964,6 +1100,8 @@ int main(void)
 		T(test_read_file_too_large),
 		T(test_read_file_alloc_failure),
 		T(test_read_file_null_arguments),
+		T(test_read_file_shrank),
+		T(test_read_file_read_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

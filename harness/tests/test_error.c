@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "alloc.h"
 #include "config.h"
@@ -94,6 +95,25 @@ static void test_error_set_truncates(void **state)
 	nub_error_set(&err, NUB_E_INVALID, "%s", big);
 	assert_int_equal(strlen(err.message), NUB_ERROR_MESSAGE_MAX - 1);
 	assert_int_equal(err.message[NUB_ERROR_MESSAGE_MAX - 2], 'x');
+}
+
+/*
+ * vsnprintf fails outright on a wide character the C locale cannot encode: the message says so
+ * instead of holding a half-written text.
+ */
+static void test_error_set_unformattable(void **state)
+{
+	struct nub_error err;
+
+	(void)state;
+	assert_int_equal(nub_error_set(&err, NUB_E_PROTOCOL, "scalar %lc", (wint_t)0x100),
+			 NUB_E_PROTOCOL);
+	nub_assert_error(&err, NUB_E_PROTOCOL, NULL);
+	assert_string_equal(err.message, "(unformattable message)");
+	assert_int_equal(nub_error_set_errno(&err, NUB_E_IO, ENOENT, "path %lc", (wint_t)0x100),
+			 NUB_E_IO);
+	assert_string_equal(err.message, "(unformattable message): No such file or directory");
+	assert_int_equal(err.sys_errno, ENOENT);
 }
 
 static void test_error_set_errno(void **state)
@@ -274,6 +294,44 @@ static void test_buf_append_overflow(void **state)
 	assert_ptr_equal(buf.data, storage);
 	assert_int_equal(buf.len, SIZE_MAX - 2);
 	assert_int_equal(buf.cap, SIZE_MAX - 2);
+}
+
+/* Refuses (and records) any request above 1 MiB; frees through the C library. */
+static void *refuse_huge(void *ctx, void *ptr, size_t size)
+{
+	size_t *asked = ctx;
+
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	*asked = size;
+	return size > ((size_t)1 << 20) ? NULL : realloc(ptr, size);
+}
+
+/*
+ * A length that doubling the capacity cannot reach without overflowing is requested as is, and
+ * its failure leaves the buffer as it was.
+ */
+static void test_buf_append_capacity_doubling_overflow(void **state)
+{
+	size_t asked = 0;
+	struct nub_buf buf = { .alloc = { .realloc = refuse_huge, .ctx = &asked } };
+	uint8_t x[4] = { 1, 2, 3, 4 };
+
+	(void)state;
+	assert_int_equal(nub_buf_append(&buf, x, sizeof x), NUB_OK);
+	assert_int_equal(buf.cap, 64);
+	uint8_t *data = buf.data;
+	/* Lengths are checked and the block sized before any source byte is read. */
+	size_t len = SIZE_MAX / 2 + 2;
+	assert_int_equal(nub_buf_append(&buf, x, len), NUB_E_NOMEM);
+	assert_int_equal(asked, sizeof x + len);
+	assert_ptr_equal(buf.data, data);
+	assert_int_equal(buf.len, sizeof x);
+	assert_int_equal(buf.cap, 64);
+	assert_memory_equal(buf.data, x, sizeof x);
+	nub_buf_free(&buf);
 }
 
 static void test_buf_append_self(void **state)
@@ -518,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_error_set_resets_and_formats),
 		cmocka_unit_test(test_error_set_null_err),
 		cmocka_unit_test(test_error_set_truncates),
+		cmocka_unit_test(test_error_set_unformattable),
 		cmocka_unit_test(test_error_set_errno),
 		cmocka_unit_test(test_error_set_errno_truncates),
 		cmocka_unit_test(test_error_clear),
@@ -527,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_buf_append_grows),
 		cmocka_unit_test(test_buf_append_edge_cases),
 		cmocka_unit_test(test_buf_append_overflow),
+		cmocka_unit_test(test_buf_append_capacity_doubling_overflow),
 		cmocka_unit_test(test_buf_append_self),
 		cmocka_unit_test(test_buf_allocation_failures),
 		cmocka_unit_test(test_config_default),

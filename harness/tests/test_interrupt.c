@@ -1,12 +1,16 @@
 /* KVM + threads tests: kill from another thread, time limits, many sandboxes on several threads. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../../guests/simple/simple_fns.h"
 #include "testlib.h"
+
+#include "interrupt.h"
 
 #define THREADS 4
 #define CALLS_PER_THREAD 20
@@ -143,6 +147,35 @@ static void test_many_sandboxes_on_many_threads(void **state)
 	}
 }
 
+/*
+ * Defence in depth: nub_config_validate refuses these offsets before a sandbox is built, and the
+ * handle refuses them again, naming the same config field.
+ */
+static void test_handle_refuses_offsets_outside_the_rt_range(void **state)
+{
+	(void)state;
+	struct nub_interrupt *h = NULL;
+	struct nub_error err;
+	assert_int_equal(nub_interrupt_new(-1, NULL, &h, &err), NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "config.interrupt_signal_offset -1 is outside 0..");
+	assert_null(h);
+	const int max = SIGRTMAX - SIGRTMIN;
+	char want[96];
+	snprintf(want, sizeof want, "config.interrupt_signal_offset %d is outside 0..%d", max + 1, max);
+	assert_int_equal(nub_interrupt_new(max + 1, NULL, &h, &err), NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, want);
+	assert_null(h);
+
+	/* The last real-time signal is fine; without a hook the handle lives in C-library memory. */
+	assert_int_equal(nub_interrupt_new(max, NULL, &h, &err), NUB_OK);
+	assert_non_null(h);
+	assert_false(nub_interrupt_kill(h));
+	struct sigaction cur;
+	assert_int_equal(sigaction(SIGRTMAX, NULL, &cur), 0);
+	assert_true(cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN);
+	nub_interrupt_unref(h);
+}
+
 int main(void)
 {
 	nub_test_require_kvm();
@@ -151,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_kill_from_another_thread),
 		cmocka_unit_test(test_kill_between_calls_never_carries_over),
 		cmocka_unit_test(test_many_sandboxes_on_many_threads),
+		cmocka_unit_test(test_handle_refuses_offsets_outside_the_rt_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

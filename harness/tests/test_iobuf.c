@@ -42,6 +42,20 @@ static void test_reset(void **state)
 	assert_int_equal(nub_le64(fx.mem), 8);
 }
 
+/* Reset ignores a NULL buffer and one too small for a stack pointer; size 8 only sets sp. */
+static void test_reset_edge_sizes(void **state)
+{
+	(void)state;
+	memset(fx.mem, 0xAA, sizeof fx.mem);
+	struct fixture before = fx;
+	nub_iobuf_reset(NULL, SIZE);
+	nub_iobuf_reset(vbuf(), NUB_IOBUF_SP_INIT - 1);
+	assert_memory_equal(&fx, &before, sizeof fx);
+	nub_iobuf_reset(vbuf(), NUB_IOBUF_SP_INIT);
+	assert_int_equal(nub_iobuf_sp(vbuf()), NUB_IOBUF_SP_INIT);
+	assert_memory_equal(fx.mem + 8, before.mem + 8, SIZE - 8);
+}
+
 static void push_ok(const void *data, uint64_t len)
 {
 	struct nub_error err;
@@ -228,6 +242,20 @@ static void test_pop_bad_arguments(void **state)
 			 NUB_E_INVALID);
 	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, fx.dst, SIZE, NULL, "output", &err),
 			 NUB_E_INVALID);
+	/* Without a destination only an empty element can be popped. */
+	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, NULL, 0, &len, "output", &err), NUB_E_PROTOCOL);
+	nub_assert_error(&err, NUB_E_PROTOCOL,
+			 "output buffer element of 0x1 bytes exceeds the 0x0 bytes available");
+	assert_int_equal(nub_iobuf_sp(vbuf()), 8 + 1 + 8);
+	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, NULL, SIZE, &len, "output", &err),
+			 NUB_E_PROTOCOL);
+	nub_assert_error(&err, NUB_E_PROTOCOL, "exceeds the 0x0 bytes available");
+	assert_int_equal(pop_ok(), 1);
+	push_ok(NULL, 0);
+	len = 99;
+	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, NULL, 0, &len, "output", &err), NUB_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(nub_iobuf_sp(vbuf()), 8);
 	/* A NULL name still gives a message. */
 	set_sp(3);
 	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, fx.dst, SIZE, &len, NULL, &err),
@@ -297,6 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_reset, setup),
+		cmocka_unit_test_setup(test_reset_edge_sizes, setup),
 		cmocka_unit_test_setup(test_round_trip, setup),
 		cmocka_unit_test_setup(test_empty_element, setup),
 		cmocka_unit_test_setup(test_pop_hostile_sp, setup),

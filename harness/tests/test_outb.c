@@ -114,6 +114,14 @@ static void test_abort_exception_vector(void **state)
 	nub_assert_error(&f->err, NUB_E_GUEST_ABORT, "code 2: pf");
 }
 
+/* Regression: an exception code with no vector byte once became a fabricated #DE at rip 0. */
+static void test_abort_exception_without_vector(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(out32(f, NUB_PORT_ABORT, 2 | NUB_ABORT_EXCEPTION << 8 | 0xffu << 16), NUB_OUTB_STOP);
+	nub_assert_error(&f->err, NUB_E_PROTOCOL, "guest exception abort (code 2) carries no vector byte");
+}
+
 static void test_abort_terminator_mid_write_and_empty(void **state)
 {
 	struct fixture *f = *state;
@@ -293,12 +301,45 @@ static void test_debug_print(void **state)
 	assert_int_equal(f->err.status, NUB_E_PROTOCOL);
 }
 
+/* Abort messages keep tabs and newlines; DEL, like other control bytes, becomes '?'. */
+static void test_abort_message_control_bytes(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t msg[] = { 9, 'a', '\t', 'b', '\n', 0x7f, 0x1b, 'c' };
+	assert_int_equal(send_abort(f, msg, sizeof msg, true), NUB_OUTB_STOP);
+	nub_assert_error(&f->err, NUB_E_GUEST_ABORT, "guest aborted with code 9: a\tb\n??c");
+}
+
+/* Without log and print callbacks, records and text are consumed and dropped. */
+static void test_no_callbacks(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.log = NULL;
+	f->cfg.debug_print = NULL;
+	uint8_t frame[64];
+	size_t n;
+	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, NUB_LEVEL_ERROR, 1, "g.c", 3, "hi",
+					     2, &n, NULL),
+			 NUB_OK);
+	push_frame(f, frame, n);
+	assert_int_equal(out32(f, NUB_PORT_LOG, 0), NUB_OUTB_CONTINUE);
+	assert_int_equal(nub_iobuf_sp(f->output), NUB_IOBUF_SP_INIT);
+	assert_int_equal(out32(f, NUB_PORT_DEBUG_PRINT, 'x'), NUB_OUTB_CONTINUE);
+	assert_int_equal(out32(f, NUB_PORT_DEBUG_PRINT, '\n'), NUB_OUTB_CONTINUE);
+	assert_int_equal(out32(f, NUB_PORT_DEBUG_PRINT, 'y'), NUB_OUTB_CONTINUE);
+	nub_outb_flush_print(&f->env);
+	assert_int_equal(f->print.len, 0);
+	assert_int_equal(f->cap.nlogs, 0);
+	assert_int_equal(f->cap.printed_len, 0);
+}
+
 int main(void)
 {
 	nub_test_apply_filter();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_abort_code_and_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_exception_vector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_exception_without_vector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_terminator_mid_write_and_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_bad_byte_count, setup, teardown),
@@ -307,6 +348,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_call_corrupt_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_message_control_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_callbacks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,6 +293,13 @@ static void test_decode_leaves_view_on_failure(void **state)
 	assert_int_equal(nub_wire_decode_response(frame, 16, NULL, &err), NUB_E_INVALID);
 	assert_int_equal(nub_wire_decode_request(NULL, 8, NULL, &err), NUB_E_INVALID);
 	assert_int_equal(dec_log(NULL, 20, &err), NUB_E_INVALID);
+	struct nub_log_view lv;
+	size_t n;
+	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, 1, 2, "f", 1, "m", 1, &n, &err),
+			 NUB_OK);
+	assert_int_equal(nub_wire_decode_log(frame, n, NULL, &err), NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "log frame: NULL output");
+	assert_int_equal(nub_wire_decode_log(frame, n, &lv, &err), NUB_OK);
 }
 
 /* ---- encoder capacity ---- */
@@ -363,6 +370,25 @@ static void test_encode_length_limits(void **state)
 			 NUB_E_INVALID);
 	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, 1, 1, "f", 1, "m", 1, NULL, &err),
 			 NUB_E_INVALID);
+	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, 1, 1, "f", 1, NULL, 1, &n, &err),
+			 NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "log frame: NULL file or message");
+	/* NULL pointers with zero lengths are empty fields. */
+	assert_int_equal(nub_wire_encode_response(frame, sizeof frame, 7, NULL, 0, NULL, 0, &n, &err),
+			 NUB_OK);
+	assert_int_equal(n, 12);
+	assert_int_equal(nub_wire_encode_response(frame, sizeof frame, 7, NULL, 1, "m", 1, &n, &err),
+			 NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "response frame: NULL payload or message");
+	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, 1, 1, NULL, 0, NULL, 0, &n, &err),
+			 NUB_OK);
+	assert_int_equal(n, 16);
+	n = 0xbad;
+	/* A NULL destination with a non-zero capacity is a caller bug, not a full buffer. */
+	assert_int_equal(nub_wire_encode_request(NULL, 64, 1, (const uint8_t *)"x", 1, &n, &err),
+			 NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "request frame: NULL output");
+	assert_int_equal(n, 0xbad);
 }
 
 int main(void)

@@ -41,6 +41,7 @@ enum nub_status {
 	NUB_E_TIME_LIMIT,    /* the call ran past the configured time limit */
 	NUB_E_EMULATION,     /* the hypervisor could not emulate a guest instruction */
 	NUB_E_EXISTS,        /* something with that identity is already registered */
+	NUB_E_SNAPSHOT,      /* a snapshot file is malformed */
 	NUB_STATUS_COUNT
 };
 
@@ -183,6 +184,14 @@ enum nub_status nub_uninit_set_max_guest_log_level(struct nub_uninit *uninit,
 						   enum nub_abi_log_level level,
 						   struct nub_error *err);
 
+/*
+ * Maps the file at (path) read-only into guest-physical memory at (gpa) when the sandbox evolves
+ * (see nub_sandbox_map_file for the rules); *(size) receives the mapped size (the file size
+ * rounded up to a page). At most 16 mappings per sandbox.
+ */
+enum nub_status nub_uninit_map_file(struct nub_uninit *uninit, const char *path, uint64_t gpa,
+				    uint64_t *size, struct nub_error *err);
+
 /* Size in bytes of the guest's primary memory region (image, boot info, heap, init data, tables). */
 uint64_t nub_uninit_shared_mem_size(const struct nub_uninit *uninit);
 
@@ -214,11 +223,105 @@ enum nub_status nub_uninit_evolve(struct nub_uninit *uninit, struct nub_sandbox 
 enum nub_status nub_sandbox_call(struct nub_sandbox *sb, uint32_t fn_id, const void *payload,
 				 size_t len, struct nub_buf *resp, struct nub_error *err);
 
+/*
+ * Maps the file at (path) read-only into guest-physical memory at (gpa), page-aligned, outside
+ * the NULL guard, the primary and the scratch regions and every other mapping. The guest must map
+ * the pages into its own page tables to use them; a guest write becomes NUB_E_MMIO. A restore
+ * removes mappings made after its snapshot. Errors: NUB_E_INVALID (alignment, overlap, empty
+ * file, overflow, too many mappings, naming the value), NUB_E_IO, NUB_E_KVM, NUB_E_POISONED.
+ */
+enum nub_status nub_sandbox_map_file(struct nub_sandbox *sb, const char *path, uint64_t gpa,
+				     uint64_t *size, struct nub_error *err);
+
 /* The sandbox's state. */
 enum nub_sandbox_status nub_sandbox_status(const struct nub_sandbox *sb);
 
 /* Frees (sb), its VM and memory; NULL is a no-op. Outstanding interrupt handles stay valid. */
 void nub_sandbox_free(struct nub_sandbox *sb);
+
+/* ---- Snapshots ---- */
+
+struct nub_snapshot;
+
+/*
+ * Captures (sb)'s guest memory, vCPU state and registered fn_ids into an immutable, refcounted
+ * snapshot (*out, refcount 1). The sandbox must be ready. Cost: one copy of guest memory.
+ * Errors: NUB_E_POISONED, NUB_E_UNRECOVERABLE, NUB_E_KVM, NUB_E_NOMEM.
+ */
+enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot **out,
+				     struct nub_error *err);
+
+/*
+ * Brings (sb) back to (snap) exactly, whatever the guest did since: memory, vCPU state, host
+ * metadata (the guest counter is rewritten from the host's value); clears poisoning. Restoring
+ * the snapshot the sandbox last took, restored or was made from costs O(pages dirtied since);
+ * another compatible snapshot costs a full copy. File mappings made after the snapshot are
+ * removed. Refuses, changing nothing, a snapshot with a different layout, that needs a fn_id the
+ * sandbox lacks, or that has a file mapping the sandbox lacks (NUB_E_INVALID naming the
+ * difference). A failure after memory was touched marks the sandbox unrecoverable.
+ */
+enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot *snap,
+				    struct nub_error *err);
+
+/* A host function for nub_sandbox_from_snapshot. */
+struct nub_host_function {
+	uint32_t fn_id;
+	nub_host_fn fn;
+	void *ctx;
+};
+
+/*
+ * Makes a ready sandbox that starts from (snap), with host functions (fns, n) that must cover
+ * every fn_id the snapshot lists. (cfg) supplies the runtime settings (time limit, callbacks,
+ * allocation hook, signal); its sizes must be zero or equal to the snapshot's. Unmodified pages
+ * are shared with the snapshot. The sandbox has no guest counter (its slot reads 0) and no file
+ * mappings (files are not part of snapshots: map them again with nub_sandbox_map_file).
+ */
+enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
+					  const struct nub_host_function *fns, size_t n,
+					  const struct nub_config *cfg, struct nub_sandbox **out,
+					  struct nub_error *err);
+
+/* Takes a reference. */
+struct nub_snapshot *nub_snapshot_ref(struct nub_snapshot *snap);
+/* Drops a reference; the last one frees the snapshot. NULL is a no-op. */
+void nub_snapshot_unref(struct nub_snapshot *snap);
+
+/*
+ * Writes (snap) to (path) atomically (temporary file in the same directory, fsync, rename).
+ * Errors: NUB_E_IO naming the path, NUB_E_NOMEM.
+ */
+enum nub_status nub_snapshot_save(const struct nub_snapshot *snap, const char *path,
+				  struct nub_error *err);
+
+/*
+ * Loads a snapshot file from (path) or from memory (data, len), validating every field before
+ * use (NUB_E_SNAPSHOT naming the field and value; NUB_E_ABI for another ABI version). (alloc)
+ * may be NULL (C library).
+ */
+enum nub_status nub_snapshot_load(const char *path, const struct nub_alloc_hook *alloc,
+				  struct nub_snapshot **out, struct nub_error *err);
+enum nub_status nub_snapshot_load_buffer(const uint8_t *data, size_t len,
+					 const struct nub_alloc_hook *alloc,
+					 struct nub_snapshot **out, struct nub_error *err);
+
+/* ---- Guest counter ---- */
+
+struct nub_counter;
+
+/*
+ * The sandbox's guest counter (one per sandbox: a second call is NUB_E_EXISTS). The host is its
+ * only writer: the value lives in the host and is written to guest memory at
+ * scratch_size - 0x1008 (read-only to the guest) on every change and after every restore. The
+ * counter belongs to the sandbox and is freed with it.
+ */
+enum nub_status nub_uninit_guest_counter(struct nub_uninit *uninit, struct nub_counter **out,
+					 struct nub_error *err);
+/* Adds or subtracts 1. NUB_E_STATE before evolve; NUB_E_INVALID on overflow or underflow. */
+enum nub_status nub_counter_increment(struct nub_counter *c, struct nub_error *err);
+enum nub_status nub_counter_decrement(struct nub_counter *c, struct nub_error *err);
+/* The host's value (never read from guest memory). */
+uint64_t nub_counter_value(const struct nub_counter *c);
 
 /* ---- Interruption ---- */
 

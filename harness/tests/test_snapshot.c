@@ -1,0 +1,505 @@
+/* KVM tests of snapshots: exact restore after every kind of damage, chains, refusals, from_snapshot, counter, init data. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../guests/simple/simple_fns.h"
+#include "snapshot.h"
+#include "testlib.h"
+
+#define HOST_UPPER 10
+
+static int host_upper(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+		      struct nub_error *err)
+{
+	(void)ctx;
+	(void)err;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = req[i] >= 'a' && req[i] <= 'z' ? (uint8_t)(req[i] - 32) : req[i];
+		if (nub_buf_append(resp, &c, 1) != NUB_OK)
+			return -1;
+	}
+	return 0;
+}
+
+struct fixture {
+	struct nub_config cfg;
+	struct nub_sandbox *sb;
+	struct nub_snapshot *snap;
+	struct nub_counter *counter;
+	struct nub_buf resp;
+	struct nub_error err;
+};
+
+/* A simple sandbox per (f->cfg) with host fn HOST_UPPER (when with_fns) and, optionally, a counter. */
+static struct nub_sandbox *make(struct fixture *f, bool with_fns, struct nub_counter **counter,
+				const struct nub_guest_env *env_in)
+{
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
+	struct nub_uninit *u = NULL;
+	struct nub_sandbox *sb = NULL;
+	if (env_in)
+		env = *env_in;
+	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
+	if (with_fns)
+		assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_upper, NULL, &f->err), NUB_OK);
+	if (counter)
+		assert_int_equal(nub_uninit_guest_counter(u, counter, &f->err), NUB_OK);
+	if (nub_uninit_evolve(u, &sb, &f->err) != NUB_OK)
+		fail_msg("evolve: %s", f->err.message);
+	return sb;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	nub_config_default(&f->cfg);
+	f->cfg.time_limit_ms = 300;
+	f->sb = make(f, true, &f->counter, NULL);
+	assert_int_equal(nub_sandbox_snapshot(f->sb, &f->snap, &f->err), NUB_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	nub_sandbox_free(f->sb);
+	nub_snapshot_unref(f->snap);
+	nub_buf_free(&f->resp);
+	free(f);
+	return 0;
+}
+
+static enum nub_status call_on(struct fixture *f, struct nub_sandbox *sb, uint32_t fn,
+			       const void *p, size_t len)
+{
+	nub_buf_free(&f->resp);
+	return nub_sandbox_call(sb, fn, p, len, &f->resp, &f->err);
+}
+
+static enum nub_status call(struct fixture *f, uint32_t fn, const void *p, size_t len)
+{
+	return call_on(f, f->sb, fn, p, len);
+}
+
+static uint64_t call_u64(struct fixture *f, struct nub_sandbox *sb, uint32_t fn, const void *p,
+			 size_t len)
+{
+	assert_int_equal(call_on(f, sb, fn, p, len), NUB_OK);
+	uint64_t v = 0;
+	assert_true(f->resp.len == 4 || f->resp.len == 8);
+	memcpy(&v, f->resp.data, f->resp.len);
+	return v;
+}
+
+/* Memory and vCPU state of (sb) equal (want) exactly: a new snapshot is byte-identical. */
+static void assert_state_is(struct fixture *f, struct nub_sandbox *sb, const struct nub_snapshot *want)
+{
+	struct nub_snapshot *now = NULL;
+	assert_int_equal(nub_sandbox_snapshot(sb, &now, &f->err), NUB_OK);
+	assert_int_equal(now->mem_size, want->mem_size);
+	for (uint64_t off = 0; off < want->mem_size; off += NUB_PAGE_SIZE)
+		if (memcmp(now->mem + off, want->mem + off, NUB_PAGE_SIZE) != 0)
+			fail_msg("page at image offset 0x%llx differs after restore", (unsigned long long)off);
+	assert_memory_equal(&now->vcpu, &want->vcpu, sizeof want->vcpu);
+	nub_snapshot_unref(now);
+}
+
+/* What the guest reports about its own state: static counter, next heap address, counter. */
+struct observation {
+	uint64_t static_counter, heap_addr, counter;
+};
+
+static struct observation observe(struct fixture *f, struct nub_sandbox *sb)
+{
+	struct observation o;
+	uint32_t size = 64;
+	o.static_counter = call_u64(f, sb, SIMPLE_STATIC_COUNTER, NULL, 0);
+	o.heap_addr = call_u64(f, sb, SIMPLE_HEAP_ALLOC, &size, 4);
+	o.counter = call_u64(f, sb, SIMPLE_READ_COUNTER, NULL, 0);
+	return o;
+}
+
+struct damage {
+	const char *what;
+	uint32_t fn;
+	uint8_t payload[8];
+	size_t len;
+	enum nub_status st;
+};
+
+static const struct damage damages[] = {
+	{ "static state", SIMPLE_STATIC_COUNTER, { 0 }, 0, NUB_OK },
+	{ "heap", SIMPLE_HEAP_ALLOC, { 0, 16 }, 4, NUB_OK },
+	{ "raw heap pages", SIMPLE_DIRTY_HEAP_PAGES, { 32, 0, 0, 0, 0xab, 0xcd }, 8, NUB_OK },
+	{ "stack", SIMPLE_STACK_SMASH, { 0 }, 0, NUB_OK },
+	{ "I/O buffers", SIMPLE_BUFFER_SCRIBBLE, { 0 }, 0, NUB_OK },
+	{ "abort", SIMPLE_ABORT, { 9, 'x' }, 2, NUB_E_GUEST_ABORT },
+	{ "page fault", SIMPLE_NULL_DEREF, { 0 }, 0, NUB_E_GUEST_FAULT },
+	{ "stack overflow", SIMPLE_STACK_OVERFLOW, { 0 }, 0, NUB_E_GUEST_FAULT },
+	{ "time limit", SIMPLE_SPIN, { 0 }, 0, NUB_E_TIME_LIMIT },
+	{ "corrupt output stack pointer", SIMPLE_CORRUPT_OUTPUT_SP, { 0 }, 0, NUB_E_PROTOCOL },
+	{ "page-table edit", SIMPLE_MMIO, { 0 }, 0, NUB_E_MMIO },
+	{ "triple fault", SIMPLE_TRIPLE_FAULT, { 0 }, 0, NUB_E_TRIPLE_FAULT },
+	{ "heap exhaustion", SIMPLE_HEAP_EXHAUST, { 0 }, 0, NUB_E_GUEST_ABORT },
+	{ "hlt", SIMPLE_HLT, { 0 }, 0, NUB_OK },
+};
+
+static void test_restore_after_every_damage_is_exact(void **state)
+{
+	struct fixture *f = *state;
+	struct observation fresh = observe(f, f->sb);
+	assert_int_equal(fresh.static_counter, 1);
+	for (size_t i = 0; i < sizeof damages / sizeof damages[0]; i++) {
+		const struct damage *d = &damages[i];
+		assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+		for (int k = 0; k < 3; k++) {
+			enum nub_status st = call(f, d->fn, d->payload, d->len);
+			if (st != d->st)
+				fail_msg("damage '%s': %s (%s)", d->what, nub_status_str(st), f->err.message);
+			if (st != NUB_OK)
+				break;
+		}
+		assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+		assert_int_equal(nub_sandbox_status(f->sb), NUB_SANDBOX_READY);
+		assert_state_is(f, f->sb, f->snap);
+		struct observation o = observe(f, f->sb);
+		if (memcmp(&o, &fresh, sizeof o) != 0)
+			fail_msg("after damage '%s' the guest sees static %llu heap 0x%llx", d->what,
+				 (unsigned long long)o.static_counter, (unsigned long long)o.heap_addr);
+	}
+}
+
+static void test_restore_is_repeatable_from_any_state(void **state)
+{
+	struct fixture *f = *state;
+	/* Restoring twice in a row, and restoring a sandbox that did nothing, are exact too. */
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_state_is(f, f->sb, f->snap);
+}
+
+static void test_snapshot_chain(void **state)
+{
+	struct fixture *f = *state;
+	struct nub_snapshot *s1 = f->snap, *s2 = NULL;
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+	assert_int_equal(nub_sandbox_snapshot(f->sb, &s2, &f->err), NUB_OK);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 2);
+	/* back to the older snapshot (a full copy), then the newer one, then the newer again */
+	assert_int_equal(nub_sandbox_restore(f->sb, s1, &f->err), NUB_OK);
+	assert_state_is(f, f->sb, s1);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+	assert_int_equal(nub_sandbox_restore(f->sb, s2, &f->err), NUB_OK);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 2);
+	assert_int_equal(nub_sandbox_restore(f->sb, s2, &f->err), NUB_OK);
+	assert_state_is(f, f->sb, s2);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 2);
+	nub_snapshot_unref(s2);
+}
+
+static void test_restore_clears_poison(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t p[2] = { 42, 'x' };
+	assert_int_equal(call(f, SIMPLE_ABORT, p, 2), NUB_E_GUEST_ABORT);
+	assert_int_equal(nub_sandbox_status(f->sb), NUB_SANDBOX_POISONED);
+	assert_int_equal(nub_sandbox_snapshot(f->sb, &(struct nub_snapshot *){ NULL }, &f->err),
+			 NUB_E_POISONED);
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_int_equal(nub_sandbox_status(f->sb), NUB_SANDBOX_READY);
+	assert_int_equal(call(f, SIMPLE_ECHO, "hi", 2), NUB_OK);
+	assert_memory_equal(f->resp.data, "hi", 2);
+}
+
+static void test_restore_refusals_change_nothing(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+
+	/* a snapshot with another layout */
+	struct nub_config big = f->cfg;
+	big.heap_size = 0x40000;
+	struct fixture g = { .cfg = big };
+	struct nub_sandbox *other = make(&g, true, NULL, NULL);
+	struct nub_snapshot *other_snap = NULL;
+	assert_int_equal(nub_sandbox_snapshot(other, &other_snap, &f->err), NUB_OK);
+	assert_int_equal(nub_sandbox_restore(f->sb, other_snap, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID,
+			 "snapshot layout differs: heap_size is 0x40000 in the snapshot, 0x20000 in the sandbox");
+	nub_sandbox_free(other);
+	nub_snapshot_unref(other_snap);
+
+	/* a snapshot that needs a host function this sandbox lacks */
+	struct fixture h = { .cfg = f->cfg };
+	struct nub_sandbox *bare = make(&h, false, NULL, NULL);
+	assert_int_equal(nub_sandbox_restore(bare, f->snap, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "needs host function fn_id 10, which the sandbox lacks");
+	assert_int_equal(call_u64(f, bare, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+	nub_sandbox_free(bare);
+
+	/* the refused sandbox carried on where it was */
+	assert_int_equal(nub_sandbox_status(f->sb), NUB_SANDBOX_READY);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 2);
+	assert_int_equal(nub_sandbox_restore(NULL, f->snap, &f->err), NUB_E_INVALID);
+	assert_int_equal(nub_sandbox_restore(f->sb, NULL, &f->err), NUB_E_INVALID);
+}
+
+static void test_from_snapshot_twice_stays_isolated(void **state)
+{
+	struct fixture *f = *state;
+	const struct nub_host_function fns[] = { { HOST_UPPER, host_upper, NULL } };
+	struct nub_sandbox *x = NULL, *y = NULL;
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &f->cfg, &x, &f->err), NUB_OK);
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, NULL, &y, &f->err), NUB_OK);
+	assert_int_equal(call_u64(f, x, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+	assert_int_equal(call_u64(f, x, SIMPLE_STATIC_COUNTER, NULL, 0), 2);
+	assert_int_equal(call_u64(f, y, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+	assert_int_equal(call_u64(f, x, SIMPLE_STATIC_COUNTER, NULL, 0), 3);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+	/* host calls work from a snapshot-made sandbox; it has no counter, so the guest reads 0 */
+	uint8_t p[8] = { HOST_UPPER, 0, 0, 0, 'a', 'b' };
+	assert_int_equal(call_on(f, x, SIMPLE_HOST_CALL, p, 6), NUB_OK);
+	assert_memory_equal(f->resp.data, "AB", 2);
+	assert_int_equal(call_u64(f, y, SIMPLE_READ_COUNTER, NULL, 0), 0);
+	/* restoring a snapshot-made sandbox to its snapshot is exact */
+	assert_int_equal(nub_sandbox_restore(x, f->snap, &f->err), NUB_OK);
+	assert_state_is(f, x, f->snap);
+	assert_int_equal(call_u64(f, x, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
+	nub_sandbox_free(x);
+	nub_sandbox_free(y);
+}
+
+static void test_from_snapshot_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct nub_sandbox *x = NULL;
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, NULL, 0, NULL, &x, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "needs host function fn_id 10");
+	assert_null(x);
+	const struct nub_host_function fns[] = { { HOST_UPPER, host_upper, NULL } };
+	struct nub_config cfg = f->cfg;
+	cfg.heap_size = 0x10000;
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &cfg, &x, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "config.heap_size 0x10000 differs from the snapshot's 0x20000");
+	const struct nub_host_function dup[] = { { HOST_UPPER, host_upper, NULL },
+						 { HOST_UPPER, host_upper, NULL } };
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, dup, 2, NULL, &x, &f->err), NUB_E_EXISTS);
+	assert_int_equal(nub_sandbox_from_snapshot(NULL, fns, 1, NULL, &x, &f->err), NUB_E_INVALID);
+}
+
+static void test_counter_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
+	struct nub_uninit *u = NULL;
+	struct nub_counter *c = NULL, *c2 = NULL;
+	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_guest_counter(u, &c, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_guest_counter(u, &c2, &f->err), NUB_E_EXISTS);
+	assert_int_equal(nub_counter_increment(c, &f->err), NUB_E_STATE);
+	nub_assert_error(&f->err, NUB_E_STATE, "has not evolved yet");
+	assert_int_equal(nub_counter_value(c), 0);
+	nub_uninit_free(u); /* frees the counter with it */
+
+	c = f->counter;
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_READ_COUNTER, NULL, 0), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nub_counter_increment(c, &f->err), NUB_OK);
+	assert_int_equal(nub_counter_value(c), 3);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_READ_COUNTER, NULL, 0), 3);
+	assert_int_equal(nub_counter_decrement(c, &f->err), NUB_OK);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_READ_COUNTER, NULL, 0), 2);
+	/* restore rewrites the host's value, not the snapshot's (0) */
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_READ_COUNTER, NULL, 0), 2);
+	assert_int_equal(nub_counter_decrement(c, &f->err), NUB_OK);
+	assert_int_equal(nub_counter_decrement(c, &f->err), NUB_OK);
+	assert_int_equal(nub_counter_decrement(c, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "would go below 0");
+	assert_int_equal(nub_counter_value(c), 0);
+	/* the guest cannot write it: the page is read-only (a write faults) */
+	assert_int_equal(call_u64(f, f->sb, SIMPLE_READ_COUNTER, NULL, 0), 0);
+	assert_int_equal(nub_counter_increment(NULL, &f->err), NUB_E_INVALID);
+}
+
+/* Init data of 2 pages whose first byte is `ret`, with the given permissions. */
+static struct nub_sandbox *with_init_data(struct fixture *f, uint32_t perms)
+{
+	static uint8_t blob[8192];
+	blob[0] = 0xc3;
+	blob[5000] = 0x77;
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"), .init_data = blob,
+				     .init_data_len = sizeof blob, .init_data_perms = perms };
+	return make(f, false, NULL, &env);
+}
+
+static void expect_pf(struct fixture *f, struct nub_sandbox *sb, uint32_t fn, const void *p,
+		      size_t len, uint64_t code)
+{
+	assert_int_equal(call_on(f, sb, fn, p, len), NUB_E_GUEST_FAULT);
+	assert_int_equal(f->err.vector, 14);
+	assert_int_equal(f->err.error_code & 0x13, code);
+}
+
+static void test_init_data_permissions(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t rd[8] = { 0x88, 0x13, 0, 0, 1, 0, 0, 0 }; /* offset 5000, length 1 */
+	uint8_t wr[5] = { 0x88, 0x13, 0, 0, 0x55 };
+	uint8_t ex[4] = { 0, 0, 0, 0 };
+
+	struct nub_sandbox *r = with_init_data(f, 0);
+	assert_int_equal(call_on(f, r, SIMPLE_INIT_DATA_READ, rd, 8), NUB_OK);
+	assert_int_equal(f->resp.data[0], 0x77);
+	expect_pf(f, r, SIMPLE_INIT_DATA_WRITE, wr, 5, 0x3);
+	nub_sandbox_free(r);
+	r = with_init_data(f, NUB_MEM_READ);
+	expect_pf(f, r, SIMPLE_INIT_DATA_EXEC, ex, 4, 0x11);
+	nub_sandbox_free(r);
+
+	struct nub_sandbox *rw = with_init_data(f, NUB_MEM_READ | NUB_MEM_WRITE);
+	assert_int_equal(call_on(f, rw, SIMPLE_INIT_DATA_WRITE, wr, 5), NUB_OK);
+	assert_int_equal(call_on(f, rw, SIMPLE_INIT_DATA_READ, rd, 8), NUB_OK);
+	assert_int_equal(f->resp.data[0], 0x55);
+	expect_pf(f, rw, SIMPLE_INIT_DATA_EXEC, ex, 4, 0x11);
+	nub_sandbox_free(rw);
+
+	struct nub_sandbox *rx = with_init_data(f, NUB_MEM_READ | NUB_MEM_EXECUTE);
+	assert_int_equal(call_on(f, rx, SIMPLE_INIT_DATA_EXEC, ex, 4), NUB_OK);
+	expect_pf(f, rx, SIMPLE_INIT_DATA_WRITE, wr, 5, 0x3);
+	nub_sandbox_free(rx);
+
+	uint8_t out_of_range[8] = { 0, 0x20, 0, 0, 1, 0, 0, 0 }; /* offset 8192 */
+	struct nub_sandbox *plain = with_init_data(f, 0);
+	assert_int_equal(call_on(f, plain, SIMPLE_INIT_DATA_READ, out_of_range, 8), NUB_E_GUEST_ERROR);
+	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "init data range 8192+1 outside 8192 bytes");
+	nub_sandbox_free(plain);
+}
+
+/* Writes (len) bytes (byte 0 = `ret`, then i & 0xff) to a new temporary file; returns its path. */
+static void temp_file(char *path, size_t len)
+{
+	strcpy(path, "/tmp/nub-map-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = i == 0 ? 0xc3 : (uint8_t)i;
+		assert_int_equal(write(fd, &b, 1), 1);
+	}
+	close(fd);
+}
+
+#define MAP_GPA 0x100000000ull
+
+static void test_map_file_rules(void **state)
+{
+	struct fixture *f = *state;
+	char file[64], empty[64];
+	temp_file(file, 5000);
+	temp_file(empty, 0);
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
+	struct nub_uninit *u = NULL;
+	uint64_t size = 0;
+	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
+	static const struct {
+		uint64_t gpa;
+		const char *needle;
+	} bad[] = {
+		{ MAP_GPA + 1, "gpa 0x100000001 is not page-aligned" },
+		{ 0, "overlaps the NULL guard or the primary region" },
+		{ 0x4000, "overlaps the NULL guard or the primary region" },
+		{ NUB_GPA_TOP - 0x2000, "overlaps the scratch region" },
+		{ 0xfffffffffffff000ull, "exceeds the 36-bit guest-physical space" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(nub_uninit_map_file(u, file, bad[i].gpa, &size, &f->err), NUB_E_INVALID);
+		nub_assert_error(&f->err, NUB_E_INVALID, bad[i].needle);
+	}
+	assert_int_equal(nub_uninit_map_file(u, empty, MAP_GPA, &size, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "is empty");
+	assert_int_equal(nub_uninit_map_file(u, "/nonexistent", MAP_GPA, &size, &f->err), NUB_E_IO);
+	assert_int_equal(nub_uninit_map_file(u, "/tmp", MAP_GPA, &size, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "not a regular file");
+	assert_int_equal(nub_uninit_map_file(u, file, MAP_GPA, &size, &f->err), NUB_OK);
+	assert_int_equal(size, 0x2000);
+	assert_int_equal(nub_uninit_map_file(u, file, MAP_GPA + 0x1000, &size, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "overlaps the file mapped at [0x100000000, 0x100002000)");
+
+	struct nub_sandbox *sb = NULL;
+	assert_int_equal(nub_uninit_evolve(u, &sb, &f->err), NUB_OK);
+	uint8_t rd[12] = { 0 };
+	uint64_t gpa = MAP_GPA + 0x1000;
+	uint32_t len = 16;
+	memcpy(rd, &gpa, 8);
+	memcpy(rd + 8, &len, 4);
+	assert_int_equal(call_on(f, sb, SIMPLE_MAPPED_READ, rd, 12), NUB_OK);
+	assert_int_equal(f->resp.len, 16);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(f->resp.data[i], (uint8_t)(0x1000 + i));
+	uint8_t ex[8];
+	memcpy(ex, &(uint64_t){ MAP_GPA }, 8);
+	assert_int_equal(call_on(f, sb, SIMPLE_MAPPED_EXEC, ex, 8), NUB_OK);
+	/* the KVM slot is read-only whatever the guest's page tables say */
+	uint8_t wr[9] = { 0 };
+	memcpy(wr, &(uint64_t){ MAP_GPA }, 8);
+	assert_int_equal(call_on(f, sb, SIMPLE_MAPPED_WRITE, wr, 9), NUB_E_MMIO);
+	assert_int_equal(f->err.gpa, MAP_GPA);
+	nub_sandbox_free(sb);
+	unlink(file);
+	unlink(empty);
+}
+
+static void test_restore_removes_later_mappings(void **state)
+{
+	struct fixture *f = *state;
+	char file[64];
+	temp_file(file, 100);
+	uint8_t rd[12] = { 0 };
+	memcpy(rd, &(uint64_t){ MAP_GPA }, 8);
+	memcpy(rd + 8, &(uint32_t){ 4 }, 4);
+	assert_int_equal(nub_sandbox_map_file(f->sb, file, MAP_GPA, NULL, &f->err), NUB_OK);
+	assert_int_equal(call(f, SIMPLE_MAPPED_READ, rd, 12), NUB_OK);
+	assert_int_equal(f->resp.data[1], 1);
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_int_equal(call(f, SIMPLE_MAPPED_READ, rd, 12), NUB_E_MMIO);
+	assert_int_equal(f->err.gpa, MAP_GPA);
+
+	/* a snapshot taken with a mapping refuses a sandbox without it */
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_int_equal(nub_sandbox_map_file(f->sb, file, MAP_GPA, NULL, &f->err), NUB_OK);
+	struct nub_snapshot *with_map = NULL;
+	assert_int_equal(nub_sandbox_snapshot(f->sb, &with_map, &f->err), NUB_OK);
+	assert_int_equal(nub_sandbox_restore(f->sb, with_map, &f->err), NUB_OK);
+	assert_int_equal(call(f, SIMPLE_MAPPED_READ, rd, 12), NUB_OK);
+	struct fixture g = { .cfg = f->cfg };
+	struct nub_sandbox *bare = make(&g, true, NULL, NULL);
+	assert_int_equal(nub_sandbox_restore(bare, with_map, &f->err), NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID, "file mapped at 0x100000000 (0x1000 bytes), which the sandbox lacks");
+	nub_sandbox_free(bare);
+	nub_snapshot_unref(with_map);
+	unlink(file);
+}
+
+int main(void)
+{
+	nub_test_require_kvm();
+	nub_test_apply_filter();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_restore_after_every_damage_is_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_is_repeatable_from_any_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_clears_poison, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_refusals_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_from_snapshot_twice_stays_isolated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_from_snapshot_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counter_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_data_permissions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_file_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_removes_later_mappings, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -46,17 +46,22 @@ struct options {
 	enum nub_abi_log_level log_level;
 	uint64_t heap_size; /* 0 = default */
 	uint64_t repeat;
+	const char *save_snapshot; /* --save-snapshot PATH, or NULL */
+	const char *from_snapshot; /* --from-snapshot PATH (instead of GUEST), or NULL */
+	bool restore_each;         /* restore the post-init snapshot before every call */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nub-run [options] GUEST[.elf] [FN_ID]\n"
+		"       nub-run [options] --from-snapshot PATH [FN_ID]\n"
 		"\n"
 		"Evolves GUEST (a path, or a name looked up as DIR/NAME.elf in the guest directory) into a\n"
-		"sandbox and, if FN_ID is given, calls that guest function. Guest logs and debug prints go\n"
-		"to stderr as they arrive; the response goes to stdout, as text if it is printable ASCII,\n"
-		"else as hex. With --repeat the function is called N times and the last response printed.\n"
+		"sandbox, or makes the sandbox from a snapshot file, and, if FN_ID is given, calls that\n"
+		"guest function. Guest logs and debug prints go to stderr as they arrive; the response\n"
+		"goes to stdout, as text if it is printable ASCII, else as hex. With --repeat the function\n"
+		"is called N times and the last response printed.\n"
 		"\n"
 		"Payload (at most one; default empty):\n"
 		"  --text STR          the bytes of STR\n"
@@ -70,10 +75,21 @@ static void usage(FILE *f)
 		"  --heap SIZE         guest heap in bytes; suffix k, m or g for KiB, MiB, GiB\n"
 		"  --repeat N          call FN_ID N times (1..%llu, default 1); stops at the first failure\n"
 		"  --guest-dir DIR     where guest names are looked up (default %s)\n"
+		"Snapshots:\n"
+		"  --save-snapshot PATH  after init, or after the call(s) when FN_ID is given, snapshot\n"
+		"                      the sandbox and write it to PATH (atomically)\n"
+		"  --from-snapshot PATH  make the sandbox from the snapshot file PATH instead of evolving\n"
+		"                      GUEST (no GUEST argument; no host functions; --init-data and\n"
+		"                      --init-perms are refused; --heap must match the snapshot's)\n"
+		"  --restore-each      needs FN_ID: snapshot after init (with --from-snapshot: that\n"
+		"                      snapshot) and restore it before each call, so every repetition\n"
+		"                      starts from the same state; the time --repeat reports includes\n"
+		"                      the restores\n"
 		"  --help              this text\n"
 		"\n"
-		"Exit status: 0 ok; 1 usage or engine error; 2 guest error response; 3 guest abort,\n"
-		"fault, crash, protocol violation, time limit or cancellation.\n",
+		"Exit status: 0 ok; 1 usage or engine error (including an unreadable, malformed or\n"
+		"incompatible snapshot file); 2 guest error response; 3 guest abort, fault, crash,\n"
+		"protocol violation, time limit or cancellation.\n",
 		MAX_REPEAT, NUB_GUEST_DIR);
 }
 
@@ -221,7 +237,8 @@ static bool read_file(const char *what, const char *path, uint8_t **out, size_t 
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_TEXT = 256, O_HEX, O_FILE, O_INIT_DATA, O_INIT_PERMS, O_TIME_LIMIT, O_LOG_LEVEL,
-	       O_HEAP, O_REPEAT, O_GUEST_DIR, O_HELP };
+	       O_HEAP, O_REPEAT, O_GUEST_DIR, O_HELP, O_SAVE_SNAPSHOT, O_FROM_SNAPSHOT,
+	       O_RESTORE_EACH };
 	static const struct option longopts[] = {
 		{ "text", required_argument, NULL, O_TEXT },
 		{ "hex", required_argument, NULL, O_HEX },
@@ -234,6 +251,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "repeat", required_argument, NULL, O_REPEAT },
 		{ "guest-dir", required_argument, NULL, O_GUEST_DIR },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "save-snapshot", required_argument, NULL, O_SAVE_SNAPSHOT },
+		{ "from-snapshot", required_argument, NULL, O_FROM_SNAPSHOT },
+		{ "restore-each", no_argument, NULL, O_RESTORE_EACH },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -305,6 +325,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_GUEST_DIR:
 			o->guest_dir = optarg;
 			break;
+		case O_SAVE_SNAPSHOT:
+			if (*optarg == '\0') {
+				bad_usage("%s", "--save-snapshot needs a non-empty path");
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			o->save_snapshot = optarg;
+			break;
+		case O_FROM_SNAPSHOT:
+			if (*optarg == '\0') {
+				bad_usage("%s", "--from-snapshot needs a non-empty path");
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			o->from_snapshot = optarg;
+			break;
+		case O_RESTORE_EACH:
+			o->restore_each = true;
+			break;
 		case O_HELP:
 		case 'h':
 			usage(stdout);
@@ -326,14 +363,31 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return EXIT_USAGE_OR_ENGINE;
 	}
 	int rest = argc - optind;
-	if (rest < 1 || rest > 2) {
-		bad_usage("%s", rest < 1 ? "missing GUEST" : "too many arguments");
-		return EXIT_USAGE_OR_ENGINE;
+	const char *fn_arg = NULL;
+	if (o->from_snapshot) {
+		/* The snapshot holds the guest's memory, init data included. */
+		if (o->init_data) {
+			bad_usage("%s", "--init-data cannot be combined with --from-snapshot");
+			return EXIT_USAGE_OR_ENGINE;
+		}
+		if (rest > 1) {
+			bad_usage("%s", "too many arguments (--from-snapshot takes the place of GUEST)");
+			return EXIT_USAGE_OR_ENGINE;
+		}
+		if (rest == 1)
+			fn_arg = argv[optind];
+	} else {
+		if (rest < 1 || rest > 2) {
+			bad_usage("%s", rest < 1 ? "missing GUEST" : "too many arguments");
+			return EXIT_USAGE_OR_ENGINE;
+		}
+		o->guest = argv[optind];
+		if (rest == 2)
+			fn_arg = argv[optind + 1];
 	}
-	o->guest = argv[optind];
-	if (rest == 2) {
-		if (!parse_u64(argv[optind + 1], 0, UINT32_MAX, &v)) {
-			bad_usage("FN_ID must be a number in 0..4294967295, not '%s'", argv[optind + 1]);
+	if (fn_arg) {
+		if (!parse_u64(fn_arg, 0, UINT32_MAX, &v)) {
+			bad_usage("FN_ID must be a number in 0..4294967295, not '%s'", fn_arg);
 			return EXIT_USAGE_OR_ENGINE;
 		}
 		o->have_fn = true;
@@ -341,6 +395,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (!o->have_fn && (payloads || o->repeat != 1)) {
 		bad_usage("%s", "a payload or --repeat needs FN_ID");
+		return EXIT_USAGE_OR_ENGINE;
+	}
+	if (!o->have_fn && o->restore_each) {
+		bad_usage("%s", "--restore-each needs FN_ID");
 		return EXIT_USAGE_OR_ENGINE;
 	}
 	return -1;
@@ -521,6 +579,54 @@ static bool load_inputs(const struct options *o, uint8_t **payload, size_t *plen
 	return true;
 }
 
+/*
+ * Snapshots (sb) and writes the snapshot to (path). Returns the exit status: EXIT_OK, or the
+ * failure's after reporting it.
+ */
+static int save_snapshot(struct nub_sandbox *sb, const char *path)
+{
+	struct nub_snapshot *snap = NULL;
+	struct nub_error err = { 0 };
+	enum nub_status st = nub_sandbox_snapshot(sb, &snap, &err);
+	if (st != NUB_OK) {
+		report_failure("taking the snapshot for --save-snapshot", st, &err);
+		return exit_code(st);
+	}
+	st = nub_snapshot_save(snap, path, &err);
+	nub_snapshot_unref(snap);
+	if (st != NUB_OK) { /* the engine's message names the path */
+		report_failure("saving the snapshot", st, &err);
+		return exit_code(st);
+	}
+	fprintf(stderr, "nub-run: snapshot saved to ");
+	write_escaped(stderr, path, strlen(path));
+	fputc('\n', stderr);
+	return EXIT_OK;
+}
+
+/*
+ * Loads the snapshot file (path) and makes a sandbox from it with (cfg) (sizes zero: the
+ * snapshot's, except the heap when --heap was given, which must match). On success *(snap) holds
+ * the loaded snapshot (the caller unrefs it) and *(sb) the ready sandbox. Returns the exit status.
+ */
+static int sandbox_from_file(const char *path, const struct nub_config *cfg,
+			     struct nub_snapshot **snap, struct nub_sandbox **sb)
+{
+	struct nub_error err = { 0 };
+	enum nub_status st = nub_snapshot_load(path, NULL, snap, &err);
+	if (st != NUB_OK) { /* the engine's message names the path */
+		*snap = NULL;
+		report_failure("loading the snapshot", st, &err);
+		return exit_code(st);
+	}
+	st = nub_sandbox_from_snapshot(*snap, NULL, 0, cfg, sb, &err);
+	if (st != NUB_OK) {
+		report_failure("making the sandbox from the snapshot", st, &err);
+		return exit_code(st);
+	}
+	return EXIT_OK;
+}
+
 /* Entry point: see usage(). */
 int main(int argc, char **argv)
 {
@@ -534,6 +640,8 @@ int main(int argc, char **argv)
 	char *path = NULL;
 	struct nub_uninit *u = NULL;
 	struct nub_sandbox *sb = NULL;
+	struct nub_snapshot *loaded = NULL; /* --from-snapshot */
+	struct nub_snapshot *base = NULL;   /* --restore-each */
 	struct nub_buf resp = { 0 };
 	struct nub_error err = { 0 };
 	enum nub_status st;
@@ -541,10 +649,12 @@ int main(int argc, char **argv)
 	rc = EXIT_USAGE_OR_ENGINE;
 	if (!load_inputs(&o, &payload, &plen, &init, &ilen))
 		goto out;
-	path = resolve_guest(o.guest, o.guest_dir);
-	if (!path) {
-		fprintf(stderr, "nub-run: out of memory\n");
-		goto out;
+	if (!o.from_snapshot) {
+		path = resolve_guest(o.guest, o.guest_dir);
+		if (!path) {
+			fprintf(stderr, "nub-run: out of memory\n");
+			goto out;
+		}
 	}
 
 	struct nub_config cfg;
@@ -556,6 +666,17 @@ int main(int argc, char **argv)
 		cfg.heap_size = o.heap_size;
 	cfg.log = on_log;
 	cfg.debug_print = on_print;
+
+	if (o.from_snapshot) {
+		/* Zero sizes take the snapshot's; a given --heap must equal it. */
+		cfg.input_size = cfg.output_size = cfg.stack_size = 0;
+		cfg.heap_size = o.heap_size;
+		rc = sandbox_from_file(o.from_snapshot, &cfg, &loaded, &sb);
+		if (rc != EXIT_OK)
+			goto out;
+		rc = EXIT_USAGE_OR_ENGINE;
+		goto ready;
+	}
 
 	struct nub_guest_env env = {
 		.path = path,
@@ -578,16 +699,51 @@ int main(int argc, char **argv)
 		rc = exit_code(st);
 		goto out;
 	}
+ready:
 	if (!o.have_fn) {
-		fprintf(stderr, "nub-run: %s evolved\n", path);
+		if (o.save_snapshot) {
+			rc = save_snapshot(sb, o.save_snapshot);
+			if (rc != EXIT_OK)
+				goto out;
+		}
+		if (o.from_snapshot) {
+			fprintf(stderr, "nub-run: sandbox made from snapshot ");
+			write_escaped(stderr, o.from_snapshot, strlen(o.from_snapshot));
+			fputc('\n', stderr);
+		} else {
+			fprintf(stderr, "nub-run: %s evolved\n", path);
+		}
 		rc = EXIT_OK;
 		goto out;
+	}
+	if (o.restore_each) {
+		/* The state right after init: the loaded snapshot, or a new one. */
+		if (loaded) {
+			base = nub_snapshot_ref(loaded);
+		} else {
+			st = nub_sandbox_snapshot(sb, &base, &err);
+			if (st != NUB_OK) {
+				report_failure("taking the snapshot for --restore-each", st, &err);
+				rc = exit_code(st);
+				goto out;
+			}
+		}
 	}
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t i = 0; i < o.repeat; i++) {
 		nub_buf_free(&resp);
+		if (base) {
+			st = nub_sandbox_restore(sb, base, &err);
+			if (st != NUB_OK) {
+				char what[64];
+				snprintf(what, sizeof(what), "restore before repetition %" PRIu64, i + 1);
+				report_failure(what, st, &err);
+				rc = exit_code(st);
+				goto out;
+			}
+		}
 		st = nub_sandbox_call(sb, o.fn_id, payload, plen, &resp, &err);
 		if (st != NUB_OK) {
 			char what[64];
@@ -609,9 +765,13 @@ int main(int argc, char **argv)
 			ms, ms * 1e3 / (double)o.repeat);
 	}
 	rc = EXIT_OK;
+	if (o.save_snapshot)
+		rc = save_snapshot(sb, o.save_snapshot);
 out:
 	nub_buf_free(&resp);
 	nub_sandbox_free(sb);
+	nub_snapshot_unref(base);
+	nub_snapshot_unref(loaded);
 	nub_uninit_free(u);
 	free(path);
 	free(payload);

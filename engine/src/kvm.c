@@ -48,21 +48,40 @@ static int xioctl(int fd, unsigned long req, void *arg)
 
 /*
  * Why: a guest must not see (or try to use) virtualization extensions, shadow stacks or x2APIC we
- * do not emulate for it, and its page tables must respect the 36-bit guest-physical space.
+ * do not emulate for it, and its page tables must respect the 36-bit guest-physical space. XSAVE
+ * (with AVX, which needs it), PKU and LA57 are hidden too: with them a CPL0 guest could change
+ * XCR0 or PKRU, state that restore does not reset. KVM derives the XCR0 values a guest may set
+ * from leaf 0xD, so that leaf is emptied as well: even where CR4.OSXSAVE gets through (kvm_pvm
+ * lets it), xsetbv can only write the reset value.
  */
 static void filter_cpuid(struct kvm_cpuid2 *c)
 {
 	for (uint32_t i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
-		if (e->function == 1)
-			e->ecx &= ~((1u << 5) | (1u << 21)); /* VMX, x2APIC */
-		else if (e->function == 7 && e->index == 0) {
-			e->ecx &= ~(1u << 7);  /* CET shadow stack */
+		switch (e->function) {
+		case 1: /* VMX, x2APIC, XSAVE, OSXSAVE, AVX */
+			e->ecx &= ~((1u << 5) | (1u << 21) | (1u << 26) | (1u << 27) | (1u << 28));
+			break;
+		case 7:
+			if (e->index != 0)
+				break;
+			e->ebx &= ~((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |
+				    (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31)); /* AVX2, AVX-512 */
+			e->ecx &= ~((1u << 3) | (1u << 4) | (1u << 7) | (1u << 16)); /* PKU, OSPKE, CET SS, LA57 */
 			e->edx &= ~(1u << 20); /* CET IBT */
-		} else if (e->function == 0x80000001)
-			e->ecx &= ~(1u << 2); /* SVM */
-		else if (e->function == 0x80000008)
+			break;
+		case 0xd: /* no XSAVE state: XCR0 stays at its reset value */
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+			break;
+		case 0x80000001: /* SVM */
+			e->ecx &= ~(1u << 2);
+			break;
+		case 0x80000008:
 			e->eax = (e->eax & ~0xffu) | NUB_GPA_BITS;
+			break;
+		default:
+			break;
+		}
 	}
 }
 
@@ -452,6 +471,14 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DEBUGREGS");
 	if (xioctl(k->vcpu_fd, KVM_GET_MSRS, &msr) != 1)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_MSRS(KERNEL_GS_BASE)");
+	struct kvm_xcrs xcrs;
+	memset(&xcrs, 0, sizeof xcrs);
+	if (xioctl(k->vcpu_fd, KVM_GET_XCRS, &xcrs) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_XCRS");
+	s->xcr0 = NUB_XCR0_X87;
+	for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+		if (xcrs.xcrs[i].xcr == 0)
+			s->xcr0 = xcrs.xcrs[i].value;
 	const uint64_t gpr[16] = { r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
 				   r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
 	memcpy(s->gpr, gpr, sizeof gpr);
@@ -484,6 +511,30 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 	return NUB_OK;
 }
 
+/*
+ * The XSAVE image restore loads: the legacy region from the snapshot's x87/SSE state (FXSAVE
+ * layout: FCW at 0, MXCSR at 24, registers at 32 and 160), XSTATE_BV = x87 | SSE, so every other
+ * component (AVX upper halves, PKRU, ...) returns to its init value. Why not KVM_SET_FPU: some
+ * hosts (kvm_pvm) let a CPL0 guest set CR4.OSXSAVE and XCR0 despite the CPUID we give it, and
+ * KVM_SET_FPU would leave that extended state behind.
+ */
+static void fill_xsave(struct kvm_xsave *x, const struct kvm_fpu *f)
+{
+	uint8_t *b = (uint8_t *)x->region;
+	memset(x, 0, sizeof *x);
+	memcpy(b + 0, &f->fcw, 2);
+	memcpy(b + 2, &f->fsw, 2);
+	b[4] = f->ftwx;
+	memcpy(b + 6, &f->last_opcode, 2);
+	memcpy(b + 8, &f->last_ip, 8);
+	memcpy(b + 16, &f->last_dp, 8);
+	memcpy(b + 24, &f->mxcsr, 4);
+	memcpy(b + 32, f->fpr, sizeof f->fpr);
+	memcpy(b + 160, f->xmm, sizeof f->xmm);
+	uint64_t xstate_bv = 3;
+	memcpy(b + 512, &xstate_bv, 8);
+}
+
 enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state *s,
 				  struct nub_error *err)
 {
@@ -491,6 +542,8 @@ enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state
 	struct kvm_regs *r = &sync->regs;
 	struct kvm_sregs *sr = &sync->sregs;
 	struct kvm_fpu fpu;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = s->xcr0 } } };
 	struct kvm_debugregs dbg;
 	union msr_one msr;
 
@@ -540,8 +593,11 @@ enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state
 
 	msr_one_init(&msr, s->kernel_gs_base);
 	memcpy(&fpu, s->fpu, sizeof fpu);
-	if (xioctl(k->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_FPU");
+	fill_xsave(&xsave, &fpu);
+	if (xioctl(k->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XSAVE");
+	if (xioctl(k->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XCRS");
 	memset(&dbg, 0, sizeof dbg);
 	memcpy(dbg.db, s->dr, sizeof dbg.db);
 	dbg.dr6 = s->dr6;

@@ -64,8 +64,9 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 
 /*
  * Loads (s) into the vCPU: general and special registers and cleared events through the
- * kvm_run sync area (applied by the next KVM_RUN, no ioctl), then FPU, debug registers and
- * MSR_KERNEL_GS_BASE (three ioctls).
+ * kvm_run sync area (applied by the next KVM_RUN, no ioctl), then the XSAVE state (x87/SSE from
+ * (s), every other component at its init value), XCR0 = x87, debug registers and
+ * MSR_KERNEL_GS_BASE (four ioctls).
  */
 enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state *s,
 				  struct nub_error *err);

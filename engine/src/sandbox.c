@@ -792,6 +792,11 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 		st = nub_kvm_flush(&sb->kvm, err);
 	if (st == NUB_OK)
 		st = nub_kvm_get_state(&sb->kvm, &vcpu, err);
+	/* The XSAVE components beyond x87/SSE are not captured: refuse rather than snapshot them wrong. */
+	if (st == NUB_OK && vcpu.xcr0 != NUB_XCR0_X87)
+		st = nub_error_set(err, NUB_E_STATE,
+				   "the guest enabled XSAVE state (XCR0 0x%llx), which snapshots do not capture",
+				   (unsigned long long)vcpu.xcr0);
 	if (st == NUB_OK)
 		st = registered_fn_ids(sb, &ids, err);
 	if (st == NUB_OK)

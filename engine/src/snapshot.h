@@ -19,8 +19,8 @@ struct nub_segment {
 /*
  * The vCPU state a snapshot restores. Everything a CPL0 guest can change and the engine resets:
  * general registers, segments and descriptor tables, control registers and EFER, the x87/SSE
- * state (the 416-byte struct kvm_fpu layout), debug registers, and MSR_KERNEL_GS_BASE (swapgs
- * changes it even though the MSR filter denies rdmsr/wrmsr).
+ * state (the 416-byte struct kvm_fpu layout), debug registers, MSR_KERNEL_GS_BASE (swapgs
+ * changes it even though the MSR filter denies rdmsr/wrmsr) and XCR0.
  */
 struct nub_vcpu_state {
 	uint64_t gpr[16]; /* rax rbx rcx rdx rsi rdi rsp rbp r8 .. r15 */
@@ -32,7 +32,10 @@ struct nub_vcpu_state {
 	uint8_t fpu[416]; /* struct kvm_fpu: fpr[8][16], fcw, fsw, ftwx, pad, opcode, ip, dp, xmm[16][16], mxcsr, pad */
 	uint64_t dr[4], dr6, dr7;
 	uint64_t kernel_gs_base;
+	uint64_t xcr0; /* always NUB_XCR0_X87: snapshots refuse guests that enabled XSAVE state */
 };
+
+#define NUB_XCR0_X87 1u
 
 #define NUB_SNAPSHOT_MAX_FNS 65536u
 #define NUB_MAX_FILE_MAPS 16u

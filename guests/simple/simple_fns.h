@@ -50,6 +50,7 @@ enum simple_fn {
 	SIMPLE_MAPPED_READ = 42,   /* u64 gpa, u32 len: maps the pages (identity, read-only, no-execute) into the guest page tables, returns the bytes */
 	SIMPLE_MAPPED_WRITE = 43,  /* u64 gpa, u8 v: maps the page writable and stores v (a read-only KVM slot turns this into an MMIO exit) */
 	SIMPLE_MAPPED_EXEC = 44,   /* u64 gpa: maps the page read-only executable and calls it; empty response */
+	SIMPLE_ENABLE_XSAVE = 45,  /* sets CR4.OSXSAVE (bit 18), then xsetbv XCR0=7: #GP (vector 13) where KVM enforces the CPUID it was given (XSAVE hidden); kvm_pvm lets both through */
 };
 
 #endif

@@ -484,6 +484,28 @@ static void test_restore_removes_later_mappings(void **state)
 	unlink(file);
 }
 
+/*
+ * XCR0 and the extended state behind it are not in the snapshot's registers, so restore must
+ * reset them. Where KVM enforces the guest CPUID (XSAVE hidden) the guest cannot even change
+ * them; kvm_pvm lets a CPL0 guest set CR4.OSXSAVE and XCR0 anyway, which restore then undoes.
+ */
+static void test_restore_resets_xcr0(void **state)
+{
+	struct fixture *f = *state;
+	if (access("/sys/module/kvm_pvm", F_OK) != 0) {
+		assert_int_equal(call(f, SIMPLE_ENABLE_XSAVE, NULL, 0), NUB_E_GUEST_FAULT);
+		assert_int_equal(f->err.vector, 13);
+		return;
+	}
+	assert_int_equal(f->snap->vcpu.xcr0, NUB_XCR0_X87);
+	assert_int_equal(call(f, SIMPLE_ENABLE_XSAVE, NULL, 0), NUB_OK);
+	struct nub_snapshot *s = NULL;
+	assert_int_equal(nub_sandbox_snapshot(f->sb, &s, &f->err), NUB_E_STATE);
+	nub_assert_error(&f->err, NUB_E_STATE, "the guest enabled XSAVE state (XCR0 0x7)");
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_state_is(f, f->sb, f->snap); /* compares XCR0 too */
+}
+
 int main(void)
 {
 	nub_test_require_kvm();
@@ -499,6 +521,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counter_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_data_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_file_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_resets_xcr0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_removes_later_mappings, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "error.h"
+#include "file.h"
 
 #define NOTE_HEADER_SIZE 12u /* namesz, descsz, type */
 
@@ -45,71 +46,9 @@ enum nub_status nub_elf_read_file(const char *path, const struct nub_alloc_hook 
 	if (!path || !data || !len)
 		return nub_error_set(err, NUB_E_INVALID,
 				     "nub_elf_read_file: path, data and len are required");
-	*data = NULL;
-	*len = 0;
-
-	/* O_NONBLOCK so that opening a FIFO cannot block; it is refused below as non-regular. */
-	int fd;
-	do
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0)
-		return nub_error_set_errno(err, NUB_E_IO, errno, "open %s", path);
-
-	enum nub_status st;
-	uint8_t *buf = NULL;
-	struct stat sb;
-	if (fstat(fd, &sb) != 0) {
-		st = nub_error_set_errno(err, NUB_E_IO, errno, "fstat %s", path);
-		goto err_close;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		st = nub_error_set(err, NUB_E_IO, "%s is not a regular file", path);
-		goto err_close;
-	}
-	if (sb.st_size <= 0) {
+	enum nub_status st = nub_file_read(path, NUB_ELF_MAX_FILE_SIZE, NUB_E_ELF, hook, data, len, err);
+	if (st == NUB_OK && *len == 0)
 		st = nub_error_set(err, NUB_E_ELF, "%s is empty", path);
-		goto err_close;
-	}
-	if ((uint64_t)sb.st_size > NUB_ELF_MAX_FILE_SIZE) {
-		st = nub_error_set(err, NUB_E_ELF,
-				   "%s: file size 0x%" PRIx64 " exceeds the limit 0x%x", path,
-				   (uint64_t)sb.st_size, NUB_ELF_MAX_FILE_SIZE);
-		goto err_close;
-	}
-
-	size_t size = (size_t)sb.st_size;
-	buf = nub_alloc_zeroed(hook, size);
-	if (!buf) {
-		st = nub_error_set(err, NUB_E_NOMEM, "allocating 0x%zx bytes for %s", size, path);
-		goto err_close;
-	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			st = nub_error_set_errno(err, NUB_E_IO, errno, "read %s", path);
-			goto err_free;
-		}
-		if (n == 0) {
-			st = nub_error_set(err, NUB_E_IO,
-					   "read %s: file shrank (0x%zx of 0x%zx bytes)", path, got,
-					   size);
-			goto err_free;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*data = buf;
-	*len = size;
-	return NUB_OK;
-
-err_free:
-	nub_alloc_free(hook, buf);
-err_close:
-	close(fd);
 	return st;
 }
 

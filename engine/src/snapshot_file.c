@@ -62,6 +62,7 @@
 #include "config.h"
 #include "elf.h"
 #include "error.h"
+#include "file.h"
 
 #define MAGIC "NUBSNAP" /* with its NUL: 8 bytes */
 #define MAGIC_SIZE 8u
@@ -1154,75 +1155,6 @@ err_free_buf:
 	return st;
 }
 
-/* Reads the whole regular file (path), at most MAX_FILE_SIZE bytes, into a buffer from (hook). */
-static enum nub_status read_file(const char *path, const struct nub_alloc_hook *hook,
-				 uint8_t **data, size_t *len, struct nub_error *err)
-{
-	enum nub_status st;
-	struct stat sb;
-	uint8_t *buf = NULL;
-	int fd;
-
-	/* O_NONBLOCK so that opening a FIFO cannot block; it is refused below as non-regular. */
-	do
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0)
-		return nub_error_set_errno(err, NUB_E_IO, errno, "snapshot load: open %s", path);
-	if (fstat(fd, &sb) != 0) {
-		st = nub_error_set_errno(err, NUB_E_IO, errno, "snapshot load: fstat %s", path);
-		goto err_close;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		st = nub_error_set(err, NUB_E_IO, "snapshot load: %s is not a regular file", path);
-		goto err_close;
-	}
-	if (sb.st_size < (off_t)HEADER_SIZE) {
-		st = nub_error_set(err, NUB_E_SNAPSHOT,
-				   "snapshot %s: file of %jd bytes is shorter than the %u-byte header",
-				   path, (intmax_t)sb.st_size, HEADER_SIZE);
-		goto err_close;
-	}
-	if ((uint64_t)sb.st_size > MAX_FILE_SIZE) {
-		st = nub_error_set(err, NUB_E_SNAPSHOT,
-				   "snapshot %s: file size 0x%" PRIx64 " exceeds the limit 0x%llx", path,
-				   (uint64_t)sb.st_size, MAX_FILE_SIZE);
-		goto err_close;
-	}
-	size_t size = (size_t)sb.st_size, got = 0;
-	buf = nub_alloc_resize(hook, NULL, size); /* every byte is read below: no need to zero */
-	if (!buf) {
-		st = nub_error_set(err, NUB_E_NOMEM, "snapshot load: 0x%zx bytes for %s", size, path);
-		goto err_close;
-	}
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			st = nub_error_set_errno(err, NUB_E_IO, errno, "snapshot load: read %s", path);
-			goto err_free;
-		}
-		if (n == 0) {
-			st = nub_error_set(err, NUB_E_IO,
-					   "snapshot load: read %s: file shrank (0x%zx of 0x%zx bytes)",
-					   path, got, size);
-			goto err_free;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*data = buf;
-	*len = size;
-	return NUB_OK;
-
-err_free:
-	nub_alloc_free(hook, buf);
-err_close:
-	close(fd);
-	return st;
-}
-
 enum nub_status nub_snapshot_load(const char *path, const struct nub_alloc_hook *alloc,
 				  struct nub_snapshot **out, struct nub_error *err)
 {
@@ -1233,7 +1165,7 @@ enum nub_status nub_snapshot_load(const char *path, const struct nub_alloc_hook 
 	if (!path || !out)
 		return nub_error_set(err, NUB_E_INVALID, "snapshot load: NULL path or output");
 	*out = NULL;
-	st = read_file(path, alloc, &data, &len, err);
+	st = nub_file_read(path, MAX_FILE_SIZE, NUB_E_SNAPSHOT, alloc, &data, &len, err);
 	if (st)
 		return st;
 	st = nub_snapshot_file_decode(data, len, alloc, out, err);

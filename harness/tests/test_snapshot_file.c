@@ -1272,7 +1272,7 @@ static void test_load_errors(void **state)
 	snprintf(path, sizeof path, "%s/empty.snap", f->dir);
 	write_file(path, NULL, 0);
 	assert_int_equal(nub_snapshot_load(path, NULL, &s, &err), NUB_E_SNAPSHOT);
-	snprintf(msg, sizeof msg, "snapshot %s: file of 0 bytes is shorter than the 32-byte header", path);
+	snprintf(msg, sizeof msg, "%s: snapshot: file of 0 bytes is shorter than the 32-byte header", path);
 	nub_assert_error(&err, NUB_E_SNAPSHOT, msg);
 
 	/* A sparse file just over the limit: refused from its size, never read. */

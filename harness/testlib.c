@@ -76,6 +76,19 @@ static void capture_print(void *ctx, const char *text, size_t len)
 	c->printed[c->printed_len] = '\0';
 }
 
+int nub_test_host_upper(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+			struct nub_error *err)
+{
+	(void)ctx;
+	(void)err;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = req[i] >= 'a' && req[i] <= 'z' ? (uint8_t)(req[i] - 32) : req[i];
+		if (nub_buf_append(resp, &c, 1) != NUB_OK)
+			return -1;
+	}
+	return 0;
+}
+
 void nub_test_capture_attach(struct nub_config *cfg, struct nub_test_capture *cap)
 {
 	memset(cap, 0, sizeof *cap);

@@ -64,6 +64,10 @@ struct nub_test_segment {
 uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uint64_t entry,
 			      size_t *len);
 
+/* A host function that upper-cases ASCII letters of its request (ctx unused). */
+int nub_test_host_upper(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+			struct nub_error *err);
+
 /* Asserts (err)'s status is (st) and its message contains (needle) (NULL = skip the message check). */
 #define nub_assert_error(err, st, needle) nub_test_assert_error((err), (st), (needle), __FILE__, __LINE__)
 void nub_test_assert_error(const struct nub_error *err, enum nub_status st, const char *needle,

@@ -12,19 +12,6 @@
 #define HOST_FAIL 12
 #define HOST_HUGE 13
 
-static int host_upper(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		      struct nub_error *err)
-{
-	(void)ctx;
-	(void)err;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = req[i] >= 'a' && req[i] <= 'z' ? (uint8_t)(req[i] - 32) : req[i];
-		if (nub_buf_append(resp, &c, 1) != NUB_OK)
-			return -1;
-	}
-	return 0;
-}
-
 static int host_increment(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
 			  struct nub_error *err)
 {
@@ -78,7 +65,7 @@ static struct nub_sandbox *make(struct fixture *f, const char *guest)
 	struct nub_sandbox *sb = NULL;
 
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_upper, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
 	assert_int_equal(nub_uninit_register(u, HOST_INCREMENT, host_increment, &f->increments, &f->err),
 			 NUB_OK);
 	assert_int_equal(nub_uninit_register(u, HOST_FAIL, host_fail, NULL, &f->err), NUB_OK);
@@ -571,8 +558,8 @@ static void test_guest_from_buffer(void **state)
 	f->sb = NULL;
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	assert_true(nub_uninit_shared_mem_size(u) > 0x20000); /* holds at least the heap */
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_upper, NULL, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_upper, NULL, &f->err), NUB_E_EXISTS);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_E_EXISTS);
 	assert_int_equal(nub_uninit_evolve(u, &f->sb, &f->err), NUB_OK);
 	assert_ready_echo(f);
 }
@@ -597,7 +584,7 @@ static void test_allocation_failures(void **state)
 		memcpy(p + 4, "abcd", 4);
 		enum nub_status st = nub_uninit_new(&env, &cfg, &u, &f->err);
 		if (st == NUB_OK)
-			st = nub_uninit_register(u, HOST_UPPER, host_upper, NULL, &f->err);
+			st = nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err);
 		if (st == NUB_OK) {
 			st = nub_uninit_evolve(u, &sb, &f->err);
 			u = NULL;

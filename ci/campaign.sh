@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# A fuzz campaign on one target, ending with a summary:
+#   ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--plant-bug]
+# TARGET is a fuzz/fuzz_<surface>.c target, with or without the fuzz_ prefix (default below).
+# D is 30s, 5m, 1h or plain seconds (default 60s). --jobs N runs N workers (libFuzzer -fork=N,
+# AFL++ one -M and N-1 -S instances). The committed seeds corpus/<TARGET>/ are copied into
+# build/campaign/<TARGET>/corpus, which accumulates across runs (--fresh starts it over), so the
+# committed corpus is never modified. Each run keeps its logs, crashes and AFL's kept inputs in
+# build/campaign/<TARGET>/runs/<time>/ (build/campaign/<TARGET>/latest points there).
+# Summary: executions per second, corpus size before and after, engine line coverage reached by
+# the final corpus (coverage-flavour reproducer + gcovr), crashes grouped by signature with the
+# ci/repro.sh command for each. Works without a terminal (CI=true).
+# --plant-bug demonstrates the pipeline on the planted bug (fuzz/planted_wire.c): target wire,
+# libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
+set -euo pipefail
+
+# The target fuzzed when none is named. Switch to the KVM `outb` target once it exists.
+default_target=outb_decode
+
+usage() {
+	echo "usage: ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--plant-bug]" >&2
+	exit "${1:-2}"
+}
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+target="" engine=libfuzzer duration=60s jobs=1 fresh=0 plant=0
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--engine)
+		[[ $# -ge 2 && ("$2" == libfuzzer || "$2" == afl) ]] || usage
+		engine="$2"
+		shift 2
+		;;
+	--time)
+		[[ $# -ge 2 ]] || usage
+		duration="$2"
+		shift 2
+		;;
+	--jobs)
+		[[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage
+		jobs="$2"
+		shift 2
+		;;
+	--fresh)
+		fresh=1
+		shift
+		;;
+	--plant-bug)
+		plant=1
+		shift
+		;;
+	-h | --help) usage 0 ;;
+	-*) usage ;;
+	*)
+		[[ -z "$target" ]] || usage
+		target="$1"
+		shift
+		;;
+	esac
+done
+if [[ $plant -eq 1 ]]; then
+	target="${target:-wire}"
+	if [[ "$engine" != libfuzzer || "${target#fuzz_}" != wire ]]; then
+		echo "ci/campaign.sh: --plant-bug works with the wire target and --engine libfuzzer" >&2
+		exit 2
+	fi
+fi
+target="${target:-$default_target}"
+[[ "$target" == fuzz_* ]] || target="fuzz_$target"
+if [[ ! -f "$repo/fuzz/$target.c" ]]; then
+	echo "ci/campaign.sh: no fuzz target $target (fuzz/$target.c)" >&2
+	exit 2
+fi
+if [[ "$duration" =~ ^([0-9]+)([smh]?)$ ]]; then
+	secs="${BASH_REMATCH[1]}"
+	case "${BASH_REMATCH[2]}" in
+	m) secs=$((secs * 60)) ;;
+	h) secs=$((secs * 3600)) ;;
+	esac
+else
+	echo "ci/campaign.sh: --time takes 30s, 5m, 1h or seconds, not '$duration'" >&2
+	exit 2
+fi
+[[ $secs -ge 1 ]] || usage
+
+cd "$repo"
+start="$(date +%s)"
+banner() {
+	echo
+	echo "=================================================================="
+	echo "== $*"
+	echo "=================================================================="
+}
+
+# configure_like_build_sh FLAVOR DIR COMPILER [cmake args]: the configuration ci/build.sh would
+# make (which later ci/build.sh runs keep), for building single targets of a flavour.
+configure_like_build_sh() {
+	local flavor="$1" dir="$2" cc werror=OFF
+	cc="$(command -v "$3")"
+	shift 3
+	[[ "${CI:-}" == "true" ]] && werror=ON
+	if [[ ! -f "$dir/CMakeCache.txt" || $# -gt 0 ]]; then
+		cmake -S "$repo" -B "$dir" -DNUB_FLAVOR="$flavor" -DNUB_WERROR="$werror" \
+			-DCMAKE_C_COMPILER="$cc" --log-level=WARNING "$@"
+	fi
+}
+suffix=""
+plant_args=()
+if [[ $plant -eq 1 ]]; then
+	suffix="-plant"
+	plant_args=(-DNUB_PLANT_BUG=pure)
+fi
+
+# quiet LOG CMD...: runs CMD with its output in LOG, shown only on failure.
+quiet() {
+	local log="$1"
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		tail -n 60 "$log" >&2
+		echo "ci/campaign.sh: failed: $* (full log: $log)" >&2
+		exit 1
+	fi
+}
+
+work="$repo/build/campaign/$target"
+run_dir="$work/runs/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$run_dir/crashes"
+ln -sfn "$run_dir" "$work/latest"
+
+banner "deps: ci/deps.sh"
+bash "$repo/ci/deps.sh"
+
+build_dir="$repo/build/$engine$suffix"
+banner "build: $engine flavour (ci/build.sh $engine -> build/$engine$suffix)"
+if [[ $plant -eq 1 ]]; then
+	quiet "$run_dir/build-$engine.log" configure_like_build_sh "$engine" "$build_dir" clang "${plant_args[@]}"
+fi
+quiet "$run_dir/build-$engine.log" bash "$repo/ci/build.sh" "$engine" "$build_dir"
+if [[ "$engine" == libfuzzer ]]; then
+	bin="$build_dir/fuzz/$target"
+else
+	bin="$build_dir/fuzz/$target-afl"
+fi
+[[ -x "$bin" ]] || {
+	echo "ci/campaign.sh: $bin was not built" >&2
+	exit 1
+}
+echo "built $bin"
+
+banner "corpus: committed seeds -> build/campaign/$target/corpus"
+corpus="$work/corpus"
+[[ $fresh -eq 1 ]] && rm -rf "$corpus"
+mkdir -p "$corpus"
+cp -n "$repo/corpus/$target"/* "$corpus/" 2>/dev/null || true
+count_files() { find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l; }
+size_of() { du -sh "$1" 2>/dev/null | cut -f1; }
+before="$(count_files "$corpus")"
+before_size="$(size_of "$corpus")"
+echo "$before inputs ($before_size) in $corpus"
+
+# libFuzzer flags from the [libfuzzer] section of fuzz/<target>.options.
+options_flags() {
+	awk -F'=' '/^\[/{s=($0=="[libfuzzer]")} s && NF==2 {
+		gsub(/[ \t]/, "", $1); gsub(/[ \t]/, "", $2); if ($1 != "") print "-" $1 "=" $2 }' \
+		"$repo/fuzz/$target.options"
+}
+option_value() { options_flags | sed -n "s/^-$1=//p" | head -n 1; }
+
+banner "fuzz: $target with $engine for ${secs}s, $jobs job(s)"
+execs=0 exec_rate=0 fuzz_rc=0
+log="$run_dir/fuzz.log"
+
+if [[ "$engine" == libfuzzer ]]; then
+	mapfile -t flags < <(options_flags)
+	flags+=(-max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$run_dir/crashes/"
+		-dict="$repo/fuzz/$target.dict")
+	# Value profiling steers mutations to compared constants (the planted bug's 0x4242).
+	[[ $plant -eq 1 ]] && flags+=(-use_value_profile=1)
+	if [[ $jobs -gt 1 ]]; then
+		flags+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+	fi
+	echo "$bin ${flags[*]} $corpus"
+	(cd "$run_dir" && exec timeout --signal=KILL $((secs + 300)) "$bin" "${flags[@]}" "$corpus") \
+		>"$log" 2>&1 &
+	pid=$!
+	shown=""
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		# libFuzzer's own status lines, the latest one every 5 s.
+		line="$(grep -aE '^#[0-9]+' "$log" | tail -n 1 || true)"
+		if [[ -n "$line" && "$line" != "$shown" ]]; then
+			echo "[$(($(date +%s) - start))s] $line"
+			shown="$line"
+		fi
+	done
+	wait "$pid" || fuzz_rc=$?
+	grep -aE '^(==[0-9]+==ERROR|SUMMARY|INFO: (exiting|fuzzed for))' "$log" | head -n 5 || true
+	execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+	exec_rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
+	if [[ -z "$execs" ]]; then
+		execs="$(grep -aEo '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')"
+	fi
+	if [[ -z "$exec_rate" || "$exec_rate" == 0 ]]; then
+		exec_rate="$(grep -aEo 'exec/s:? [0-9]+' "$log" | tail -n 1 | grep -Eo '[0-9]+$' || true)"
+	fi
+	crash_files=()
+	while IFS= read -r f; do crash_files+=("$f"); done < <(find "$run_dir/crashes" -type f \
+		\( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
+else
+	out="$run_dir/afl"
+	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+	export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 NUB_FUZZ_KEEP_DIR="$run_dir/keep"
+	timeout_ms="$(option_value timeout)"
+	timeout_ms=$(((${timeout_ms:-10}) * 1000))
+	afl_common=(-i "$corpus" -o "$out" -V "$secs" -t "$timeout_ms" -x "$repo/fuzz/$target.dict")
+	pids=()
+	if [[ $jobs -eq 1 ]]; then
+		echo "afl-fuzz ${afl_common[*]} -- $bin"
+		timeout --signal=KILL $((secs + 300)) afl-fuzz "${afl_common[@]}" -- "$bin" \
+			>"$log" 2>&1 &
+		pids+=($!)
+	else
+		for i in $(seq 1 "$jobs"); do
+			if [[ $i -eq 1 ]]; then role=(-M main); else role=(-S "sec$i"); fi
+			echo "afl-fuzz ${role[*]} ${afl_common[*]} -- $bin"
+			timeout --signal=KILL $((secs + 300)) afl-fuzz "${role[@]}" "${afl_common[@]}" \
+				-- "$bin" >"$run_dir/fuzz-$i.log" 2>&1 &
+			pids+=($!)
+		done
+	fi
+	running() {
+		local p
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done
+		return 1
+	}
+	afl_stat() { sed -n "s/^$2 *: *//p" "$1" 2>/dev/null | head -n 1; }
+	while running; do
+		sleep 5
+		# afl-fuzz has no UI without a terminal: show its latest status line (AFL_NO_UI) and
+		# fuzzer_stats (rewritten about once a minute, and at the end).
+		for l in "$log" "$run_dir"/fuzz-*.log; do
+			[[ -f "$l" ]] || continue
+			line="$(sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$l" | grep -aE 'Fuzzing test case|dry run|Entering queue' |
+				tail -n 1 || true)"
+			[[ -n "$line" ]] && echo "[$(($(date +%s) - start))s] $(basename "$l" .log): ${line#\[\*\] }"
+		done
+		for s in "$out"/*/fuzzer_stats; do
+			[[ -f "$s" ]] || continue
+			echo "[$(($(date +%s) - start))s] $(basename "$(dirname "$s")") stats:" \
+				"execs $(afl_stat "$s" execs_done), $(afl_stat "$s" execs_per_sec)/s," \
+				"corpus $(afl_stat "$s" corpus_count), crashes $(afl_stat "$s" saved_crashes)," \
+				"hangs $(afl_stat "$s" saved_hangs), stability $(afl_stat "$s" stability)"
+		done
+	done
+	for p in "${pids[@]}"; do wait "$p" || fuzz_rc=$?; done
+	execs=0 total_time=0
+	for s in "$out"/*/fuzzer_stats; do
+		[[ -f "$s" ]] || continue
+		execs=$((execs + $(afl_stat "$s" execs_done)))
+		t=$(($(afl_stat "$s" last_update) - $(afl_stat "$s" start_time)))
+		[[ $t -gt $total_time ]] && total_time=$t
+	done
+	[[ $total_time -gt 0 ]] && exec_rate=$((execs / total_time))
+	if [[ ! -f "$out/default/fuzzer_stats" && ! -f "$out/main/fuzzer_stats" ]]; then
+		tail -n 30 "$log" "$run_dir"/fuzz-*.log 2>/dev/null >&2 || true
+		echo "ci/campaign.sh: afl-fuzz did not start (exit $fuzz_rc)" >&2
+		exit 1
+	fi
+	# New queue entries join the work corpus under their SHA-1, like libFuzzer's.
+	declare -A have=()
+	while read -r sum _; do have[$sum]=1; done < <(find "$corpus" -type f -exec sha1sum {} +)
+	while IFS= read -r f; do
+		sum="$(sha1sum "$f" | cut -d' ' -f1)"
+		if [[ -z "${have[$sum]:-}" ]]; then
+			cp "$f" "$corpus/$sum"
+			have[$sum]=1
+		fi
+	done < <(find "$out" -path '*/queue/id:*' -type f)
+	crash_files=()
+	while IFS= read -r f; do crash_files+=("$f"); done < <(find "$out" -type f \
+		\( -path '*/crashes/id:*' -o -path '*/hangs/id:*' \) | sort)
+fi
+after="$(count_files "$corpus")"
+after_size="$(size_of "$corpus")"
+
+banner "coverage: $target-repro (coverage flavour) over the final corpus"
+cov_dir="$repo/build/coverage"
+coverage_line="not measured"
+configure_like_build_sh coverage "$cov_dir" gcc >"$run_dir/build-coverage.log" 2>&1 || true
+if cmake --build "$cov_dir" --target "$target-repro" -j"$(nproc)" >>"$run_dir/build-coverage.log" 2>&1; then
+	# Only this run's counters: the engine objects of this build tree start from zero.
+	find "$cov_dir/fuzz" "$cov_dir/engine" -name '*.gcda' -delete 2>/dev/null || true
+	"$cov_dir/fuzz/$target-repro" "$corpus" >"$run_dir/coverage-replay.log" 2>&1 ||
+		echo "(the coverage replay exited non-zero; see $run_dir/coverage-replay.log)"
+	# Measured over the engine modules linked into the target (those that wrote counters).
+	filters=()
+	while IFS= read -r g; do
+		m="$(basename "$g" .gcda)"
+		case "$m" in
+		*.c) filters+=(--filter "engine/src/${m//./\\.}\$") ;;
+		esac
+	done < <(find "$cov_dir/fuzz" "$cov_dir/engine" -path '*engine/src/*.gcda' -o \
+		-path '*/nub.dir/src/*.gcda' 2>/dev/null | sort -u)
+	[[ ${#filters[@]} -gt 0 ]] || filters=(--filter 'engine/src/')
+	if gcovr --root "$repo" "${filters[@]}" --filter 'engine/src/.*\.h$' --print-summary \
+		"$cov_dir/fuzz" "$cov_dir/engine" >"$run_dir/coverage.txt" 2>&1; then
+		grep -E '^(File|engine/|-+$|TOTAL)' "$run_dir/coverage.txt" || true
+		coverage_line="$(grep -E '^lines:' "$run_dir/coverage.txt" | head -n 1)"
+	else
+		tail -n 20 "$run_dir/coverage.txt"
+	fi
+else
+	echo "(building the coverage reproducer failed; see $run_dir/build-coverage.log)"
+fi
+
+banner "triage: ${#crash_files[@]} crash/hang file(s)"
+declare -A group_first=() group_count=()
+if [[ ${#crash_files[@]} -gt 0 ]]; then
+	asan_dir="$repo/build/asan$suffix"
+	configure_like_build_sh asan "$asan_dir" gcc "${plant_args[@]}" >"$run_dir/build-asan.log" 2>&1
+	quiet "$run_dir/build-asan.log" cmake --build "$asan_dir" --target "$target-repro" -j"$(nproc)"
+	for f in "${crash_files[@]}"; do
+		sig="$(NUB_REPRO_TIMEOUT=60 bash "$repo/ci/repro.sh" "$f" --target "$target" \
+			--build-dir "$asan_dir" --no-build 2>&1 | grep '^signature: ' | tail -n 1 || true)"
+		sig="${sig#signature: }"
+		[[ -n "$sig" ]] || sig="$target | unknown (no signature printed) | - | -"
+		if [[ "$sig" == *"| none |"* ]]; then
+			sig="$sig (did not reproduce with the asan reproducer)"
+		fi
+		if [[ -z "${group_first[$sig]:-}" ]]; then
+			group_first[$sig]="$f"
+			group_count[$sig]=0
+		fi
+		group_count[$sig]=$((group_count[$sig] + 1))
+	done
+fi
+
+banner "summary: $target, $engine, ${secs}s, $jobs job(s)"
+echo "executions:      ${execs:-0} (${exec_rate:-0} exec/s)"
+echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after ($corpus)"
+echo "engine coverage: $coverage_line (gcovr, engine/src modules linked into $target; $run_dir/coverage.txt)"
+echo "run directory:   $run_dir"
+if [[ "$engine" == afl && -d "$run_dir/keep" ]]; then
+	kept="$(find "$run_dir/keep" -mindepth 1 -maxdepth 1 -type d | wc -l)"
+	echo "kept inputs:     $kept child directories in $run_dir/keep (replay one in order: ci/repro.sh DIR)"
+fi
+if [[ ${#crash_files[@]} -eq 0 ]]; then
+	echo "crashes:         none"
+else
+	echo "crashes:         ${#crash_files[@]} file(s), ${#group_first[@]} signature(s):"
+	for sig in "${!group_first[@]}"; do
+		echo "  ${group_count[$sig]} x signature: $sig"
+		echo "      ci/repro.sh ${group_first[$sig]} --target $target${suffix:+ --build-dir build/asan$suffix}"
+	done
+fi
+if [[ $fuzz_rc -ne 0 && ${#crash_files[@]} -eq 0 ]]; then
+	echo "ci/campaign.sh: the fuzzer exited $fuzz_rc without a crash file; see $log" >&2
+	exit 1
+fi
+echo "ci/campaign.sh: done in $(($(date +%s) - start))s"

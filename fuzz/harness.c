@@ -1,0 +1,134 @@
+/* Shared by every fuzz binary: outcome reporting, the counting allocation hook, dump helpers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nub_fuzz.h"
+
+/* Fuzz harness state is per process by nature (one input at a time); the engine has no globals. */
+static const char *last_outcome;
+static void (*outcome_sink)(const char *cls);
+
+void nub_fuzz_outcome(const char *cls)
+{
+	last_outcome = cls ? cls : "-";
+	if (outcome_sink)
+		outcome_sink(last_outcome);
+}
+
+const char *nub_fuzz_last_outcome(void)
+{
+	return last_outcome ? last_outcome : "-";
+}
+
+void nub_fuzz_outcome_reset(void)
+{
+	last_outcome = NULL;
+}
+
+void nub_fuzz_set_outcome_sink(void (*sink)(const char *cls))
+{
+	outcome_sink = sink;
+}
+
+static struct {
+	size_t live;
+	size_t failures;
+	uint32_t count; /* allocations and growths since the reset */
+	uint32_t fail_at;
+} alloc_state;
+
+static void *counting_realloc(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	if (size == 0) {
+		if (ptr) {
+			NUB_FUZZ_CHECK(alloc_state.live > 0); /* a free of something never allocated */
+			alloc_state.live--;
+			free(ptr);
+		}
+		return NULL;
+	}
+	if (++alloc_state.count == alloc_state.fail_at) {
+		alloc_state.failures++;
+		return NULL;
+	}
+	void *p = realloc(ptr, size);
+	if (p && !ptr)
+		alloc_state.live++;
+	return p;
+}
+
+struct nub_alloc_hook nub_fuzz_alloc_hook(void)
+{
+	return (struct nub_alloc_hook){ .realloc = counting_realloc, .ctx = NULL };
+}
+
+void nub_fuzz_alloc_reset(uint32_t fail_at)
+{
+	memset(&alloc_state, 0, sizeof alloc_state);
+	alloc_state.fail_at = fail_at;
+}
+
+size_t nub_fuzz_alloc_live(void)
+{
+	return alloc_state.live;
+}
+
+size_t nub_fuzz_alloc_failures(void)
+{
+	return alloc_state.failures;
+}
+
+void nub_fuzz_fail(const char *file, int line, const char *expr)
+{
+	fprintf(stderr, "nub-fuzz: invariant violated at %s:%d: %s\n", file, line, expr);
+	fflush(stderr);
+	abort();
+}
+
+bool nub_fuzz_error_ok(const struct nub_error *err)
+{
+	return memchr(err->message, '\0', sizeof err->message) != NULL && err->message[0] != '\0';
+}
+
+void nub_fuzz_hexdump(FILE *out, const uint8_t *data, size_t len, size_t max)
+{
+	size_t n = len < max ? len : max;
+
+	for (size_t row = 0; row < n; row += 16) {
+		fprintf(out, "  %04zx ", row);
+		for (size_t i = row; i < row + 16; i++) {
+			if (i < n)
+				fprintf(out, " %02x", data[i]);
+			else
+				fputs("   ", out);
+		}
+		fputs("  |", out);
+		for (size_t i = row; i < row + 16 && i < n; i++)
+			fputc(data[i] >= 0x20 && data[i] < 0x7f ? data[i] : '.', out);
+		fputs("|\n", out);
+	}
+	if (len > n)
+		fprintf(out, "  ... (%zu more bytes)\n", len - n);
+}
+
+void nub_fuzz_print_string(FILE *out, const uint8_t *data, size_t len, size_t max)
+{
+	size_t n = len < max ? len : max;
+
+	fputc('"', out);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = data[i];
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc(c, out);
+		else
+			fprintf(out, "\\x%02x", c);
+	}
+	fputc('"', out);
+	if (len > n)
+		fprintf(out, "... (%zu bytes)", len);
+}

@@ -1,12 +1,8 @@
 /* The sandbox life cycle: uninitialized -> evolve -> multi-use; calls, run loop and status. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -21,68 +17,9 @@
 #include "mem.h"
 #include "outb.h"
 #include "paging.h"
+#include "sandbox.h"
 #include "snapshot.h"
 #include "wire.h"
-
-#define SLOT_PRIMARY 0u
-#define SLOT_SCRATCH 1u
-#define SLOT_FIRST_FILE 2u
-
-/* A host file mapped read-only into guest-physical memory. */
-struct file_map {
-	uint64_t gpa;
-	uint64_t size; /* the file size rounded up to a page */
-	void *host;    /* PROT_READ private mapping of the file */
-	uint32_t slot;
-};
-
-/* The host-owned guest counter; the sandbox (or the uninit before evolve) owns it. */
-struct nub_counter {
-	pthread_mutex_t lock; /* value and its store into guest memory change together */
-	uint64_t value;
-	struct nub_sandbox *sb; /* NULL until evolve */
-};
-
-struct nub_uninit {
-	struct nub_config cfg;
-	struct nub_layout layout;
-	struct nub_mem mem; /* both regions mapped and filled: image, boot info, init data, tables */
-	struct nub_hostfn_table hostfns;
-	struct nub_counter *counter;
-	struct file_map maps[NUB_MAX_FILE_MAPS]; /* mapped into the VM at evolve */
-	uint32_t nmaps;
-	uint64_t entry;
-	uint64_t cr3;
-};
-
-struct nub_sandbox {
-	struct nub_config cfg;
-	struct nub_layout layout;
-	struct nub_mem mem;
-	struct nub_hostfn_table hostfns;
-	struct nub_kvm kvm;
-	struct nub_interrupt *intr;
-	enum nub_sandbox_status status;
-	enum nub_status poisoned_by;
-	uint8_t *staging; /* private copies of frames; max(input, output) bytes */
-	uint64_t staging_size;
-	struct nub_abort_stream abort;
-	struct nub_print_line print;
-	struct nub_outb_env outb;
-	struct nub_counter *counter;
-	struct file_map maps[NUB_MAX_FILE_MAPS];
-	uint32_t nmaps;
-
-	/*
-	 * Restore bookkeeping: guest memory equals (base) except for the pages in (dirty) (guest
-	 * writes, collected from KVM's dirty log) and the I/O buffer and metadata pages the host
-	 * itself writes (compared with base at restore). NULL base: never snapshotted.
-	 */
-	struct nub_snapshot *base;
-	uint64_t slot_pages[2];
-	uint64_t *dirty[2];
-	uint64_t *dirty_tmp;
-};
 
 /* ---- Building the guest memory image ---- */
 
@@ -294,29 +231,15 @@ out_free_file:
 	return st;
 }
 
-static void unmap_files(struct file_map *maps, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		munmap(maps[i].host, maps[i].size);
-}
-
-static void free_counter(struct nub_counter *c, const struct nub_alloc_hook *hook)
-{
-	if (!c)
-		return;
-	pthread_mutex_destroy(&c->lock);
-	nub_alloc_free(hook, c);
-}
-
 void nub_uninit_free(struct nub_uninit *u)
 {
 	if (!u)
 		return;
 	struct nub_alloc_hook hook = u->cfg.alloc;
 	nub_mem_unmap(&u->mem);
-	unmap_files(u->maps, u->nmaps);
+	nub_filemap_unmap_all(u->maps, u->nmaps);
 	nub_hostfn_free(&u->hostfns, &hook);
-	free_counter(u->counter, &hook);
+	nub_counter_free(u->counter, &hook);
 	nub_alloc_free(&hook, u);
 }
 
@@ -511,10 +434,10 @@ void nub_sandbox_free(struct nub_sandbox *sb)
 	/* The VM goes first: its memory slots point into the mappings. */
 	nub_kvm_destroy(&sb->kvm);
 	nub_mem_unmap(&sb->mem);
-	unmap_files(sb->maps, sb->nmaps);
+	nub_filemap_unmap_all(sb->maps, sb->nmaps);
 	nub_hostfn_free(&sb->hostfns, &hook);
 	nub_snapshot_unref(sb->base);
-	free_counter(sb->counter, &hook);
+	nub_counter_free(sb->counter, &hook);
 	nub_alloc_free(&hook, sb->dirty[0]);
 	nub_alloc_free(&hook, sb->dirty[1]);
 	nub_alloc_free(&hook, sb->dirty_tmp);
@@ -585,21 +508,6 @@ static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 	return NUB_OK;
 }
 
-/* Stores the host's counter value (0 without a counter) into the read-only guest slot. */
-static void write_counter(struct nub_sandbox *sb)
-{
-	volatile uint8_t *p = nub_mem_ptr(&sb->mem, sb->layout.counter_gpa, 8);
-	uint64_t v = 0;
-	if (sb->counter) {
-		pthread_mutex_lock(&sb->counter->lock);
-		v = sb->counter->value;
-		nub_vstore64(p, v);
-		pthread_mutex_unlock(&sb->counter->lock);
-		return;
-	}
-	nub_vstore64(p, v);
-}
-
 enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out,
 				  struct nub_error *err)
 {
@@ -643,7 +551,7 @@ enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out
 	if (st == NUB_OK)
 		st = nub_kvm_boot(&sb->kvm, &b, err);
 	if (st == NUB_OK) {
-		write_counter(sb);
+		nub_counter_write(sb);
 		st = run_guest(sb, err);
 	}
 	if (st != NUB_OK) {
@@ -657,7 +565,7 @@ enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out
 
 /* ---- Calls ---- */
 
-static enum nub_status refuse_if_not_ready(const struct nub_sandbox *sb, struct nub_error *err)
+enum nub_status nub_sandbox_check_ready(const struct nub_sandbox *sb, struct nub_error *err)
 {
 	if (sb->status == NUB_SANDBOX_POISONED)
 		return nub_error_set(err, NUB_E_POISONED,
@@ -705,7 +613,7 @@ enum nub_status nub_sandbox_call(struct nub_sandbox *sb, uint32_t fn_id, const v
 	if (!sb || !resp || (!payload && len))
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL",
 				     !sb ? "sandbox" : !resp ? "resp" : "payload");
-	enum nub_status st = refuse_if_not_ready(sb, err);
+	enum nub_status st = nub_sandbox_check_ready(sb, err);
 	if (st != NUB_OK)
 		return st;
 
@@ -787,7 +695,7 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 	if (!sb || !out)
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", sb ? "out" : "sandbox");
 	*out = NULL;
-	enum nub_status st = refuse_if_not_ready(sb, err);
+	enum nub_status st = nub_sandbox_check_ready(sb, err);
 	if (st == NUB_OK)
 		st = nub_kvm_flush(&sb->kvm, err);
 	if (st == NUB_OK)
@@ -820,9 +728,7 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 		return st;
 	}
 	clear_dirty(sb);
-	snap->nmaps = sb->nmaps;
-	for (uint32_t i = 0; i < sb->nmaps; i++)
-		snap->maps[i] = (struct nub_map_range){ sb->maps[i].gpa, sb->maps[i].size };
+	nub_filemap_record(sb, snap);
 	nub_snapshot_unref(sb->base);
 	sb->base = nub_snapshot_ref(snap);
 	*out = snap;
@@ -865,54 +771,6 @@ static enum nub_status check_fns(const struct nub_snapshot *snap,
 					     "snapshot needs host function fn_id %u, which the sandbox lacks",
 					     snap->fn_ids[i]);
 	return NUB_OK;
-}
-
-static bool snapshot_has_map(const struct nub_snapshot *snap, const struct file_map *m)
-{
-	for (uint32_t i = 0; i < snap->nmaps; i++)
-		if (snap->maps[i].gpa == m->gpa && snap->maps[i].size == m->size)
-			return true;
-	return false;
-}
-
-/* NUB_E_INVALID if the snapshot had a file mapping the sandbox lacks now. */
-static enum nub_status check_maps(const struct nub_snapshot *snap, const struct nub_sandbox *sb,
-				  struct nub_error *err)
-{
-	for (uint32_t i = 0; i < snap->nmaps; i++) {
-		bool found = false;
-		for (uint32_t j = 0; j < sb->nmaps; j++)
-			found |= sb->maps[j].gpa == snap->maps[i].gpa && sb->maps[j].size == snap->maps[i].size;
-		if (!found)
-			return nub_error_set(err, NUB_E_INVALID,
-					     "snapshot has a file mapped at 0x%llx (0x%llx bytes), which the sandbox lacks",
-					     (unsigned long long)snap->maps[i].gpa,
-					     (unsigned long long)snap->maps[i].size);
-	}
-	return NUB_OK;
-}
-
-/* Removes the file mappings made after (snap) was taken. */
-static enum nub_status drop_later_maps(const struct nub_snapshot *snap, struct nub_sandbox *sb,
-				       struct nub_error *err)
-{
-	uint32_t kept = 0;
-	enum nub_status st = NUB_OK;
-	for (uint32_t i = 0; i < sb->nmaps; i++) {
-		struct file_map *m = &sb->maps[i];
-		if (snapshot_has_map(snap, m) || st != NUB_OK) {
-			sb->maps[kept++] = *m;
-			continue;
-		}
-		/* The slot goes before the memory it points at. */
-		st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, 0, m->host, 0, err);
-		if (st == NUB_OK)
-			munmap(m->host, m->size);
-		else
-			sb->maps[kept++] = *m;
-	}
-	sb->nmaps = kept;
-	return st;
 }
 
 static void copy_page(uint8_t *dst, const uint8_t *src, uint64_t page)
@@ -966,12 +824,12 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 	if (st == NUB_OK)
 		st = check_fns(snap, &sb->hostfns, err);
 	if (st == NUB_OK)
-		st = check_maps(snap, sb, err);
+		st = nub_filemap_check(snap, sb, err);
 	if (st != NUB_OK)
 		return st; /* refused: nothing changed */
 
 	/* From here on a failure leaves guest state half-restored: the sandbox is unrecoverable. */
-	st = drop_later_maps(snap, sb, err);
+	st = nub_filemap_drop_later(snap, sb, err);
 	if (st == NUB_OK)
 		st = nub_kvm_flush(&sb->kvm, err);
 	if (st == NUB_OK)
@@ -996,7 +854,7 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 		sb->status = NUB_SANDBOX_UNRECOVERABLE;
 		return st;
 	}
-	write_counter(sb);
+	nub_counter_write(sb);
 	sb->abort.len = 0;
 	sb->print.len = 0;
 	sb->status = NUB_SANDBOX_READY;
@@ -1068,192 +926,9 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 		return st;
 	}
 	sb->base = nub_snapshot_ref(snap);
-	write_counter(sb);
+	nub_counter_write(sb);
 	sb->status = NUB_SANDBOX_READY;
 	*out = sb;
 	return NUB_OK;
 }
 
-/* ---- Guest counter ---- */
-
-enum nub_status nub_uninit_guest_counter(struct nub_uninit *u, struct nub_counter **out,
-					 struct nub_error *err)
-{
-	nub_error_clear(err);
-	if (!u || !out)
-		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", u ? "out" : "uninit");
-	if (u->counter)
-		return nub_error_set(err, NUB_E_EXISTS, "the sandbox already has its guest counter");
-	struct nub_counter *c = nub_alloc_zeroed(&u->cfg.alloc, sizeof *c);
-	if (!c)
-		return nub_error_set(err, NUB_E_NOMEM, "guest counter (%zu bytes)", sizeof *c);
-	pthread_mutex_init(&c->lock, NULL);
-	u->counter = c;
-	*out = c;
-	return NUB_OK;
-}
-
-static enum nub_status counter_add(struct nub_counter *c, int delta, struct nub_error *err)
-{
-	nub_error_clear(err);
-	if (!c)
-		return nub_error_set(err, NUB_E_INVALID, "counter is NULL");
-	pthread_mutex_lock(&c->lock);
-	enum nub_status st = NUB_OK;
-	if (!c->sb)
-		st = nub_error_set(err, NUB_E_STATE, "guest counter: the sandbox has not evolved yet");
-	else if (delta > 0 && c->value == UINT64_MAX)
-		st = nub_error_set(err, NUB_E_INVALID, "guest counter would overflow past 0x%llx",
-				   (unsigned long long)c->value);
-	else if (delta < 0 && c->value == 0)
-		st = nub_error_set(err, NUB_E_INVALID, "guest counter would go below 0");
-	else {
-		c->value = delta > 0 ? c->value + 1 : c->value - 1;
-		nub_vstore64(nub_mem_ptr(&c->sb->mem, c->sb->layout.counter_gpa, 8), c->value);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return st;
-}
-
-enum nub_status nub_counter_increment(struct nub_counter *c, struct nub_error *err)
-{
-	return counter_add(c, 1, err);
-}
-
-enum nub_status nub_counter_decrement(struct nub_counter *c, struct nub_error *err)
-{
-	return counter_add(c, -1, err);
-}
-
-uint64_t nub_counter_value(const struct nub_counter *c)
-{
-	struct nub_counter *m = (struct nub_counter *)(uintptr_t)c;
-	pthread_mutex_lock(&m->lock);
-	uint64_t v = m->value;
-	pthread_mutex_unlock(&m->lock);
-	return v;
-}
-
-/* ---- File mappings ---- */
-
-static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
-{
-	return a < b_end && b < a_end;
-}
-
-/* NUB_E_INVALID unless [gpa, gpa + size) is free guest-physical space for a file mapping. */
-static enum nub_status check_map_range(const struct nub_layout *l, const struct file_map *maps,
-				       uint32_t n, uint64_t gpa, uint64_t size,
-				       struct nub_error *err)
-{
-	uint64_t end;
-	if (n >= NUB_MAX_FILE_MAPS)
-		return nub_error_set(err, NUB_E_INVALID, "map_file: already %u file mappings (the limit)", n);
-	if (gpa % NUB_PAGE_SIZE)
-		return nub_error_set(err, NUB_E_INVALID, "map_file: gpa 0x%llx is not page-aligned",
-				     (unsigned long long)gpa);
-	if (__builtin_add_overflow(gpa, size, &end) || end > NUB_GPA_TOP)
-		return nub_error_set(err, NUB_E_INVALID,
-				     "map_file: gpa 0x%llx + size 0x%llx exceeds the 36-bit guest-physical space",
-				     (unsigned long long)gpa, (unsigned long long)size);
-	/* Below the primary region lies the NULL guard, which stays unbacked. */
-	if (overlaps(gpa, end, 0, NUB_PRIMARY_BASE + l->primary_size))
-		return nub_error_set(err, NUB_E_INVALID,
-				     "map_file: [0x%llx, 0x%llx) overlaps the NULL guard or the primary region [0, 0x%llx)",
-				     (unsigned long long)gpa, (unsigned long long)end,
-				     (unsigned long long)(NUB_PRIMARY_BASE + l->primary_size));
-	if (overlaps(gpa, end, l->scratch_gpa, NUB_GPA_TOP))
-		return nub_error_set(err, NUB_E_INVALID,
-				     "map_file: [0x%llx, 0x%llx) overlaps the scratch region from 0x%llx",
-				     (unsigned long long)gpa, (unsigned long long)end,
-				     (unsigned long long)l->scratch_gpa);
-	for (uint32_t i = 0; i < n; i++)
-		if (overlaps(gpa, end, maps[i].gpa, maps[i].gpa + maps[i].size))
-			return nub_error_set(err, NUB_E_INVALID,
-					     "map_file: [0x%llx, 0x%llx) overlaps the file mapped at [0x%llx, 0x%llx)",
-					     (unsigned long long)gpa, (unsigned long long)end,
-					     (unsigned long long)maps[i].gpa,
-					     (unsigned long long)(maps[i].gpa + maps[i].size));
-	return NUB_OK;
-}
-
-/* The lowest file slot number no mapping uses. */
-static uint32_t free_slot(const struct file_map *maps, uint32_t n)
-{
-	for (uint32_t slot = SLOT_FIRST_FILE;; slot++) {
-		bool used = false;
-		for (uint32_t i = 0; i < n; i++)
-			used |= maps[i].slot == slot;
-		if (!used)
-			return slot;
-	}
-}
-
-/* Opens and maps (path), checks its place, and appends it to (maps) (not yet in a VM). */
-static enum nub_status add_file_map(const struct nub_layout *l, struct file_map *maps,
-				    uint32_t *n, const char *path, uint64_t gpa, uint64_t *size,
-				    struct nub_error *err)
-{
-	struct stat stbuf;
-	if (!path)
-		return nub_error_set(err, NUB_E_INVALID, "map_file: path is NULL");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return nub_error_set_errno(err, NUB_E_IO, errno, "map_file: open '%s'", path);
-	enum nub_status st = NUB_OK;
-	uint64_t rounded = 0;
-	if (fstat(fd, &stbuf) != 0)
-		st = nub_error_set_errno(err, NUB_E_IO, errno, "map_file: fstat '%s'", path);
-	else if (!S_ISREG(stbuf.st_mode))
-		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is not a regular file", path);
-	else if (stbuf.st_size == 0)
-		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is empty", path);
-	else if (!nub_align_up((uint64_t)stbuf.st_size, NUB_PAGE_SIZE, &rounded))
-		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is too large", path);
-	if (st == NUB_OK)
-		st = check_map_range(l, maps, *n, gpa, rounded, err);
-	void *host = MAP_FAILED;
-	if (st == NUB_OK) {
-		/* Private and read-only on the host too: nothing in the engine ever writes it. */
-		host = mmap(NULL, rounded, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (host == MAP_FAILED)
-			st = nub_error_set_errno(err, NUB_E_NOMEM, errno, "map_file: mmap '%s'", path);
-	}
-	close(fd);
-	if (st != NUB_OK)
-		return st;
-	maps[*n] = (struct file_map){ gpa, rounded, host, free_slot(maps, *n) };
-	(*n)++;
-	if (size)
-		*size = rounded;
-	return NUB_OK;
-}
-
-enum nub_status nub_uninit_map_file(struct nub_uninit *u, const char *path, uint64_t gpa,
-				    uint64_t *size, struct nub_error *err)
-{
-	nub_error_clear(err);
-	if (!u)
-		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
-	return add_file_map(&u->layout, u->maps, &u->nmaps, path, gpa, size, err);
-}
-
-enum nub_status nub_sandbox_map_file(struct nub_sandbox *sb, const char *path, uint64_t gpa,
-				     uint64_t *size, struct nub_error *err)
-{
-	nub_error_clear(err);
-	if (!sb)
-		return nub_error_set(err, NUB_E_INVALID, "sandbox is NULL");
-	enum nub_status st = refuse_if_not_ready(sb, err);
-	if (st == NUB_OK)
-		st = add_file_map(&sb->layout, sb->maps, &sb->nmaps, path, gpa, size, err);
-	if (st != NUB_OK)
-		return st;
-	struct file_map *m = &sb->maps[sb->nmaps - 1];
-	st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, m->size, m->host, NUB_KVM_READONLY, err);
-	if (st != NUB_OK) {
-		munmap(m->host, m->size);
-		sb->nmaps--;
-	}
-	return st;
-}

@@ -1,0 +1,191 @@
+/* Host files mapped read-only into guest-physical memory, and what restore does with them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bytes.h"
+#include "error.h"
+#include "sandbox.h"
+
+void nub_filemap_unmap_all(struct nub_file_map *maps, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		munmap(maps[i].host, maps[i].size);
+}
+
+static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+/* NUB_E_INVALID unless [gpa, gpa + size) is free guest-physical space for a file mapping. */
+static enum nub_status check_map_range(const struct nub_layout *l, const struct nub_file_map *maps,
+				       uint32_t n, uint64_t gpa, uint64_t size,
+				       struct nub_error *err)
+{
+	uint64_t end;
+	if (n >= NUB_MAX_FILE_MAPS)
+		return nub_error_set(err, NUB_E_INVALID, "map_file: already %u file mappings (the limit)", n);
+	if (gpa % NUB_PAGE_SIZE)
+		return nub_error_set(err, NUB_E_INVALID, "map_file: gpa 0x%llx is not page-aligned",
+				     (unsigned long long)gpa);
+	if (__builtin_add_overflow(gpa, size, &end) || end > NUB_GPA_TOP)
+		return nub_error_set(err, NUB_E_INVALID,
+				     "map_file: gpa 0x%llx + size 0x%llx exceeds the 36-bit guest-physical space",
+				     (unsigned long long)gpa, (unsigned long long)size);
+	/* Below the primary region lies the NULL guard, which stays unbacked. */
+	if (overlaps(gpa, end, 0, NUB_PRIMARY_BASE + l->primary_size))
+		return nub_error_set(err, NUB_E_INVALID,
+				     "map_file: [0x%llx, 0x%llx) overlaps the NULL guard or the primary region [0, 0x%llx)",
+				     (unsigned long long)gpa, (unsigned long long)end,
+				     (unsigned long long)(NUB_PRIMARY_BASE + l->primary_size));
+	if (overlaps(gpa, end, l->scratch_gpa, NUB_GPA_TOP))
+		return nub_error_set(err, NUB_E_INVALID,
+				     "map_file: [0x%llx, 0x%llx) overlaps the scratch region from 0x%llx",
+				     (unsigned long long)gpa, (unsigned long long)end,
+				     (unsigned long long)l->scratch_gpa);
+	for (uint32_t i = 0; i < n; i++)
+		if (overlaps(gpa, end, maps[i].gpa, maps[i].gpa + maps[i].size))
+			return nub_error_set(err, NUB_E_INVALID,
+					     "map_file: [0x%llx, 0x%llx) overlaps the file mapped at [0x%llx, 0x%llx)",
+					     (unsigned long long)gpa, (unsigned long long)end,
+					     (unsigned long long)maps[i].gpa,
+					     (unsigned long long)(maps[i].gpa + maps[i].size));
+	return NUB_OK;
+}
+
+/* The lowest file slot number no mapping uses. */
+static uint32_t free_slot(const struct nub_file_map *maps, uint32_t n)
+{
+	for (uint32_t slot = SLOT_FIRST_FILE;; slot++) {
+		bool used = false;
+		for (uint32_t i = 0; i < n; i++)
+			used |= maps[i].slot == slot;
+		if (!used)
+			return slot;
+	}
+}
+
+/* Opens and maps (path), checks its place, and appends it to (maps) (not yet in a VM). */
+static enum nub_status add_file_map(const struct nub_layout *l, struct nub_file_map *maps,
+				    uint32_t *n, const char *path, uint64_t gpa, uint64_t *size,
+				    struct nub_error *err)
+{
+	struct stat stbuf;
+	if (!path)
+		return nub_error_set(err, NUB_E_INVALID, "map_file: path is NULL");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nub_error_set_errno(err, NUB_E_IO, errno, "map_file: open '%s'", path);
+	enum nub_status st = NUB_OK;
+	uint64_t rounded = 0;
+	if (fstat(fd, &stbuf) != 0)
+		st = nub_error_set_errno(err, NUB_E_IO, errno, "map_file: fstat '%s'", path);
+	else if (!S_ISREG(stbuf.st_mode))
+		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is not a regular file", path);
+	else if (stbuf.st_size == 0)
+		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is empty", path);
+	else if (!nub_align_up((uint64_t)stbuf.st_size, NUB_PAGE_SIZE, &rounded))
+		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is too large", path);
+	if (st == NUB_OK)
+		st = check_map_range(l, maps, *n, gpa, rounded, err);
+	void *host = MAP_FAILED;
+	if (st == NUB_OK) {
+		/* Private and read-only on the host too: nothing in the engine ever writes it. */
+		host = mmap(NULL, rounded, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (host == MAP_FAILED)
+			st = nub_error_set_errno(err, NUB_E_NOMEM, errno, "map_file: mmap '%s'", path);
+	}
+	close(fd);
+	if (st != NUB_OK)
+		return st;
+	maps[*n] = (struct nub_file_map){ gpa, rounded, host, free_slot(maps, *n) };
+	(*n)++;
+	if (size)
+		*size = rounded;
+	return NUB_OK;
+}
+
+enum nub_status nub_uninit_map_file(struct nub_uninit *u, const char *path, uint64_t gpa,
+				    uint64_t *size, struct nub_error *err)
+{
+	nub_error_clear(err);
+	if (!u)
+		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
+	return add_file_map(&u->layout, u->maps, &u->nmaps, path, gpa, size, err);
+}
+
+enum nub_status nub_sandbox_map_file(struct nub_sandbox *sb, const char *path, uint64_t gpa,
+				     uint64_t *size, struct nub_error *err)
+{
+	nub_error_clear(err);
+	if (!sb)
+		return nub_error_set(err, NUB_E_INVALID, "sandbox is NULL");
+	enum nub_status st = nub_sandbox_check_ready(sb, err);
+	if (st == NUB_OK)
+		st = add_file_map(&sb->layout, sb->maps, &sb->nmaps, path, gpa, size, err);
+	if (st != NUB_OK)
+		return st;
+	struct nub_file_map *m = &sb->maps[sb->nmaps - 1];
+	st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, m->size, m->host, NUB_KVM_READONLY, err);
+	if (st != NUB_OK) {
+		munmap(m->host, m->size);
+		sb->nmaps--;
+	}
+	return st;
+}
+
+void nub_filemap_record(const struct nub_sandbox *sb, struct nub_snapshot *snap)
+{
+	snap->nmaps = sb->nmaps;
+	for (uint32_t i = 0; i < sb->nmaps; i++)
+		snap->maps[i] = (struct nub_map_range){ sb->maps[i].gpa, sb->maps[i].size };
+}
+
+static bool snapshot_has_map(const struct nub_snapshot *snap, const struct nub_file_map *m)
+{
+	for (uint32_t i = 0; i < snap->nmaps; i++)
+		if (snap->maps[i].gpa == m->gpa && snap->maps[i].size == m->size)
+			return true;
+	return false;
+}
+
+enum nub_status nub_filemap_check(const struct nub_snapshot *snap, const struct nub_sandbox *sb,
+				  struct nub_error *err)
+{
+	for (uint32_t i = 0; i < snap->nmaps; i++) {
+		bool found = false;
+		for (uint32_t j = 0; j < sb->nmaps; j++)
+			found |= sb->maps[j].gpa == snap->maps[i].gpa && sb->maps[j].size == snap->maps[i].size;
+		if (!found)
+			return nub_error_set(err, NUB_E_INVALID,
+					     "snapshot has a file mapped at 0x%llx (0x%llx bytes), which the sandbox lacks",
+					     (unsigned long long)snap->maps[i].gpa,
+					     (unsigned long long)snap->maps[i].size);
+	}
+	return NUB_OK;
+}
+
+enum nub_status nub_filemap_drop_later(const struct nub_snapshot *snap, struct nub_sandbox *sb,
+				       struct nub_error *err)
+{
+	uint32_t kept = 0;
+	enum nub_status st = NUB_OK;
+	for (uint32_t i = 0; i < sb->nmaps; i++) {
+		struct nub_file_map *m = &sb->maps[i];
+		if (snapshot_has_map(snap, m) || st != NUB_OK) {
+			sb->maps[kept++] = *m;
+			continue;
+		}
+		/* The slot goes before the memory it points at. */
+		st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, 0, m->host, 0, err);
+		if (st == NUB_OK)
+			munmap(m->host, m->size);
+		else
+			sb->maps[kept++] = *m;
+	}
+	sb->nmaps = kept;
+	return st;
+}

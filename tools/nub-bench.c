@@ -17,6 +17,9 @@
 
 #include "nub/nub.h"
 #include "simple_fns.h"
+/* The fuzz guest's function ids; tools/CMakeLists.txt adds only guests/simple to the include
+ * path, so this one is found relative to this file. */
+#include "../guests/fuzz/fuzz_cmds.h"
 
 #ifndef NUB_GUEST_DIR
 #define NUB_GUEST_DIR "guests"
@@ -121,6 +124,23 @@ static uint64_t run_time_read(unsigned long *runs)
 	if (runs)
 		*runs = run_timed;
 	pthread_mutex_unlock(&count_lock);
+	return ns;
+}
+
+/* Wall time inside every counted ioctl since counting_start, in nanoseconds; (*n) gets their
+ * count. */
+static uint64_t ioctl_time_read(unsigned long *n)
+{
+	uint64_t ns = 0;
+	unsigned long c = count_overflow;
+	pthread_mutex_lock(&count_lock);
+	for (unsigned long i = 0; i < count_nslots; i++) {
+		ns += count_slots[i].ns;
+		c += count_slots[i].count;
+	}
+	pthread_mutex_unlock(&count_lock);
+	if (n)
+		*n = c;
 	return ns;
 }
 
@@ -421,6 +441,7 @@ static const uint32_t restore_pages[] = { 0, 1, 16, 256, 4096 };
 
 struct iters {
 	size_t rt, ioctl, create, evolve, call;
+	size_t fuzz;                   /* fuzz iterations: restore + FUZZ_FN_RUN */
 	size_t restore[RESTORE_SIZES]; /* per page count: raw reset + copy, and engine restore */
 	size_t next_call;              /* restore, then two timed calls */
 };
@@ -1056,13 +1077,14 @@ static uint64_t timed_next_call(struct nub_sandbox *sb, bool dirty, uint32_t v, 
 	return now_ns() - t0;
 }
 
-/* The ioctls of the (n) restores counted since counting_start, by name, per restore, with the
- * mean time inside each kind; (wall_ns) is the restores' total wall time. */
-static void print_restore_ioctls(size_t n, uint64_t wall_ns)
+/* Prints the ioctls counted since counting_start by name, per (what) over (n) of them, with the
+ * mean time inside each kind (one line, no newline at the end); returns the total time inside
+ * them in nanoseconds. */
+static uint64_t print_ioctl_list(const char *what, size_t n)
 {
 	uint64_t in_ioctls = 0;
 	pthread_mutex_lock(&count_lock);
-	printf("    ioctls per restore (separate pass with counting on, n = %zu):", n);
+	printf("    ioctls per %s (separate pass with counting on, n = %zu):", what, n);
 	for (unsigned long i = 0; i < count_nslots; i++) {
 		const struct ioctl_slot *s = &count_slots[i];
 		const char *name = ioctl_name(s->request);
@@ -1072,11 +1094,179 @@ static void print_restore_ioctls(size_t n, uint64_t wall_ns)
 		in_ioctls += s->ns;
 	}
 	pthread_mutex_unlock(&count_lock);
+	return in_ioctls;
+}
+
+/* The ioctls of the (n) restores counted since counting_start, by name, per restore, with the
+ * mean time inside each kind; (wall_ns) is the restores' total wall time. */
+static void print_restore_ioctls(size_t n, uint64_t wall_ns)
+{
+	uint64_t in_ioctls = print_ioctl_list("restore", n);
 	printf("\n    split (means): inside ioctls %.1f us + outside them (page copies, buffer "
 	       "compares, bookkeeping) %.1f us = wall %.1f us\n",
 	       (double)in_ioctls / (double)n / 1000.0,
 	       ((double)wall_ns - (double)in_ioctls) / (double)n / 1000.0,
 	       (double)wall_ns / (double)n / 1000.0);
+}
+
+/* ---- fuzz iteration ---- */
+
+/* One part of a fuzz iteration over the counting pass: sums in nanoseconds. */
+struct part_sums {
+	uint64_t wall, in_ioctls, in_run;
+	unsigned long ioctls, runs;
+};
+
+/* Adds the time and counts since (ioctl0, run0, nio0, nrun0) (read before the part) to (p). */
+static void part_add(struct part_sums *p, uint64_t wall, uint64_t ioctl0, unsigned long nio0,
+		     uint64_t run0, unsigned long nrun0)
+{
+	unsigned long nio, nrun;
+	uint64_t io = ioctl_time_read(&nio), run = run_time_read(&nrun);
+	p->wall += wall;
+	p->in_ioctls += io - ioctl0;
+	p->in_run += run - run0;
+	p->ioctls += nio - nio0;
+	p->runs += nrun - nrun0;
+}
+
+/* Prints one part's means: inside ioctls (of which KVM_RUN) + outside them (engine only). */
+static void print_part(const char *what, const struct part_sums *p, size_t n, double rt_us)
+{
+	char name[64], extra[160];
+	double wall = (double)p->wall / (double)n / 1000.0;
+	double io = (double)p->in_ioctls / (double)n / 1000.0;
+	double run = (double)p->in_run / (double)n / 1000.0;
+	snprintf(name, sizeof(name), "  %s: wall", what);
+	snprintf(extra, sizeof(extra), "  = %.2f RT", wall / rt_us);
+	print_row(name, wall, extra);
+	snprintf(name, sizeof(name), "    inside ioctls (%.2f per iteration)",
+		 (double)p->ioctls / (double)n);
+	snprintf(extra, sizeof(extra), "  = %.2f RT (of which KVM_RUN x %.2f: %.2f us)", io / rt_us,
+		 (double)p->runs / (double)n, run);
+	print_row(name, io, extra);
+	snprintf(extra, sizeof(extra), "  = %.2f RT (%.0f%% of this part's wall time)",
+		 (wall - io) / rt_us, wall > 0 ? 100.0 * (wall - io) / wall : 0.0);
+	print_row("    outside them: engine only", wall - io, extra);
+}
+
+/* "fuzz iteration (trivial KVM target)": what a KVM fuzz target does per input, on the `fuzz`
+ * guest with its snapshot taken right after init: nub_sandbox_restore to that snapshot, then
+ * nub_sandbox_call(FUZZ_FN_RUN) with an empty command stream (the guest does nothing and returns
+ * an empty response). Medians of the whole iteration and of each part, then a separate pass with
+ * counting on that splits both parts into time inside ioctls and the engine's own time. */
+static void bench_fuzz_iteration(const struct iters *it, const struct raw_figures *raw,
+				 const char *dir)
+{
+	char path[4096], extra[192];
+	guest_path(path, sizeof(path), dir, "fuzz");
+	if (access(path, R_OK) != 0) {
+		printf("  fuzz iteration (trivial KVM target): not measured: %s: %s\n", path,
+		       strerror(errno));
+		return;
+	}
+
+	struct nub_sandbox *sb = make_sandbox_cfg(path, NULL);
+	struct nub_snapshot *snap = NULL;
+	struct nub_error err = { 0 };
+	enum nub_status st = nub_sandbox_snapshot(sb, &snap, &err);
+	if (st != NUB_OK)
+		engine_die("nub_sandbox_snapshot (fuzz)", st, &err);
+
+	static const uint8_t empty[1] = { 0 }; /* a valid pointer; the payload length is 0 */
+	struct nub_buf resp = { 0 };
+	size_t n = it->fuzz;
+	uint64_t *whole = samples_new(n), *rest = samples_new(n), *call = samples_new(n);
+	for (size_t i = 0; i <= n + n / 10; i++) { /* the first n / 10 + 1 are a warm-up */
+		resp.len = 0;
+		uint64_t t0 = now_ns();
+		st = nub_sandbox_restore(sb, snap, &err);
+		uint64_t t1 = now_ns();
+		if (st != NUB_OK)
+			engine_die("nub_sandbox_restore (fuzz)", st, &err);
+		st = nub_sandbox_call(sb, FUZZ_FN_RUN, empty, 0, &resp, &err);
+		uint64_t t2 = now_ns();
+		if (st != NUB_OK)
+			engine_die("FUZZ_FN_RUN (empty payload)", st, &err);
+		if (resp.len != 0)
+			die("FUZZ_FN_RUN of an empty command stream returned %zu bytes", resp.len);
+		if (i > n / 10) {
+			size_t j = i - n / 10 - 1;
+			whole[j] = t2 - t0;
+			rest[j] = t1 - t0;
+			call[j] = t2 - t1;
+		}
+	}
+	double whole_us = median_us(whole, n);
+	snprintf(extra, sizeof(extra), "  = %.2f RT (goal <= 4.4 RT; p10 %.2f, p90 %.2f; n = %zu)",
+		 whole_us / raw->rt_us, pct_us(whole, n, 10), pct_us(whole, n, 90), n);
+	print_row("fuzz iteration (trivial KVM target)", whole_us, extra);
+	printf("    = nub_sandbox_restore to the fuzz guest's post-init snapshot + "
+	       "nub_sandbox_call(FUZZ_FN_RUN) of an empty command stream\n");
+	double rest_us = median_us(rest, n), call_us = median_us(call, n);
+	snprintf(extra, sizeof(extra), "  = %.2f RT (p10 %.2f, p90 %.2f)", rest_us / raw->rt_us,
+		 pct_us(rest, n, 10), pct_us(rest, n, 90));
+	print_row("  nub_sandbox_restore", rest_us, extra);
+	snprintf(extra, sizeof(extra), "  = %.2f RT (p10 %.2f, p90 %.2f)", call_us / raw->rt_us,
+		 pct_us(call, n, 10), pct_us(call, n, 90));
+	print_row("  nub_sandbox_call(FUZZ_FN_RUN, empty)", call_us, extra);
+	free(whole);
+	free(rest);
+	free(call);
+
+	/* The split: a separate pass with counting on, reading the counters between the parts
+	 * (outside the timed windows). */
+	struct part_sums pr = { 0 }, pc = { 0 };
+	counting_start();
+	for (size_t i = 0; i < n; i++) {
+		unsigned long nio, nrun;
+		resp.len = 0;
+		uint64_t io = ioctl_time_read(&nio), run = run_time_read(&nrun);
+		uint64_t t0 = now_ns();
+		st = nub_sandbox_restore(sb, snap, &err);
+		uint64_t t1 = now_ns();
+		if (st != NUB_OK)
+			engine_die("nub_sandbox_restore (fuzz)", st, &err);
+		part_add(&pr, t1 - t0, io, nio, run, nrun);
+		io = ioctl_time_read(&nio);
+		run = run_time_read(&nrun);
+		t0 = now_ns();
+		st = nub_sandbox_call(sb, FUZZ_FN_RUN, empty, 0, &resp, &err);
+		t1 = now_ns();
+		if (st != NUB_OK)
+			engine_die("FUZZ_FN_RUN (empty payload)", st, &err);
+		part_add(&pc, t1 - t0, io, nio, run, nrun);
+	}
+	counting_stop();
+	print_ioctl_list("iteration", n);
+	printf("\n    split: means per iteration over that pass (wall %.2f us)\n",
+	       (double)(pr.wall + pc.wall) / (double)n / 1000.0);
+	print_part("restore", &pr, n, raw->rt_us);
+	print_part("call", &pc, n, raw->rt_us);
+	struct part_sums all = {
+		.wall = pr.wall + pc.wall, .in_ioctls = pr.in_ioctls + pc.in_ioctls,
+		.in_run = pr.in_run + pc.in_run, .ioctls = pr.ioctls + pc.ioctls,
+		.runs = pr.runs + pc.runs,
+	};
+	print_part("iteration", &all, n, raw->rt_us);
+	/* The call's KVM_RUNs also run guest code (emulated here); the restore's KVM_RUN only
+	 * completes a pending exit (immediate_exit), so it is left as it is. */
+	double call_runs = (double)pc.runs / (double)n;
+	double guest_us = (double)pc.in_run / (double)n / 1000.0 - call_runs * raw->rt_us;
+	snprintf(extra, sizeof(extra), "  = %.2f RT (the call's inside KVM_RUN - %.2f x RT)",
+		 guest_us / raw->rt_us, call_runs);
+	print_row("  guest work beyond the exits", guest_us, extra);
+	double wall_us = (double)all.wall / (double)n / 1000.0;
+	double outside_us = (double)(all.wall - all.in_ioctls) / (double)n / 1000.0;
+	printf("    goal judgement on engine cost alone (guest work beyond the exits left out):\n");
+	printf("      iteration %.2f us - guest work %.2f us = %.2f RT (goal <= 4.4 RT), of which the "
+	       "engine's own time outside ioctls %.2f us = %.2f RT\n",
+	       wall_us, guest_us, (wall_us - guest_us) / raw->rt_us, outside_us,
+	       outside_us / raw->rt_us);
+
+	nub_buf_free(&resp);
+	nub_snapshot_unref(snap);
+	nub_sandbox_free(sb);
 }
 
 static void bench_restore(const struct iters *it, const struct raw_figures *raw, const char *dir)
@@ -1413,7 +1603,10 @@ static void usage(FILE *f)
 		"back round trip; create = KVM_CREATE_VM .. first exit), then the engine's evolve, call\n"
 		"and guest-to-host call as medians and as ratios to them, with the DESIGN goals, and the\n"
 		"vCPU ioctls per call. A separate pass splits each call into time inside KVM_RUN, the\n"
-		"engine's own host time and the guest's work beyond the exits (means). Prints numbers\n"
+		"engine's own host time and the guest's work beyond the exits (means). Then a fuzz\n"
+		"iteration on the fuzz guest (restore to its post-init snapshot + FUZZ_FN_RUN of an\n"
+		"empty command stream), split into restore and call and into time inside ioctls and\n"
+		"the engine's own time (skipped with a note when fuzz.elf is missing). Prints numbers\n"
 		"only.\n"
 		"Then restore: nub_sandbox_restore after the guest dirtied N heap pages, as a ratio to\n"
 		"the raw register reset (KVM_RUN with immediate_exit, KVM_SET_FPU, KVM_SET_DEBUGREGS,\n"
@@ -1422,7 +1615,7 @@ static void usage(FILE *f)
 		"(/proc/self/smaps_rollup, /proc/self/smaps, MemAvailable).\n"
 		"\n"
 		"  --quick          fewer iterations (CI smoke run)\n"
-		"  --guest-dir DIR  directory holding dummy.elf and simple.elf (default %s)\n"
+		"  --guest-dir DIR  directory holding dummy.elf, simple.elf and fuzz.elf (default %s)\n"
 		"  --help           this text\n",
 		MEM_SANDBOXES, NUB_GUEST_DIR);
 }
@@ -1430,14 +1623,15 @@ static void usage(FILE *f)
 /* Entry point: nub-bench [--quick] [--guest-dir DIR]; exits 1 if anything fails. */
 int main(int argc, char **argv)
 {
-	struct iters it = { .rt = 20000, .ioctl = 5000, .create = 200, .evolve = 200, .call = 20000 };
+	struct iters it = { .rt = 20000, .ioctl = 5000, .create = 200, .evolve = 200, .call = 20000,
+			    .fuzz = 10000 };
 	const char *dir = NUB_GUEST_DIR;
 	bool quick = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			it = (struct iters){ .rt = 2000, .ioctl = 500, .create = 20, .evolve = 20,
-					     .call = 2000 };
+					     .call = 2000, .fuzz = 1000 };
 			quick = true;
 		} else if (strcmp(argv[i], "--guest-dir") == 0 && i + 1 < argc) {
 			dir = argv[++i];
@@ -1461,6 +1655,7 @@ int main(int argc, char **argv)
 	restore_iters(&it, quick);
 	struct raw_figures raw = bench_raw(&it);
 	bench_engine(&it, &raw, dir);
+	bench_fuzz_iteration(&it, &raw, dir); /* the last rows of the engine section */
 	bench_restore(&it, &raw, dir);
 	bench_memory(dir);
 	return 0;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Engine line coverage each fuzz target's committed seeds reach: for every corpus/<target>/, runs
+# <target>-repro (coverage flavour) over it alone and prints gcovr's line figure for engine/src.
+#   ci/seed-coverage.sh [BUILD_DIR]      (default build/coverage)
+# Prints one "target | lines" row per target, for the README's fuzz table.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${1:-$repo/build/coverage}"
+
+bash "$repo/ci/build.sh" coverage "$build" >/dev/null
+for dir in "$repo"/corpus/*/; do
+	target="$(basename "$dir")"
+	repro="$build/fuzz/$target-repro"
+	[[ -x "$repro" ]] || continue
+	# Counters of earlier runs would add up: start every target from zero.
+	find "$build" -name '*.gcda' -delete
+	"$repro" "$dir" >/dev/null 2>&1 || true
+	lines="$(gcovr --root "$repo" --filter "$repo/engine/src/" --print-summary "$build" 2>/dev/null |
+		grep -E '^lines:' | head -n 1)"
+	printf '%s | %s\n' "$target" "${lines#lines: }"
+done

@@ -14,8 +14,8 @@
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 set -euo pipefail
 
-# The target fuzzed when none is named. Switch to the KVM `outb` target once it exists.
-default_target=outb_decode
+# The target fuzzed when none is named: the KVM `outb` target (every guest-to-host path).
+default_target=outb
 
 usage() {
 	echo "usage: ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--plant-bug]" >&2
@@ -99,10 +99,11 @@ configure_like_build_sh() {
 	cc="$(command -v "$3")"
 	shift 3
 	[[ "${CI:-}" == "true" ]] && werror=ON
-	if [[ ! -f "$dir/CMakeCache.txt" || $# -gt 0 ]]; then
-		cmake -S "$repo" -B "$dir" -DNUB_FLAVOR="$flavor" -DNUB_WERROR="$werror" \
-			-DCMAKE_C_COMPILER="$cc" --log-level=WARNING "$@"
-	fi
+	local args=(-DNUB_FLAVOR="$flavor" -DNUB_WERROR="$werror" --log-level=WARNING "$@")
+	# Always reconfigure: a tree configured before a target was added must learn about it. The
+	# compiler is only set on a fresh tree (changing it in an existing cache forces a rebuild).
+	[[ -f "$dir/CMakeCache.txt" ]] || args+=(-DCMAKE_C_COMPILER="$cc")
+	cmake -S "$repo" -B "$dir" "${args[@]}"
 }
 suffix=""
 plant_args=()

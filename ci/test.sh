@@ -16,7 +16,7 @@ set -euo pipefail
 # NUB_PLANT_BUG values whose planted-bug tests run, each in build/libfuzzer-plant configured with
 # -DNUB_PLANT_BUG=<value> (e.g. "pure kvm"). A value fuzz/CMakeLists.txt does not accept (its
 # STRINGS list) is skipped with a note.
-plant_bugs="${NUB_CI_PLANT_BUGS:-pure}"
+plant_bugs="${NUB_CI_PLANT_BUGS:-pure kvm}"
 libfuzzer_secs="${NUB_CI_LIBFUZZER_SECS:-5}"
 afl_secs="${NUB_CI_AFL_SECS:-8}"
 

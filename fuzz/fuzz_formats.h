@@ -70,6 +70,19 @@ enum fuzz_outb_op {
 };
 enum fuzz_outb_fn { OUTB_FN_ECHO = 1, OUTB_FN_FAIL = 2, OUTB_FN_GROW = 3 };
 
+/*
+ * The KVM targets (their files say more):
+ *   fuzz_outb:          the `fuzz` guest's command stream (fuzz_cmds_codec.h), the payload of
+ *                       FUZZ_FN_RUN;
+ *   fuzz_guest_call:    u32 fn_id of the `simple` guest, then the payload;
+ *   fuzz_host_call:     u32 host fn_id (kvm_target.h's registry), then the request bytes: the
+ *                       payload of SIMPLE_HOST_CALL;
+ *   fuzz_guest_blob:    u8 init_data_perms, u32 init_len, min(init_len, rest) bytes of init data,
+ *                       then the ELF file;
+ *   fuzz_snapshot_run and fuzz_snapshot_file (pure): a snapshot file (engine/snapshot-format.md),
+ *                       file_size and CRC-32C trailer repaired before decoding (snapshot_repair.h).
+ */
+
 /* fuzz_elf: the whole input is the ELF file. Images whose primary region would exceed this are parsed, not loaded. */
 #define ELF_LOAD_LIMIT (4u << 20)
 

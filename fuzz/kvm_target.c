@@ -1,0 +1,249 @@
+/* Shared by the KVM fuzz targets; see kvm_target.h. */
+#include "kvm_target.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nub_fuzz.h"
+
+#ifndef NUB_GUEST_DIR
+#error "NUB_GUEST_DIR must name the build's guest directory (set by fuzz/CMakeLists.txt)"
+#endif
+
+void kvm_fuzz_require_kvm(const char *target)
+{
+	if (nub_kvm_available())
+		return;
+	const char *req = getenv("NUB_REQUIRE_KVM");
+	if (req && strcmp(req, "1") == 0) {
+		fprintf(stderr, "%s: NUB_REQUIRE_KVM=1 but /dev/kvm cannot be opened\n", target);
+		exit(1);
+	}
+	fprintf(stderr, "%s: /dev/kvm cannot be opened: skipping (exit 77)\n", target);
+	exit(77);
+}
+
+void kvm_fuzz_guest_path(const char *name, char *buf, size_t size)
+{
+	const char *dir = getenv("NUB_GUEST_DIR");
+
+	if (!dir || !*dir)
+		dir = NUB_GUEST_DIR;
+	snprintf(buf, size, "%s/%s.elf", dir, name);
+}
+
+/* ---- What the engine delivers to the callbacks ---- */
+
+static void log_cb(void *ctx, const struct nub_log_record *r)
+{
+	const struct nub_config *cfg = ctx;
+
+	NUB_FUZZ_CHECK(r->source == NUB_LOG_FROM_GUEST || r->source == NUB_LOG_FROM_ENGINE);
+	NUB_FUZZ_CHECK(r->level >= NUB_LEVEL_ERROR && r->level <= NUB_LEVEL_TRACE);
+	if (r->source == NUB_LOG_FROM_GUEST)
+		NUB_FUZZ_CHECK(r->level <= cfg->max_guest_log_level);
+	NUB_FUZZ_CHECK(r->file != NULL && strnlen(r->file, 256) < 256);
+	NUB_FUZZ_CHECK(r->message != NULL || r->message_len == 0);
+	NUB_FUZZ_CHECK(r->message_len <= (1u << 30));
+	/* Touch every byte: ASan checks the engine handed over readable memory. */
+	volatile uint8_t sum = 0;
+	for (size_t i = 0; i < r->message_len; i++)
+		sum ^= (uint8_t)r->message[i];
+	(void)sum;
+}
+
+/* Debug-print text: at most one line buffer, and always whole, valid UTF-8 sequences. */
+static void print_cb(void *ctx, const char *text, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)text;
+
+	(void)ctx;
+	NUB_FUZZ_CHECK(len > 0 && len <= 1024);
+	for (size_t i = 0; i < len;) {
+		uint8_t b = p[i];
+		size_t n = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : 4;
+		NUB_FUZZ_CHECK(b < 0x80 || (b >= 0xc2 && b <= 0xf4));
+		NUB_FUZZ_CHECK(n <= len - i);
+		uint32_t c = n == 1 ? b : n == 2 ? b & 0x1fu : n == 3 ? b & 0x0fu : b & 0x07u;
+		for (size_t k = 1; k < n; k++) {
+			NUB_FUZZ_CHECK((p[i + k] & 0xc0) == 0x80);
+			c = c << 6 | (p[i + k] & 0x3fu);
+		}
+		NUB_FUZZ_CHECK(c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff));
+		NUB_FUZZ_CHECK(n == (c < 0x80 ? 1u : c < 0x800 ? 2u : c < 0x10000 ? 3u : 4u));
+		i += n;
+	}
+}
+
+/* The callbacks' view of the configuration (only max_guest_log_level is read). */
+static struct nub_config callback_cfg;
+
+void kvm_fuzz_config(struct nub_config *cfg)
+{
+	nub_config_default(cfg);
+	cfg->time_limit_ms = KVM_FUZZ_TIME_LIMIT_MS;
+	cfg->max_guest_log_level = NUB_LEVEL_TRACE;
+	callback_cfg = *cfg;
+	cfg->log = log_cb;
+	cfg->log_ctx = &callback_cfg;
+	cfg->debug_print = print_cb;
+	cfg->debug_print_ctx = NULL;
+}
+
+/* ---- Host functions ---- */
+
+static int echo_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+		   struct nub_error *err)
+{
+	(void)ctx;
+	if (nub_buf_append(resp, req, len) != NUB_OK) {
+		snprintf(err->message, sizeof err->message, "echo: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int upper_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+		    struct nub_error *err)
+{
+	(void)ctx;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = req[i] >= 'a' && req[i] <= 'z' ? (uint8_t)(req[i] - 32) : req[i];
+		if (nub_buf_append(resp, &c, 1) != NUB_OK) {
+			snprintf(err->message, sizeof err->message, "upper: out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int fail_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+		   struct nub_error *err)
+{
+	(void)ctx;
+	(void)req;
+	(void)resp;
+	snprintf(err->message, sizeof err->message, "fail: refused a %zu-byte request", len);
+	return 1;
+}
+
+static int huge_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
+		   struct nub_error *err)
+{
+	static uint8_t block[4096];
+
+	(void)ctx;
+	(void)req;
+	for (size_t left = KVM_FUZZ_HUGE_BYTES + len; left;) {
+		size_t n = left < sizeof block ? left : sizeof block;
+		if (nub_buf_append(resp, block, n) != NUB_OK) {
+			snprintf(err->message, sizeof err->message, "huge: out of memory");
+			return -1;
+		}
+		left -= n;
+	}
+	return 0;
+}
+
+static const struct nub_host_function host_functions[KFN_COUNT] = {
+	{ KFN_ECHO, echo_fn, NULL },
+	{ KFN_UPPER, upper_fn, NULL },
+	{ KFN_FAIL, fail_fn, NULL },
+	{ KFN_HUGE, huge_fn, NULL },
+};
+
+const struct nub_host_function *kvm_fuzz_host_functions(size_t *n)
+{
+	*n = KFN_COUNT;
+	return host_functions;
+}
+
+void kvm_fuzz_setup_check(enum nub_status st, const struct nub_error *err, const char *what)
+{
+	if (st == NUB_OK)
+		return;
+	fprintf(stderr, "nub-fuzz: setup failed: %s: %s: %s\n", what, nub_status_str(st),
+		err ? err->message : "");
+	abort();
+}
+
+void kvm_fuzz_register(struct nub_uninit *u)
+{
+	struct nub_error err;
+
+	for (size_t i = 0; i < KFN_COUNT; i++)
+		kvm_fuzz_setup_check(nub_uninit_register(u, host_functions[i].fn_id,
+							 host_functions[i].fn, host_functions[i].ctx,
+							 &err),
+				     &err, "nub_uninit_register");
+}
+
+/* ---- Invariants of results ---- */
+
+void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
+{
+	struct nub_error err;
+	enum nub_status st = nub_sandbox_restore(sb, snap, &err);
+
+	if (st != NUB_OK)
+		fprintf(stderr, "nub-fuzz: restore failed: %s: %s\n", nub_status_str(st), err.message);
+	NUB_FUZZ_CHECK(st == NUB_OK);
+	NUB_FUZZ_CHECK(nub_sandbox_status(sb) == NUB_SANDBOX_READY);
+}
+
+void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err)
+{
+	NUB_FUZZ_CHECK((unsigned)st < NUB_STATUS_COUNT);
+	/* Every guest-caused outcome has its own status: NUB_E_KVM is an engine bug. */
+	NUB_FUZZ_CHECK(st != NUB_E_KVM);
+	if (st != NUB_OK) {
+		NUB_FUZZ_CHECK(err->status == st);
+		NUB_FUZZ_CHECK(nub_fuzz_error_ok(err));
+	}
+}
+
+void kvm_fuzz_check_call(enum nub_sandbox_status s, enum nub_status st,
+			 const struct nub_error *err)
+{
+	kvm_fuzz_check_result(st, err);
+	switch (st) {
+	case NUB_OK:
+	case NUB_E_GUEST_ERROR:
+	case NUB_E_INVALID: /* refused before the guest ran (a payload too large for the buffer) */
+		NUB_FUZZ_CHECK(s == NUB_SANDBOX_READY);
+		break;
+	case NUB_E_NOMEM: /* the response could not be copied out: the guest had finished */
+		NUB_FUZZ_CHECK(s == NUB_SANDBOX_READY || s == NUB_SANDBOX_POISONED);
+		break;
+	default:
+		NUB_FUZZ_CHECK(s == NUB_SANDBOX_POISONED);
+		break;
+	}
+}
+
+const char *kvm_fuzz_status_class(enum nub_status st)
+{
+	return st == NUB_OK ? "ok" : nub_status_str(st);
+}
+
+#define MAX_STAGES 8u
+
+const char *kvm_fuzz_outcome(const char *stage, enum nub_status st)
+{
+	static const char *stages[MAX_STAGES];
+	static char names[MAX_STAGES][NUB_STATUS_COUNT][48];
+	unsigned i;
+
+	NUB_FUZZ_CHECK((unsigned)st < NUB_STATUS_COUNT);
+	for (i = 0; i < MAX_STAGES && stages[i] && strcmp(stages[i], stage) != 0; i++)
+		;
+	NUB_FUZZ_CHECK(i < MAX_STAGES);
+	if (!stages[i]) {
+		stages[i] = stage;
+		for (unsigned k = 0; k < NUB_STATUS_COUNT; k++)
+			snprintf(names[i][k], sizeof names[i][k], "%s/%s", stage,
+				 kvm_fuzz_status_class((enum nub_status)k));
+	}
+	return names[i][st];
+}

@@ -1,0 +1,87 @@
+/*
+ * Shared by the KVM fuzz targets (fuzz_outb, fuzz_guest_call, fuzz_host_call, fuzz_guest_blob,
+ * fuzz_snapshot_run): where the guests are, the /dev/kvm check, the configuration, the host
+ * functions they register and the invariants every call outcome must satisfy.
+ *
+ * The VM of a target is created lazily, on the first input (or in LLVMFuzzerInitialize): with
+ * AFL++ both run in the fork server's child, after __AFL_INIT, because KVM serves a VM only to the
+ * process that created it.
+ */
+#ifndef NUB_FUZZ_KVM_TARGET_H
+#define NUB_FUZZ_KVM_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nub/nub.h"
+
+/* The engine's per-call (and init) time limit: guest hangs end here, far below -timeout. */
+#define KVM_FUZZ_TIME_LIMIT_MS 20u
+
+/*
+ * The host functions every KVM target registers (fn_ids; anything else is unregistered):
+ * ECHO returns the request; UPPER returns it upper-cased (ASCII); FAIL fails with a message;
+ * HUGE returns KVM_FUZZ_HUGE_BYTES + request-length bytes, more than any input buffer of the
+ * default configuration holds (NUB_STATUS_RESPONSE_TOO_LARGE for the guest).
+ */
+enum kvm_fuzz_fn { KFN_ECHO = 1, KFN_UPPER = 2, KFN_FAIL = 3, KFN_HUGE = 4, KFN_COUNT = 4 };
+#define KVM_FUZZ_HUGE_BYTES (64u << 10)
+
+/*
+ * Exits 77 ("skipped" for ctest) with a message when /dev/kvm cannot be opened, unless
+ * NUB_REQUIRE_KVM=1 (then exit 1), as the harness/ tests do.
+ */
+void kvm_fuzz_require_kvm(const char *target);
+
+/*
+ * Writes the path of guest (name) ("fuzz", "simple", "dummy") to (buf): $NUB_GUEST_DIR/<name>.elf,
+ * else the build's guest directory (compile definition NUB_GUEST_DIR).
+ */
+void kvm_fuzz_guest_path(const char *name, char *buf, size_t size);
+
+/*
+ * nub_config_default() plus: the time limit above, guest log level TRACE (every record is
+ * delivered) and log / debug-print callbacks that check what the engine delivers.
+ */
+void kvm_fuzz_config(struct nub_config *cfg);
+
+/* The host functions above, for nub_uninit_register (aborts on failure) or from_snapshot. */
+void kvm_fuzz_register(struct nub_uninit *u);
+const struct nub_host_function *kvm_fuzz_host_functions(size_t *n);
+
+/* Aborts with (what) and the engine's message when a setup step (not an input) failed. */
+void kvm_fuzz_setup_check(enum nub_status st, const struct nub_error *err, const char *what);
+
+/*
+ * Restores (sb) to (snap); aborts (an invariant) if that fails or leaves the sandbox not ready.
+ * The snapshot-restoring targets call it before each input (so an input runs alone) and again
+ * after it: the restore's own work (copying the pages the input dirtied) then counts towards the
+ * input that caused it, not the next one, which keeps coverage stable under AFL++.
+ */
+void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap);
+
+/*
+ * Invariants of any engine result (st, err): st is a known status, never NUB_E_KVM (every
+ * guest-caused outcome has its own status, so NUB_E_KVM means an engine bug), and on failure
+ * err->status == st with a NUL-terminated, non-empty message.
+ */
+void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err);
+
+/*
+ * kvm_fuzz_check_result plus the sandbox state nub.h promises after nub_sandbox_call (after, as
+ * nub_sandbox_status returned it then): ready after NUB_OK, NUB_E_GUEST_ERROR and refusals before
+ * the guest ran (NUB_E_INVALID), poisoned after every other guest outcome.
+ */
+void kvm_fuzz_check_call(enum nub_sandbox_status after, enum nub_status st,
+			 const struct nub_error *err);
+
+/*
+ * The outcome class "<stage>/<status>" (e.g. "init/NUB_E_GUEST_FAULT", "call/ok") as a string
+ * that stays valid for nub_fuzz_outcome. (stage) must be a string literal; at most 8 stages.
+ */
+const char *kvm_fuzz_outcome(const char *stage, enum nub_status st);
+
+/* "ok" for NUB_OK, else nub_status_str(st). */
+const char *kvm_fuzz_status_class(enum nub_status st);
+
+#endif

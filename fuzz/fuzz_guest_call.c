@@ -3,12 +3,12 @@
  * payload, through nub_sandbox_call on a real VM. Input: u32 fn_id (little-endian; fewer bytes
  * read as zero), then the payload. Nothing is excluded: the faulting, aborting, protocol-breaking
  * and spinning functions are all reachable (SIMPLE_SPIN ends by the engine's 20 ms time limit).
- * One sandbox per process, evolved once and snapshotted; every input restores the snapshot
- * first (and again after it, see kvm_fuzz_restore).
+ * One sandbox per process, evolved once and snapshotted; the snapshot is restored after every
+ * input, so every input starts from it (see kvm_fuzz_restore).
  *
  * Invariants: those of every KVM call (kvm_target.h), plus exact results for the functions whose
  * behaviour simple_fns.h pins down: ECHO returns the payload, ADD the sum, FILL its pattern,
- * STATIC_COUNTER 1 (the snapshot is restored before each call), and each exception function its
+ * STATIC_COUNTER 1 (every input starts from the snapshot), and each exception function its
  * vector.
  */
 #include <stdlib.h>
@@ -117,7 +117,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t fn = fuzz_read_u32(&in);
 	size_t n = fuzz_read_rest(&in, &payload);
 
-	kvm_fuzz_restore(g.sb, g.snap);
 	memset(&resp, 0, sizeof resp);
 	enum nub_status st = nub_sandbox_call(g.sb, fn, payload, n, &resp, &err);
 	nub_fuzz_outcome(kvm_fuzz_status_class(st));

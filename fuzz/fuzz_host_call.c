@@ -4,7 +4,7 @@
  * u32 host fn_id (little-endian), then the request bytes. The registry (kvm_target.h) has ECHO 1,
  * UPPER 2, FAIL 3 and HUGE 4 (a response larger than the guest's input buffer); every other
  * fn_id is unregistered. One sandbox per process, evolved once and snapshotted; every input
- * restores the snapshot first (and again after it, see kvm_fuzz_restore).
+ * restores the snapshot after each input (see kvm_fuzz_restore).
  *
  * Invariants: those of every KVM call (kvm_target.h), plus the relayed result: ECHO and UPPER
  * return the request (upper-cased); FAIL is NUB_STATUS_HOST_ERROR, HUGE
@@ -109,7 +109,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > MAX_INPUT)
 		return 0;
 	init_once();
-	kvm_fuzz_restore(g.sb, g.snap);
 	memset(&resp, 0, sizeof resp);
 	enum nub_status st = nub_sandbox_call(g.sb, SIMPLE_HOST_CALL, data, size, &resp, &err);
 	nub_fuzz_outcome(st == NUB_E_GUEST_ERROR ? err.guest_code == NUB_STATUS_NO_SUCH_FUNCTION

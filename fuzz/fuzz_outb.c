@@ -4,7 +4,7 @@
  * writes over the I/O buffers and their stack pointers, well-formed host calls, log records,
  * debug print, aborts, CPU exceptions, spins, halts. One sandbox per process, evolved once (on
  * the first input: with AFL++ that is in the fork server's child) and snapshotted; every input
- * restores that snapshot first (and again after it, see kvm_fuzz_restore), so each input runs
+ * restores that snapshot after each input (see kvm_fuzz_restore), so each input runs
  * alone and reproduces alone. Guest hangs end by the engine's 20 ms time limit.
  *
  * Invariants: restore always succeeds; the outcome is a known status, never NUB_E_KVM (an engine
@@ -101,7 +101,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > MAX_INPUT)
 		return 0;
 	init_once();
-	kvm_fuzz_restore(g.sb, g.snap);
 
 	memset(&resp, 0, sizeof resp);
 	enum nub_status st = nub_sandbox_call(g.sb, FUZZ_FN_RUN, data, size, &resp, &err);

@@ -25,28 +25,11 @@
 /* Requests up to this size and their responses always fit the 16 KiB buffers. */
 #define CHECKED_REQUEST_MAX 2048u
 
-static struct {
-	struct nub_sandbox *sb;
-	struct nub_snapshot *snap;
-} g;
+static struct kvm_fuzz_sandbox g;
 
 static void init_once(void)
 {
-	struct nub_config cfg;
-	struct nub_error err;
-	struct nub_uninit *u = NULL;
-	char path[4096];
-
-	if (g.sb)
-		return;
-	kvm_fuzz_require_kvm("fuzz_host_call");
-	kvm_fuzz_guest_path("simple", path, sizeof path);
-	kvm_fuzz_config(&cfg);
-	struct nub_guest_env env = { .path = path };
-	kvm_fuzz_setup_check(nub_uninit_new(&env, &cfg, &u, &err), &err, path);
-	kvm_fuzz_register(u);
-	kvm_fuzz_setup_check(nub_uninit_evolve(u, &g.sb, &err), &err, "evolve the simple guest");
-	kvm_fuzz_setup_check(nub_sandbox_snapshot(g.sb, &g.snap, &err), &err, "snapshot");
+	kvm_fuzz_sandbox_once(&g, "fuzz_host_call", "simple");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

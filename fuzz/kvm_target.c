@@ -179,6 +179,25 @@ void kvm_fuzz_register(struct nub_uninit *u)
 				     &err, "nub_uninit_register");
 }
 
+void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const char *guest)
+{
+	struct nub_config cfg;
+	struct nub_error err;
+	struct nub_uninit *u = NULL;
+	char path[4096];
+
+	if (s->sb)
+		return;
+	kvm_fuzz_require_kvm(target);
+	kvm_fuzz_guest_path(guest, path, sizeof path);
+	kvm_fuzz_config(&cfg);
+	struct nub_guest_env env = { .path = path };
+	kvm_fuzz_setup_check(nub_uninit_new(&env, &cfg, &u, &err), &err, path);
+	kvm_fuzz_register(u);
+	kvm_fuzz_setup_check(nub_uninit_evolve(u, &s->sb, &err), &err, "evolve the guest");
+	kvm_fuzz_setup_check(nub_sandbox_snapshot(s->sb, &s->snap, &err), &err, "snapshot");
+}
+
 /* ---- Invariants of results ---- */
 
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)

@@ -52,6 +52,19 @@ const struct nub_host_function *kvm_fuzz_host_functions(size_t *n);
 /* Aborts with (what) and the engine's message when a setup step (not an input) failed. */
 void kvm_fuzz_setup_check(enum nub_status st, const struct nub_error *err, const char *what);
 
+/* A sandbox evolved once per process and its snapshot, for the snapshot-restoring targets. */
+struct kvm_fuzz_sandbox {
+	struct nub_sandbox *sb;
+	struct nub_snapshot *snap;
+};
+
+/*
+ * On the first call only (later calls return at once): checks /dev/kvm for (target), evolves
+ * the guest named (guest) with the fuzz configuration and host functions, and snapshots it into
+ * (s). Lazy so that under AFL++ the VM is made in the persistent child, never the fork server.
+ */
+void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const char *guest);
+
 /*
  * Restores (sb) to (snap); aborts (an invariant) if that fails or leaves the sandbox not ready.
  * The snapshot-restoring targets call it after each input, never before: the sandbox equals its

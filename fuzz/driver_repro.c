@@ -282,6 +282,7 @@ int main(int argc, char **argv)
 	int rc = 0, inputs = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	nub_fuzz_set_replaying(true);
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] != '-')
 			inputs++;

@@ -132,3 +132,15 @@ void nub_fuzz_print_string(FILE *out, const uint8_t *data, size_t len, size_t ma
 	if (len > n)
 		fprintf(out, "... (%zu bytes)", len);
 }
+
+static bool replaying;
+
+bool nub_fuzz_replaying(void)
+{
+	return replaying;
+}
+
+void nub_fuzz_set_replaying(bool on)
+{
+	replaying = on;
+}

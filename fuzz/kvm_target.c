@@ -82,7 +82,7 @@ static struct nub_config callback_cfg;
 void kvm_fuzz_config(struct nub_config *cfg)
 {
 	nub_config_default(cfg);
-	cfg->time_limit_ms = KVM_FUZZ_TIME_LIMIT_MS;
+	cfg->time_limit_ms = nub_fuzz_replaying() ? KVM_FUZZ_REPLAY_TIME_LIMIT_MS : KVM_FUZZ_TIME_LIMIT_MS;
 	cfg->max_guest_log_level = NUB_LEVEL_TRACE;
 	callback_cfg = *cfg;
 	cfg->log = log_cb;

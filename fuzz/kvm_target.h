@@ -17,6 +17,12 @@
 
 /* The engine's per-call (and init) time limit: guest hangs end here, far below -timeout. */
 #define KVM_FUZZ_TIME_LIMIT_MS 20u
+/*
+ * The reproducer's limit: ten times longer, so that a legitimately long input (hundreds of exits)
+ * never flips to NUB_E_TIME_LIMIT on a loaded or sanitizer-slowed machine and a replay's outcome
+ * depends on the input alone. Real hangs still end, just later.
+ */
+#define KVM_FUZZ_REPLAY_TIME_LIMIT_MS 200u
 
 /*
  * The host functions every KVM target registers (fn_ids; anything else is unregistered):

@@ -44,6 +44,14 @@ void nub_fuzz_alloc_reset(uint32_t fail_at);
 size_t nub_fuzz_alloc_live(void);
 size_t nub_fuzz_alloc_failures(void);
 
+/*
+ * True in the standalone reproducer (driver_repro.c sets it before any input), false under the
+ * fuzzing engines. Targets use it only for limits that must not make a replay's outcome depend on
+ * the machine's load (KVM targets' guest time limit).
+ */
+bool nub_fuzz_replaying(void);
+void nub_fuzz_set_replaying(bool on);
+
 /* Prints "nub-fuzz: invariant violated at FILE:LINE: EXPR" to stderr and aborts. */
 __attribute__((noreturn)) void nub_fuzz_fail(const char *file, int line, const char *expr);
 

@@ -61,6 +61,12 @@ __attribute__((noreturn)) void nub_fuzz_fail(const char *file, int line, const c
 			nub_fuzz_fail(__FILE__, __LINE__, #cond); \
 	} while (0)
 
+/*
+ * Checks debug-print text the engine delivered: non-empty, at most one line buffer (1 KiB), and
+ * whole, valid UTF-8 sequences only (no surrogates, nothing above U+10FFFF, shortest form).
+ */
+void nub_fuzz_check_print(const char *text, size_t len);
+
 /* True if (err)'s message is NUL-terminated inside the struct and non-empty. */
 bool nub_fuzz_error_ok(const struct nub_error *err);
 

@@ -113,12 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	/* A private copy of exactly (size) bytes: the decoder's reads stay checked by ASan. */
-	uint8_t *file = malloc(size ? size : 1);
-	NUB_FUZZ_CHECK(file != NULL);
-	if (size)
-		memcpy(file, data, size);
-	snapshot_repair(file, size);
+	uint8_t *file = snapshot_repaired_copy(data, size);
 
 	nub_fuzz_alloc_reset(0);
 	struct nub_alloc_hook hook = nub_fuzz_alloc_hook();

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "nub_fuzz.h"
 
@@ -52,6 +54,20 @@ static inline void snapshot_repair(uint8_t *b, size_t len)
 		for (unsigned i = 0; i < 4; i++)
 			b[len - 4 + i] = (uint8_t)(crc >> (8 * i));
 	}
+}
+
+/*
+ * A repaired private copy of exactly (size) bytes of (data) (at least 1 byte allocated), so the
+ * decoder's reads stay checked by ASan; free() it. Aborts (an invariant) if malloc fails.
+ */
+static inline uint8_t *snapshot_repaired_copy(const uint8_t *data, size_t size)
+{
+	uint8_t *file = malloc(size ? size : 1);
+	NUB_FUZZ_CHECK(file != NULL);
+	if (size)
+		memcpy(file, data, size);
+	snapshot_repair(file, size);
+	return file;
 }
 
 static inline uint64_t snapshot_rd(const uint8_t *p, unsigned n)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -189,6 +190,7 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 	k->vcpu_fd = -1;
 	k->run = NULL;
 	k->run_size = 0;
+	k->guest_runs = k->guest_run_ns = k->completion_runs = 0;
 
 	int kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
@@ -325,10 +327,21 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, st
 	return NUB_OK;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 int nub_kvm_run(struct nub_kvm *k)
 {
+	uint64_t t0 = now_ns();
 	/* No EINTR retry here: EINTR is how a kick or a time limit reaches the run loop. */
-	return ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	int r = ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	k->guest_run_ns += now_ns() - t0;
+	k->guest_runs++;
+	return r;
 }
 
 enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,
@@ -382,6 +395,7 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 
 	run->immediate_exit = 1;
 	for (i = 0; i < FLUSH_MAX_EXITS; i++) {
+		k->completion_runs++;
 		int r = ioctl(k->vcpu_fd, KVM_RUN, 0);
 		if (r < 0 && errno == EINTR)
 			break; /* everything pending is complete */

@@ -13,6 +13,9 @@ struct nub_kvm {
 	int vcpu_fd; /* -1 when closed */
 	struct kvm_run *run;
 	size_t run_size;
+	/* Counters for nub_sandbox_get_stats. */
+	uint64_t guest_runs, guest_run_ns; /* nub_kvm_run calls and the wall time inside them */
+	uint64_t completion_runs;          /* KVM_RUNs of nub_kvm_flush */
 };
 
 /* Register state at the guest's entry point. */
@@ -78,7 +81,10 @@ enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state
  */
 enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, struct nub_error *err);
 
-/* One KVM_RUN. Returns 0 or -errno (EINTR when kicked or immediate_exit was set). */
+/*
+ * One KVM_RUN of guest code, counted and timed in (k)'s counters. Returns 0 or -errno (EINTR when
+ * kicked or immediate_exit was set).
+ */
 int nub_kvm_run(struct nub_kvm *k);
 
 /* Reads RIP and CR2 (for fault and shutdown reports). */

@@ -641,6 +641,18 @@ enum nub_sandbox_status nub_sandbox_status(const struct nub_sandbox *sb)
 	return sb->status;
 }
 
+void nub_sandbox_get_stats(const struct nub_sandbox *sb, struct nub_sandbox_stats *out)
+{
+	*out = (struct nub_sandbox_stats){
+		.guest_runs = sb->kvm.guest_runs,
+		.guest_run_ns = sb->kvm.guest_run_ns,
+		.exit_completions = sb->kvm.completion_runs,
+		.restores = sb->restores,
+		.stub_resets = sb->stub_resets,
+		.ioctl_resets = sb->ioctl_resets,
+	};
+}
+
 struct nub_interrupt *nub_sandbox_interrupt_handle(struct nub_sandbox *sb)
 {
 	return nub_interrupt_ref(sb->intr);
@@ -858,6 +870,8 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 	sb->abort.len = 0;
 	sb->print.len = 0;
 	sb->status = NUB_SANDBOX_READY;
+	sb->restores++;
+	sb->ioctl_resets++;
 	return NUB_OK;
 }
 

@@ -72,6 +72,7 @@ struct nub_sandbox {
 	uint64_t slot_pages[2];
 	uint64_t *dirty[2];
 	uint64_t *dirty_tmp;
+	uint64_t restores, stub_resets, ioctl_resets; /* for nub_sandbox_get_stats */
 };
 
 /* NUB_E_POISONED or NUB_E_UNRECOVERABLE (with a message) unless (sb) is ready. */

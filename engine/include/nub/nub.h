@@ -239,6 +239,22 @@ enum nub_sandbox_status nub_sandbox_status(const struct nub_sandbox *sb);
 /* Frees (sb), its VM and memory; NULL is a no-op. Outstanding interrupt handles stay valid. */
 void nub_sandbox_free(struct nub_sandbox *sb);
 
+/*
+ * What a sandbox spent its KVM time on, counted since it was made. Fuzz targets and benchmarks
+ * use it to split an iteration into guest work and the engine's own cost.
+ */
+struct nub_sandbox_stats {
+	uint64_t guest_runs;       /* KVM_RUNs that ran guest code: evolve, calls, host-call returns */
+	uint64_t guest_run_ns;     /* wall time inside those KVM_RUNs (CLOCK_MONOTONIC) */
+	uint64_t exit_completions; /* KVM_RUNs with immediate_exit that completed a pending exit */
+	uint64_t restores;         /* successful nub_sandbox_restore calls */
+	uint64_t stub_resets;      /* restores whose vCPU reset ran the in-guest reset stub */
+	uint64_t ioctl_resets;     /* restores whose vCPU reset used vCPU ioctls instead */
+};
+
+/* Copies (sb)'s counters into (*out). Call it from the thread that uses the sandbox. */
+void nub_sandbox_get_stats(const struct nub_sandbox *sb, struct nub_sandbox_stats *out);
+
 /* ---- Snapshots ---- */
 
 struct nub_snapshot;

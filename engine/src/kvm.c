@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -123,6 +124,30 @@ static enum nub_status set_cpuid(int vcpu_fd, struct nub_error *err)
 	return NUB_OK;
 }
 
+/* Whether KVM lets guests of this process change XCR0: -1 not probed yet, else 0 or 1. */
+static atomic_int xcr0_settable_cache = -1;
+
+/*
+ * Upstream KVM holds XCR0 to the XSAVE features in the guest's CPUID, which hides them all, so
+ * XCR0 stays x87 and restore need not reload it. Some hosts (kvm_pvm) do not: there the guest can
+ * xsetbv any value, and the reset stub must reload XCR0. One KVM_SET_XCRS with x87|SSE tells
+ * which; it runs once per process, on the first vCPU, which is put back to x87.
+ */
+static enum nub_status probe_xcr0(struct nub_kvm *k, struct nub_error *err)
+{
+	int cached = atomic_load(&xcr0_settable_cache);
+	if (cached < 0) {
+		struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = 3 } } };
+		cached = ioctl(k->vcpu_fd, KVM_SET_XCRS, &x) == 0;
+		x.xcrs[0].value = NUB_XCR0_X87;
+		if (cached && xioctl(k->vcpu_fd, KVM_SET_XCRS, &x) < 0)
+			return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XCRS");
+		atomic_store(&xcr0_settable_cache, cached);
+	}
+	k->xcr0_settable = cached;
+	return NUB_OK;
+}
+
 /*
  * Why default deny: MSRs are host-shared CPU state the guest has no business touching; KVM then
  * injects #GP for every guest rdmsr/wrmsr outside the (empty) allow list. KVM needs at least one
@@ -191,6 +216,9 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 	k->run = NULL;
 	k->run_size = 0;
 	k->guest_runs = k->guest_run_ns = k->completion_runs = 0;
+	k->exit_is_port_write = false;
+	k->port_write_rip = 0;
+	k->xcr0_settable = false;
 
 	int kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
@@ -227,6 +255,11 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 	k->run = run;
 	k->run_size = (size_t)run_size;
 	st = set_cpuid(k->vcpu_fd, err);
+	if (st != NUB_OK)
+		goto err_destroy;
+	/* Every exit reports registers in the sync area: restore reads where a port write happened. */
+	k->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	st = probe_xcr0(k, err);
 	if (st != NUB_OK)
 		goto err_destroy;
 	/* The VM and vCPU fds keep KVM alive; the system fd is not needed any more. */
@@ -286,33 +319,32 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type,
 	s->db = !code; /* L and D/B must not both be set */
 }
 
-enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, struct nub_error *err)
+void nub_kvm_long_mode_sregs(struct kvm_sregs *sregs, uint64_t cr3)
 {
 	/* Built from scratch (no KVM_GET_SREGS round trip): every field is set here. */
-	struct kvm_sregs sregs;
-	memset(&sregs, 0, sizeof sregs);
+	memset(sregs, 0, sizeof *sregs);
 	/* A present, busy 64-bit TSS and an LDT, as after reset: VM entry checks demand them. */
-	sregs.tr.limit = 0xffff;
-	sregs.tr.type = 0xb;
-	sregs.tr.present = 1;
-	sregs.ldt.limit = 0xffff;
-	sregs.ldt.type = 0x2;
-	sregs.ldt.present = 1;
-	sregs.apic_base = 0xfee00900; /* the reset value: enabled, bootstrap processor */
-	flat_segment(&sregs.cs, 0x08, 0xb, true);
-	flat_segment(&sregs.ds, 0x10, 0x3, false);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	/* Empty GDT and IDT: the guest runtime installs its own before it can fault. */
-	sregs.gdt.base = 0;
-	sregs.gdt.limit = 0;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0;
-	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
-	sregs.cr3 = b->cr3;
-	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-	sregs.cr2 = 0;
-	sregs.cr8 = 0;
+	sregs->tr.limit = 0xffff;
+	sregs->tr.type = 0xb;
+	sregs->tr.present = 1;
+	sregs->ldt.limit = 0xffff;
+	sregs->ldt.type = 0x2;
+	sregs->ldt.present = 1;
+	sregs->apic_base = 0xfee00900; /* the reset value: enabled, bootstrap processor */
+	flat_segment(&sregs->cs, 0x08, 0xb, true);
+	flat_segment(&sregs->ds, 0x10, 0x3, false);
+	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+	/* Empty GDT and IDT (base and limit 0): any exception before the guest loads its own shuts the vCPU down. */
+	sregs->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
+	sregs->cr3 = cr3;
+	sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	sregs->efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+}
+
+enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, struct nub_error *err)
+{
+	struct kvm_sregs sregs;
+	nub_kvm_long_mode_sregs(&sregs, b->cr3);
 	if (xioctl(k->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_SREGS");
 
@@ -334,6 +366,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* The linear address of the instruction pointer the last exit left in the sync area. */
+static uint64_t exit_linear_rip(const struct kvm_run *run)
+{
+	const struct kvm_sregs *sr = &run->s.regs.sregs;
+	uint64_t rip = run->s.regs.regs.rip;
+	bool long64 = (sr->efer & EFER_LMA) && sr->cs.l;
+	return long64 ? rip : (uint32_t)(sr->cs.base + rip);
+}
+
 int nub_kvm_run(struct nub_kvm *k)
 {
 	uint64_t t0 = now_ns();
@@ -341,7 +382,30 @@ int nub_kvm_run(struct nub_kvm *k)
 	int r = ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
 	k->guest_run_ns += now_ns() - t0;
 	k->guest_runs++;
+	k->exit_is_port_write = r == 0 && k->run->exit_reason == KVM_EXIT_IO &&
+				k->run->io.direction == KVM_EXIT_IO_OUT;
+	if (k->exit_is_port_write)
+		k->port_write_rip = exit_linear_rip(k->run);
 	return r;
+}
+
+bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip)
+{
+	/*
+	 * What KVM still owes an exit, it does at the start of the next KVM_RUN, after loading the
+	 * sync area. Port reads, MMIO and string I/O finish their instruction then, writing registers
+	 * or memory: those need nub_kvm_flush. A port write owes nothing where KVM emulated it (RIP
+	 * already past it, as on kvm_pvm); on the VMX/SVM fast path KVM skips the OUT then, but only
+	 * if RIP still equals the OUT's linear address (complete_fast_pio_out checks it). So a port
+	 * write is harmless exactly when the next entry is somewhere else.
+	 */
+	return !k->exit_is_port_write || k->port_write_rip == next_rip;
+}
+
+int nub_kvm_run_engine_code(struct nub_kvm *k)
+{
+	k->exit_is_port_write = false;
+	return ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
 }
 
 enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,
@@ -393,6 +457,7 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 	enum nub_status st = NUB_OK;
 	int i;
 
+	k->exit_is_port_write = false;
 	run->immediate_exit = 1;
 	for (i = 0; i < FLUSH_MAX_EXITS; i++) {
 		k->completion_runs++;
@@ -465,11 +530,39 @@ static void msr_one_init(union msr_one *m, uint64_t data)
 	m->head.entries[0].data = data;
 }
 
+/* FXSAVE (64-bit) layout offsets: Intel SDM vol. 1, table 10-2. */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4
+#define FX_FOP 6
+#define FX_FIP 8
+#define FX_FDP 16
+#define FX_MXCSR 24
+#define FX_ST 32
+#define FX_XMM 160
+
+/* Copies the FXSAVE image (b) into a struct kvm_fpu blob (fpu). */
+static void fpu_from_fxsave(uint8_t fpu[static sizeof(struct kvm_fpu)], const uint8_t *b)
+{
+	struct kvm_fpu f;
+	memset(&f, 0, sizeof f);
+	memcpy(&f.fcw, b + FX_FCW, 2);
+	memcpy(&f.fsw, b + FX_FSW, 2);
+	f.ftwx = b[FX_FTW];
+	memcpy(&f.last_opcode, b + FX_FOP, 2);
+	memcpy(&f.last_ip, b + FX_FIP, 8);
+	memcpy(&f.last_dp, b + FX_FDP, 8);
+	memcpy(&f.mxcsr, b + FX_MXCSR, 4);
+	memcpy(f.fpr, b + FX_ST, sizeof f.fpr);
+	memcpy(f.xmm, b + FX_XMM, sizeof f.xmm);
+	memcpy(fpu, &f, sizeof f);
+}
+
 enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err)
 {
 	struct kvm_regs r;
 	struct kvm_sregs sr;
-	struct kvm_fpu fpu;
+	struct kvm_xsave xsave;
 	struct kvm_debugregs dbg;
 	union msr_one msr;
 
@@ -479,8 +572,9 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_REGS");
 	if (xioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
-	if (xioctl(k->vcpu_fd, KVM_GET_FPU, &fpu) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_FPU");
+	/* Why not KVM_GET_FPU: it never reports MXCSR (kvm_fpu.mxcsr comes back 0). */
+	if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &xsave) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_XSAVE");
 	if (xioctl(k->vcpu_fd, KVM_GET_DEBUGREGS, &dbg) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DEBUGREGS");
 	if (xioctl(k->vcpu_fd, KVM_GET_MSRS, &msr) != 1)
@@ -517,7 +611,7 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 	s->cr8 = sr.cr8;
 	s->efer = sr.efer;
 	s->apic_base = sr.apic_base;
-	memcpy(s->fpu, &fpu, sizeof fpu);
+	fpu_from_fxsave(s->fpu, (const uint8_t *)xsave.region);
 	memcpy(s->dr, dbg.db, sizeof s->dr);
 	s->dr6 = dbg.dr6;
 	s->dr7 = dbg.dr7;
@@ -525,41 +619,27 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 	return NUB_OK;
 }
 
-/*
- * The XSAVE image restore loads: the legacy region from the snapshot's x87/SSE state (FXSAVE
- * layout: FCW at 0, MXCSR at 24, registers at 32 and 160), XSTATE_BV = x87 | SSE, so every other
- * component (AVX upper halves, PKRU, ...) returns to its init value. Why not KVM_SET_FPU: some
- * hosts (kvm_pvm) let a CPL0 guest set CR4.OSXSAVE and XCR0 despite the CPUID we give it, and
- * KVM_SET_FPU would leave that extended state behind.
- */
-static void fill_xsave(struct kvm_xsave *x, const struct kvm_fpu *f)
+void nub_kvm_fxsave_image(uint8_t image[NUB_FXSAVE_SIZE], const struct nub_vcpu_state *s)
 {
-	uint8_t *b = (uint8_t *)x->region;
-	memset(x, 0, sizeof *x);
-	memcpy(b + 0, &f->fcw, 2);
-	memcpy(b + 2, &f->fsw, 2);
-	b[4] = f->ftwx;
-	memcpy(b + 6, &f->last_opcode, 2);
-	memcpy(b + 8, &f->last_ip, 8);
-	memcpy(b + 16, &f->last_dp, 8);
-	memcpy(b + 24, &f->mxcsr, 4);
-	memcpy(b + 32, f->fpr, sizeof f->fpr);
-	memcpy(b + 160, f->xmm, sizeof f->xmm);
-	uint64_t xstate_bv = 3;
-	memcpy(b + 512, &xstate_bv, 8);
+	struct kvm_fpu f;
+	memcpy(&f, s->fpu, sizeof f);
+	memset(image, 0, NUB_FXSAVE_SIZE);
+	memcpy(image + FX_FCW, &f.fcw, 2);
+	memcpy(image + FX_FSW, &f.fsw, 2);
+	image[FX_FTW] = f.ftwx;
+	memcpy(image + FX_FOP, &f.last_opcode, 2);
+	memcpy(image + FX_FIP, &f.last_ip, 8);
+	memcpy(image + FX_FDP, &f.last_dp, 8);
+	memcpy(image + FX_MXCSR, &f.mxcsr, 4);
+	memcpy(image + FX_ST, f.fpr, sizeof f.fpr);
+	memcpy(image + FX_XMM, f.xmm, sizeof f.xmm);
 }
 
-enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state *s,
-				  struct nub_error *err)
+void nub_kvm_queue_sync_state(struct nub_kvm *k, const struct nub_vcpu_state *s)
 {
 	struct kvm_sync_regs *sync = &k->run->s.regs;
 	struct kvm_regs *r = &sync->regs;
 	struct kvm_sregs *sr = &sync->sregs;
-	struct kvm_fpu fpu;
-	struct kvm_xsave xsave;
-	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = s->xcr0 } } };
-	struct kvm_debugregs dbg;
-	union msr_one msr;
 
 	memset(r, 0, sizeof *r);
 	r->rax = s->gpr[0];
@@ -600,14 +680,38 @@ enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state
 	sr->cr8 = s->cr8;
 	sr->efer = s->efer;
 	sr->apic_base = s->apic_base;
+	nub_kvm_queue_clean_events(k);
+}
+
+void nub_kvm_queue_clean_events(struct nub_kvm *k)
+{
+	struct kvm_sync_regs *sync = &k->run->s.regs;
 	/* No exception, interrupt or NMI in flight, no interrupt shadow: a clean instruction boundary. */
 	memset(&sync->events, 0, sizeof sync->events);
 	sync->events.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW;
 	k->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+}
 
+/*
+ * The XSAVE image restore loads: the legacy region from the snapshot's x87/SSE state, XSTATE_BV =
+ * x87 | SSE, so every other component (AVX upper halves, PKRU, ...) returns to its init value. Why
+ * not KVM_SET_FPU: it ignores MXCSR, and some hosts (kvm_pvm) let a CPL0 guest set CR4.OSXSAVE
+ * and XCR0 despite the CPUID we give it, and KVM_SET_FPU would leave that extended state behind.
+ */
+enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state *s,
+				  struct nub_error *err)
+{
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = s->xcr0 } } };
+	struct kvm_debugregs dbg;
+	union msr_one msr;
+
+	nub_kvm_queue_sync_state(k, s);
 	msr_one_init(&msr, s->kernel_gs_base);
-	memcpy(&fpu, s->fpu, sizeof fpu);
-	fill_xsave(&xsave, &fpu);
+	memset(&xsave, 0, sizeof xsave);
+	nub_kvm_fxsave_image((uint8_t *)xsave.region, s);
+	uint64_t xstate_bv = 3;
+	memcpy((uint8_t *)xsave.region + NUB_FXSAVE_SIZE, &xstate_bv, 8);
 	if (xioctl(k->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XSAVE");
 	if (xioctl(k->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)

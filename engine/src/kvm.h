@@ -3,6 +3,7 @@
 #define NUB_KVM_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nub/nub.h"
@@ -16,6 +17,11 @@ struct nub_kvm {
 	/* Counters for nub_sandbox_get_stats. */
 	uint64_t guest_runs, guest_run_ns; /* nub_kvm_run calls and the wall time inside them */
 	uint64_t completion_runs;          /* KVM_RUNs of nub_kvm_flush */
+	/* The last KVM_RUN of guest code exited on a port write at linear address port_write_rip. */
+	bool exit_is_port_write;
+	uint64_t port_write_rip;
+	/* KVM lets this guest change XCR0 (it does not hold XCR0 to the CPUID we give): see kvm.c. */
+	bool xcr0_settable;
 };
 
 /* Register state at the guest's entry point. */
@@ -56,6 +62,16 @@ enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t
 				      uint64_t *tmp, uint64_t *accum, struct nub_error *err);
 
 /*
+ * Whether the last exit may leave KVM work that changes registers or memory on the next KVM_RUN,
+ * if that run enters at linear address (next_rip): true unless it was a port write (OUT) at
+ * another address. When true, nub_kvm_flush before overwriting registers.
+ */
+bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip);
+
+/* One KVM_RUN of engine-owned code (the reset stub): not counted as guest work. 0 or -errno. */
+int nub_kvm_run_engine_code(struct nub_kvm *k);
+
+/*
  * Completes a pending I/O or MMIO exit without running guest code (KVM_RUN with immediate_exit):
  * KVM finishes such instructions only on re-entry, so registers are neither consistent to read
  * nor safe to overwrite before this.
@@ -65,14 +81,31 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err);
 /* Reads the whole vCPU state a snapshot keeps (after nub_kvm_flush). */
 enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err);
 
+/* Bytes of the legacy FXSAVE region (x87, MXCSR, XMM registers). */
+#define NUB_FXSAVE_SIZE 512u
+
+/* Writes (s)'s x87/SSE state as a 64-bit FXSAVE image (what FXRSTOR64 and XSAVE's legacy region read). */
+void nub_kvm_fxsave_image(uint8_t image[NUB_FXSAVE_SIZE], const struct nub_vcpu_state *s);
+
 /*
- * Loads (s) into the vCPU: general and special registers and cleared events through the
- * kvm_run sync area (applied by the next KVM_RUN, no ioctl), then the XSAVE state (x87/SSE from
- * (s), every other component at its init value), XCR0 = x87, debug registers and
- * MSR_KERNEL_GS_BASE (four ioctls).
+ * Queues (s)'s general and special registers and cleared events in the kvm_run sync area: the
+ * next KVM_RUN loads them, no ioctl.
+ */
+void nub_kvm_queue_sync_state(struct nub_kvm *k, const struct nub_vcpu_state *s);
+
+/* Queues cleared events (no exception, interrupt, NMI or shadow) with whatever sync registers are set. */
+void nub_kvm_queue_clean_events(struct nub_kvm *k);
+
+/*
+ * Loads (s) into the vCPU: nub_kvm_queue_sync_state, then the XSAVE state (x87/SSE from (s),
+ * every other component at its init value), XCR0, debug registers and MSR_KERNEL_GS_BASE (four
+ * ioctls). Call nub_kvm_flush first unless nothing is pending.
  */
 enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state *s,
 				  struct nub_error *err);
+
+/* Long-mode special registers with paging at (cr3): see nub_kvm_boot. */
+void nub_kvm_long_mode_sregs(struct kvm_sregs *sregs, uint64_t cr3);
 
 /*
  * Puts the vCPU in 64-bit long mode with paging rooted at (b->cr3) (CR0 PE|MP|ET|NE|WP|AM|PG, CR4

@@ -433,6 +433,7 @@ void nub_sandbox_free(struct nub_sandbox *sb)
 	}
 	/* The VM goes first: its memory slots point into the mappings. */
 	nub_kvm_destroy(&sb->kvm);
+	nub_reset_stub_free(&sb->stub);
 	nub_mem_unmap(&sb->mem);
 	nub_filemap_unmap_all(sb->maps, sb->nmaps);
 	nub_hostfn_free(&sb->hostfns, &hook);
@@ -482,6 +483,11 @@ static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 					       &sb->intr, err);
 	if (st == NUB_OK)
 		st = nub_kvm_create(&sb->kvm, err);
+	if (st == NUB_OK)
+		st = nub_reset_stub_init(&sb->stub, sb->kvm.xcr0_settable, err);
+	if (st == NUB_OK)
+		st = nub_kvm_map(&sb->kvm, SLOT_RESET_STUB, NUB_RESET_GPA, NUB_RESET_SIZE, sb->stub.mem,
+				 NUB_KVM_READONLY, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_PRIMARY, NUB_PRIMARY_BASE, l->primary_size,
 				 sb->mem.primary.host, NUB_KVM_LOG_DIRTY, err);
@@ -741,6 +747,7 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 	}
 	clear_dirty(sb);
 	nub_filemap_record(sb, snap);
+	nub_reset_stub_set_image(&sb->stub, &snap->vcpu);
 	nub_snapshot_unref(sb->base);
 	sb->base = nub_snapshot_ref(snap);
 	*out = snap;
@@ -821,6 +828,25 @@ static void restore_host_written(struct nub_sandbox *sb, const uint8_t *snap_scr
 		}
 }
 
+/*
+ * Loads (s) into the vCPU: one run of the reset stub when it runs through, else completion of
+ * whatever the stub left pending and the vCPU ioctls.
+ */
+static enum nub_status reset_vcpu(struct nub_sandbox *sb, const struct nub_vcpu_state *s,
+				  struct nub_error *err)
+{
+	nub_reset_stub_set_image(&sb->stub, s);
+	if (nub_reset_stub_run(&sb->stub, &sb->kvm, s)) {
+		sb->stub_resets++;
+		return NUB_OK;
+	}
+	sb->ioctl_resets++;
+	enum nub_status st = nub_kvm_flush(&sb->kvm, err);
+	if (st == NUB_OK)
+		st = nub_kvm_set_state(&sb->kvm, s, err);
+	return st;
+}
+
 enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot *snap,
 				    struct nub_error *err)
 {
@@ -842,7 +868,7 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 
 	/* From here on a failure leaves guest state half-restored: the sandbox is unrecoverable. */
 	st = nub_filemap_drop_later(snap, sb, err);
-	if (st == NUB_OK)
+	if (st == NUB_OK && nub_kvm_exit_needs_completion(&sb->kvm, NUB_RESET_CODE_GPA))
 		st = nub_kvm_flush(&sb->kvm, err);
 	if (st == NUB_OK)
 		st = collect_dirty(sb, err);
@@ -860,7 +886,7 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 			sb->base = nub_snapshot_ref(snap);
 		}
 		clear_dirty(sb);
-		st = nub_kvm_set_state(&sb->kvm, &snap->vcpu, err);
+		st = reset_vcpu(sb, &snap->vcpu, err);
 	}
 	if (st != NUB_OK) {
 		sb->status = NUB_SANDBOX_UNRECOVERABLE;
@@ -871,7 +897,6 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 	sb->print.len = 0;
 	sb->status = NUB_SANDBOX_READY;
 	sb->restores++;
-	sb->ioctl_resets++;
 	return NUB_OK;
 }
 
@@ -933,8 +958,10 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 				 snap->layout.scratch_size, snap->memfd, err);
 	if (st == NUB_OK)
 		st = make_vm(sb, err);
-	if (st == NUB_OK)
+	if (st == NUB_OK) {
+		nub_reset_stub_set_image(&sb->stub, &snap->vcpu);
 		st = nub_kvm_set_state(&sb->kvm, &snap->vcpu, err);
+	}
 	if (st != NUB_OK) {
 		nub_sandbox_free(sb);
 		return st;

@@ -12,11 +12,13 @@
 #include "mem.h"
 #include "nub/nub.h"
 #include "outb.h"
+#include "reset.h"
 #include "snapshot.h"
 
 #define SLOT_PRIMARY 0u
 #define SLOT_SCRATCH 1u
-#define SLOT_FIRST_FILE 2u
+#define SLOT_RESET_STUB 2u
+#define SLOT_FIRST_FILE 3u
 
 /* A host file mapped read-only into guest-physical memory. */
 struct nub_file_map {
@@ -51,6 +53,7 @@ struct nub_sandbox {
 	struct nub_mem mem;
 	struct nub_hostfn_table hostfns;
 	struct nub_kvm kvm;
+	struct nub_reset_stub stub; /* mapped read-only at NUB_RESET_GPA */
 	struct nub_interrupt *intr;
 	enum nub_sandbox_status status;
 	enum nub_status poisoned_by;

@@ -1,6 +1,5 @@
 /* nub-bench: raw KVM primitives measured in this run, then the engine's figures as ratios to them (numbers only). */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "nub/nub.h"
+#include "rawkvm.h"
 #include "simple_fns.h"
 /* The fuzz guest's function ids; tools/CMakeLists.txt adds only guests/simple to the include
  * path, so this one is found relative to this file. */
@@ -166,25 +166,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Sorts (v) in place; the statistics below read the sorted array. */
-static void sort_samples(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-}
-
 /* Median of (n) samples in nanoseconds, as microseconds. Sorts (v). */
 static double median_us(uint64_t *v, size_t n)
 {
-	sort_samples(v, n);
-	if (n % 2)
-		return (double)v[n / 2] / 1000.0;
-	return ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2000.0;
+	return rawkvm_median_ns(v, n) / 1000.0;
 }
 
 /* The (pct)-th percentile of sorted samples, in microseconds. */
@@ -213,218 +198,6 @@ static int xioctl(int fd, unsigned long req, void *arg, const char *what)
 	if (r < 0)
 		die("%s: %s", what, strerror(errno));
 	return r;
-}
-
-/* ---- the raw KVM guest ----
- * One 2 MiB slot at GPA 0, identity-mapped by one 2 MiB page: PML4 at 0x1000, PDPT at 0x2000, PD
- * at 0x3000, code at 0x4000: `out %al, $0x10; jmp .-2`, so every KVM_RUN ends at the next OUT.
- */
-#define RAW_MEM_SIZE 0x200000u
-#define RAW_PML4 0x1000u
-#define RAW_PDPT 0x2000u
-#define RAW_PD 0x3000u
-#define RAW_CODE 0x4000u
-#define RAW_PORT 0x10u
-
-#define PTE_P 0x1u
-#define PTE_RW 0x2u
-#define PTE_PS 0x80u
-#define CR0_PE 0x1u
-#define CR0_MP 0x2u
-#define CR0_ET 0x10u
-#define CR0_NE 0x20u
-#define CR0_WP 0x10000u
-#define CR0_PG 0x80000000u
-#define CR4_PAE 0x20u
-#define EFER_LME 0x100u
-#define EFER_LMA 0x400u
-
-struct raw_kvm {
-	int kvm_fd;
-	int run_size;
-	struct kvm_cpuid2 *cpuid; /* the full supported list, fetched once */
-	struct kvm_sregs sregs;   /* long-mode template, built once from a fresh vCPU's state */
-	bool have_sregs;
-};
-
-struct raw_vm {
-	int vm_fd;
-	int vcpu_fd;
-	uint8_t *mem;
-	struct kvm_run *run;
-};
-
-/* Per-step times of one create, in nanoseconds. */
-enum raw_step {
-	STEP_CREATE_VM,
-	STEP_MEMORY,
-	STEP_SET_MEMORY,
-	STEP_CREATE_VCPU,
-	STEP_SET_CPUID,
-	STEP_SET_REGS,
-	STEP_FIRST_RUN,
-	STEP_COUNT
-};
-static const char *const step_names[STEP_COUNT] = {
-	"KVM_CREATE_VM",
-	"mmap 2 MiB + write tables and code",
-	"KVM_SET_USER_MEMORY_REGION",
-	"KVM_CREATE_VCPU + mmap kvm_run",
-	"KVM_SET_CPUID2 (supported list)",
-	"KVM_SET_SREGS + KVM_SET_REGS",
-	"first KVM_RUN to the out exit",
-};
-
-static void raw_open(struct raw_kvm *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (k->kvm_fd < 0)
-		die("cannot open /dev/kvm: %s", strerror(errno));
-	int v = xioctl(k->kvm_fd, KVM_GET_API_VERSION, NULL, "KVM_GET_API_VERSION");
-	if (v != KVM_API_VERSION)
-		die("KVM API version %d, expected %d", v, KVM_API_VERSION);
-	k->run_size = xioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL, "KVM_GET_VCPU_MMAP_SIZE");
-	if (k->run_size < (int)sizeof(struct kvm_run))
-		die("KVM_GET_VCPU_MMAP_SIZE returned %d", k->run_size);
-
-	for (uint32_t nent = 128;; nent *= 2) {
-		if (nent > 4096)
-			die("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
-		struct kvm_cpuid2 *c =
-			calloc(1, sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
-		if (!c)
-			die("out of memory for the CPUID list");
-		c->nent = nent;
-		if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			k->cpuid = c;
-			break;
-		}
-		int e = errno;
-		free(c);
-		if (e != E2BIG)
-			die("KVM_GET_SUPPORTED_CPUID: %s", strerror(e));
-	}
-}
-
-static void raw_close(struct raw_kvm *k)
-{
-	free(k->cpuid);
-	close(k->kvm_fd);
-}
-
-static void write_u64(uint8_t *mem, uint64_t gpa, uint64_t v)
-{
-	memcpy(mem + gpa, &v, sizeof(v));
-}
-
-static void raw_fill_memory(uint8_t *mem)
-{
-	static const uint8_t code[] = { 0xE6, RAW_PORT, /* out %al, $0x10 */
-					0xEB, 0xFC };   /* jmp .-2 (back to the out) */
-	write_u64(mem, RAW_PML4, RAW_PDPT | PTE_P | PTE_RW);
-	write_u64(mem, RAW_PDPT, RAW_PD | PTE_P | PTE_RW);
-	write_u64(mem, RAW_PD, 0 | PTE_P | PTE_RW | PTE_PS);
-	memcpy(mem + RAW_CODE, code, sizeof(code));
-}
-
-/* Turns a fresh vCPU's special registers into 64-bit CPL0 long mode with our page tables. */
-static void make_long_mode(struct kvm_sregs *s)
-{
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x8, .type = 11, .present = 1,
-		.dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
-	data.selector = 0x10;
-	data.type = 3;
-	data.db = 1;
-	data.l = 0;
-	s->cs = code;
-	s->ds = s->es = s->fs = s->gs = s->ss = data;
-	s->cr3 = RAW_PML4;
-	s->cr4 = CR4_PAE;
-	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	s->efer = EFER_LME | EFER_LMA;
-}
-
-static void check_out_exit(const struct kvm_run *run, const char *when)
-{
-	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT &&
-	    run->io.port == RAW_PORT && run->io.size == 1)
-		return;
-	if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
-		die("%s: KVM_EXIT_FAIL_ENTRY, hardware reason 0x%llx", when,
-		    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
-		die("%s: KVM_EXIT_INTERNAL_ERROR, suberror %u", when, run->internal.suberror);
-	if (run->exit_reason == KVM_EXIT_IO)
-		die("%s: unexpected I/O exit on port 0x%x", when, run->io.port);
-	die("%s: unexpected exit reason %u", when, run->exit_reason);
-}
-
-/* Creates a VM and runs it to its first OUT exit, recording each step's time in (t) (may be NULL). */
-static void raw_create(struct raw_kvm *k, struct raw_vm *vm, uint64_t t[STEP_COUNT])
-{
-	uint64_t s[STEP_COUNT + 1];
-
-	s[0] = now_ns();
-	vm->vm_fd = xioctl(k->kvm_fd, KVM_CREATE_VM, NULL, "KVM_CREATE_VM");
-
-	s[1] = now_ns();
-	vm->mem = mmap(NULL, RAW_MEM_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED)
-		die("mmap guest memory: %s", strerror(errno));
-	raw_fill_memory(vm->mem);
-
-	s[2] = now_ns();
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = RAW_MEM_SIZE,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->mem,
-	};
-	xioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
-
-	s[3] = now_ns();
-	vm->vcpu_fd = xioctl(vm->vm_fd, KVM_CREATE_VCPU, NULL, "KVM_CREATE_VCPU");
-	vm->run = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED)
-		die("mmap kvm_run: %s", strerror(errno));
-
-	s[4] = now_ns();
-	xioctl(vm->vcpu_fd, KVM_SET_CPUID2, k->cpuid, "KVM_SET_CPUID2");
-
-	s[5] = now_ns();
-	if (!k->have_sregs) {
-		/* Once per process, outside any measured create: a template of the reset state. */
-		xioctl(vm->vcpu_fd, KVM_GET_SREGS, &k->sregs, "KVM_GET_SREGS");
-		make_long_mode(&k->sregs);
-		k->have_sregs = true;
-		s[5] = now_ns();
-	}
-	xioctl(vm->vcpu_fd, KVM_SET_SREGS, &k->sregs, "KVM_SET_SREGS");
-	struct kvm_regs regs = { .rip = RAW_CODE, .rflags = 0x2, .rsp = RAW_MEM_SIZE };
-	xioctl(vm->vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS");
-
-	s[6] = now_ns();
-	xioctl(vm->vcpu_fd, KVM_RUN, NULL, "KVM_RUN (first)");
-	s[7] = now_ns();
-	check_out_exit(vm->run, "first KVM_RUN");
-
-	if (t)
-		for (int i = 0; i < STEP_COUNT; i++)
-			t[i] = s[i + 1] - s[i];
-}
-
-static void raw_destroy(struct raw_kvm *k, struct raw_vm *vm)
-{
-	if (munmap(vm->run, (size_t)k->run_size) != 0 || munmap(vm->mem, RAW_MEM_SIZE) != 0)
-		die("munmap: %s", strerror(errno));
-	if (close(vm->vcpu_fd) != 0 || close(vm->vm_fd) != 0)
-		die("close VM fds: %s", strerror(errno));
 }
 
 /* ---- measurements ---- */
@@ -484,7 +257,7 @@ struct raw_reset_state {
  * pending exit without running guest code; returns EINTR), then KVM_SET_FPU, KVM_SET_DEBUGREGS
  * and KVM_SET_MSRS (MSR_KERNEL_GS_BASE). General and special registers would go through the
  * kvm_run sync area, which costs no ioctl. */
-static void raw_register_reset(struct raw_vm *vm, struct raw_reset_state *rs)
+static void raw_register_reset(struct rawkvm_vm *vm, struct raw_reset_state *rs)
 {
 	vm->run->immediate_exit = 1;
 	int r = ioctl(vm->vcpu_fd, KVM_RUN, NULL);
@@ -552,7 +325,7 @@ static void pages_copy(struct page_bufs *b, size_t n)
  * floor a restore of N dirty pages is judged against. The N pages are 4 KiB pages spread evenly
  * over a 17 MiB buffer (the restore sandbox's heap size), copied from a second buffer of that
  * size; before each timed run (untimed) one word of each is written, as the guest does. */
-static void bench_raw_reset(struct raw_vm *vm, const struct iters *it, struct raw_figures *f)
+static void bench_raw_reset(struct rawkvm_vm *vm, const struct iters *it, struct raw_figures *f)
 {
 	struct raw_reset_state rs;
 	memset(&rs, 0, sizeof(rs));
@@ -599,22 +372,20 @@ static void print_raw_reset(const struct raw_figures *f, const struct iters *it)
 
 static struct raw_figures bench_raw(const struct iters *it)
 {
-	struct raw_kvm k;
-	struct raw_vm vm;
+	struct rawkvm k;
+	struct rawkvm_vm vm;
+	struct rawkvm_error e;
 	struct raw_figures f;
 	char extra[96];
 
-	raw_open(&k);
-	raw_create(&k, &vm, NULL); /* warm-up, and the sregs template */
+	if (rawkvm_open(&k, &e) != 0 ||
+	    rawkvm_create(&k, &vm, NULL, &e) != 0) /* warm-up, and the sregs template */
+		die("%s", e.message);
 
 	/* RT: one KVM_RUN that resumes after the OUT, runs the jmp and exits at the OUT again. */
 	uint64_t *v = samples_new(it->rt);
-	for (size_t i = 0; i < it->rt; i++) {
-		uint64_t t0 = now_ns();
-		xioctl(vm.vcpu_fd, KVM_RUN, NULL, "KVM_RUN");
-		v[i] = now_ns() - t0;
-		check_out_exit(vm.run, "KVM_RUN");
-	}
+	if (rawkvm_round_trips(&vm, v, it->rt, &e) != 0)
+		die("%s", e.message);
 	f.rt_us = median_us(v, it->rt);
 	printf("raw KVM (CPL0 long-mode guest, 2 MiB slot; CPUID list and sregs template fetched once)\n");
 	snprintf(extra, sizeof(extra), "  (p10 %.2f, p90 %.2f; n = %zu)", pct_us(v, it->rt, 10),
@@ -635,23 +406,26 @@ static struct raw_figures bench_raw(const struct iters *it)
 	print_row("one vCPU ioctl (KVM_GET_REGS)", ioctl_us, extra);
 	free(v);
 	bench_raw_reset(&vm, it, &f); /* printed at the end of this section */
-	raw_destroy(&k, &vm);
+	if (rawkvm_destroy(&k, &vm, &e) != 0)
+		die("%s", e.message);
 
 	/* Create -> first exit, step by step; teardown measured apart. */
-	uint64_t *steps[STEP_COUNT];
-	for (int s = 0; s < STEP_COUNT; s++)
+	uint64_t *steps[RAWKVM_STEP_COUNT];
+	for (int s = 0; s < RAWKVM_STEP_COUNT; s++)
 		steps[s] = samples_new(it->create);
 	uint64_t *total = samples_new(it->create);
 	uint64_t *down = samples_new(it->create);
 	for (size_t i = 0; i < it->create; i++) {
-		uint64_t t[STEP_COUNT];
+		uint64_t t[RAWKVM_STEP_COUNT];
 		uint64_t t0 = now_ns();
-		raw_create(&k, &vm, t);
+		if (rawkvm_create(&k, &vm, t, &e) != 0)
+			die("%s", e.message);
 		uint64_t t1 = now_ns();
-		raw_destroy(&k, &vm);
+		if (rawkvm_destroy(&k, &vm, &e) != 0)
+			die("%s", e.message);
 		down[i] = now_ns() - t1;
 		total[i] = t1 - t0;
-		for (int s = 0; s < STEP_COUNT; s++)
+		for (int s = 0; s < RAWKVM_STEP_COUNT; s++)
 			steps[s][i] = t[s];
 	}
 	f.create_us = median_us(total, it->create);
@@ -659,9 +433,9 @@ static struct raw_figures bench_raw(const struct iters *it)
 		 f.create_us / f.rt_us, pct_us(total, it->create, 10),
 		 pct_us(total, it->create, 90), it->create);
 	print_row("create -> first exit", f.create_us, extra);
-	for (int s = 0; s < STEP_COUNT; s++) {
+	for (int s = 0; s < RAWKVM_STEP_COUNT; s++) {
 		char name[64];
-		snprintf(name, sizeof(name), "  %s", step_names[s]);
+		snprintf(name, sizeof(name), "  %s", rawkvm_step_names[s]);
 		print_row(name, median_us(steps[s], it->create), NULL);
 		free(steps[s]);
 	}
@@ -671,7 +445,7 @@ static struct raw_figures bench_raw(const struct iters *it)
 	free(total);
 	free(down);
 	print_raw_reset(&f, it);
-	raw_close(&k);
+	rawkvm_close(&k);
 	return f;
 }
 

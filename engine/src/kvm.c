@@ -53,8 +53,8 @@ static int xioctl(int fd, unsigned long req, void *arg)
  * do not emulate for it, and its page tables must respect the 36-bit guest-physical space. XSAVE
  * (with AVX, which needs it), PKU and LA57 are hidden too: with them a CPL0 guest could change
  * XCR0 or PKRU, state that restore does not reset. KVM derives the XCR0 values a guest may set
- * from leaf 0xD, so that leaf is emptied as well: even where CR4.OSXSAVE gets through (kvm_pvm
- * lets it), xsetbv can only write the reset value.
+ * from leaf 0xD, so that leaf is emptied as well (kvm_pvm ignores that: see probe_xcr0). HLE, RTM
+ * and bus-lock detection are hidden so that DR6 bits 11 and 16 stay fixed at one.
  */
 static void filter_cpuid(struct kvm_cpuid2 *c)
 {
@@ -67,9 +67,11 @@ static void filter_cpuid(struct kvm_cpuid2 *c)
 		case 7:
 			if (e->index != 0)
 				break;
+			e->ebx &= ~((1u << 4) | (1u << 11)); /* HLE, RTM */
 			e->ebx &= ~((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |
 				    (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31)); /* AVX2, AVX-512 */
 			e->ecx &= ~((1u << 3) | (1u << 4) | (1u << 7) | (1u << 16)); /* PKU, OSPKE, CET SS, LA57 */
+			e->ecx &= ~(1u << 24); /* bus-lock detection */
 			e->edx &= ~(1u << 20); /* CET IBT */
 			break;
 		case 0xd: /* no XSAVE state: XCR0 stays at its reset value */

@@ -123,6 +123,16 @@ _Static_assert(sizeof(struct nub_vcpu_state) == 896,
 #define APIC_BASE_X2APIC (UINT64_C(1) << 10)
 /* Bits 0-7 and 9 are reserved, as is everything at or above the guest's MAXPHYADDR. */
 #define APIC_BASE_RESERVED (UINT64_C(0x2FF) | ~((uint64_t)NUB_GPA_TOP - 1))
+/*
+ * Debug-register bits that read back fixed (SDM vol. 3B §18.2; RTM and bus-lock detection, whose
+ * DR6 bits 16 and 11 would otherwise be live, are hidden from the guest's CPUID). Why refuse
+ * rather than accept: KVM_SET_DEBUGREGS keeps such a value as given while a MOV to DR6/DR7 (the
+ * reset stub) fixes the bits, so the two ways restore loads state would disagree.
+ */
+#define DR6_FIXED_MASK UINT64_C(0xFFFF1FF0)
+#define DR6_FIXED_VALUE UINT64_C(0xFFFF0FF0)
+#define DR7_FIXED_MASK UINT64_C(0xD400)
+#define DR7_FIXED_VALUE UINT64_C(0x400)
 #define SEG_TYPE_CODE 8u      /* type bit 3: code segment */
 #define SEG_TYPE_TSS64_BUSY 11u
 
@@ -721,8 +731,14 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 			return bad(err, "vcpu.dr[%u] 0x%" PRIx64 " is not canonical", i, v->dr[i]);
 	if (v->dr6 >> 32)
 		return bad(err, "vcpu.dr6 0x%" PRIx64 " has upper 32 bits set", v->dr6);
+	if ((v->dr6 & DR6_FIXED_MASK) != DR6_FIXED_VALUE)
+		return bad(err, "vcpu.dr6 0x%" PRIx64 " has fixed bits wrong: bits 4-11 and 16-31 read as one, bit 12 as zero",
+			   v->dr6);
 	if (v->dr7 >> 32)
 		return bad(err, "vcpu.dr7 0x%" PRIx64 " has upper 32 bits set", v->dr7);
+	if ((v->dr7 & DR7_FIXED_MASK) != DR7_FIXED_VALUE)
+		return bad(err, "vcpu.dr7 0x%" PRIx64 " has fixed bits wrong: bit 10 reads as one, bits 12, 14 and 15 as zero",
+			   v->dr7);
 	if (!canonical(v->kernel_gs_base))
 		return bad(err, "vcpu.kernel_gs_base 0x%" PRIx64 " is not canonical",
 			   v->kernel_gs_base);

@@ -16,7 +16,10 @@
 /* ---- Guest-physical layout (guest-virtual addresses are identical: the host identity-maps) ---- */
 
 #define NUB_PAGE_SIZE 0x1000u
-/* GPA 0..0x3FFF is never backed nor mapped, so a NULL dereference is a clean page fault. */
+/*
+ * GPA 0..0x3FFF is never mapped by the guest's page tables, so a NULL dereference is a clean page
+ * fault. The host keeps its read-only vCPU reset stub there (engine/src/reset.h).
+ */
 #define NUB_PRIMARY_BASE 0x4000u
 /* Scratch (buffers, stacks, host metadata) ends at the top of a 36-bit guest-physical space. */
 #define NUB_GPA_BITS 36u

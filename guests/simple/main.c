@@ -735,6 +735,126 @@ static uint32_t fn_mapped_exec(const uint8_t *in, uint32_t len, struct nub_guest
 	return NUB_STATUS_OK;
 }
 
+/*
+ * The x87/SSE state as FXSAVE stores it. fxsave, fxrstor and movdqu are the only x87/SSE state
+ * instructions the CPL0 emulator of kvm_pvm (this project's KVM) handles: ldmxcsr, stmxcsr, fldcw
+ * and fld1 all end the call with NUB_E_EMULATION there. So the functions below read and write the
+ * state through this image. Guests are built with -mgeneral-regs-only: the compiler itself never
+ * touches x87 or SSE registers, so what the asm loads stays until the next call changes it.
+ */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4   /* abridged tag word: bit n set = physical register n is valid */
+#define FX_MXCSR 24
+#define FX_ST 32   /* ST(0) .. ST(7), 16 bytes apart, in stack order */
+#define FX_XMM 160 /* xmm0 .. xmm15, 16 bytes apart */
+
+struct fx_image {
+	uint8_t b[512];
+} __attribute__((aligned(16)));
+
+static void fxsave(struct fx_image *fx)
+{
+	__asm__ volatile("fxsave %0" : "=m"(*fx));
+}
+
+static uint32_t fn_set_fpu_state(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	/* 1.0 in the 80-bit format: significand 0x8000000000000000, exponent 0x3fff, sign 0. */
+	static const uint8_t one[10] = { 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f };
+	struct fx_image fx;
+	uint16_t fsw;
+	unsigned top;
+
+	if (len != 6)
+		return bad_length(out, "set fpu state needs 6 bytes", len);
+	fxsave(&fx);
+	memcpy(fx.b + FX_MXCSR, in, 4);
+	memcpy(fx.b + FX_FCW, in + 4, 2);
+	for (uint32_t i = 0; i < 256; i++)
+		fx.b[FX_XMM + i] = (uint8_t)i ^ in[i % 6];
+	/* fld1: TOP - 1, that register valid, ST(i) becomes ST(i + 1), ST(0) = 1.0 */
+	__builtin_memcpy(&fsw, fx.b + FX_FSW, sizeof fsw);
+	top = ((fsw >> 11) - 1u) & 7u;
+	fsw = (uint16_t)((fsw & ~0x3800u) | top << 11);
+	__builtin_memcpy(fx.b + FX_FSW, &fsw, sizeof fsw);
+	fx.b[FX_FTW] |= (uint8_t)(1u << top);
+	memmove(fx.b + FX_ST + 16, fx.b + FX_ST, 7 * 16);
+	memset(fx.b + FX_ST, 0, 16);
+	memcpy(fx.b + FX_ST, one, sizeof one);
+	/* fxrstor raises #GP for MXCSR bits 16..31 (and, on hardware, for bits outside MXCSR_MASK). */
+	__asm__ volatile("fxrstor %0" : : "m"(fx));
+	return NUB_STATUS_OK;
+}
+
+static uint32_t fn_get_fpu_state(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	struct fx_image fx;
+	uint8_t r[40];
+
+	(void)in, (void)len;
+	fxsave(&fx);
+	memcpy(r, fx.b + FX_MXCSR, 4);
+	memcpy(r + 4, fx.b + FX_FCW, 2);
+	memcpy(r + 6, fx.b + FX_FSW, 2);
+	memcpy(r + 8, fx.b + FX_XMM, 16);
+	memcpy(r + 24, fx.b + FX_XMM + 15 * 16, 16);
+	return respond(out, "fpu state", r, sizeof r);
+}
+
+static uint32_t fn_set_debug_regs(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	if (len != 40)
+		return bad_length(out, "set debug regs needs 40 bytes", len);
+	/* DR7 last: with DR7.GD set, every later MOV DR raises #DB. */
+	__asm__ volatile("mov %0, %%dr0\n\t"
+			 "mov %1, %%dr1\n\t"
+			 "mov %2, %%dr2\n\t"
+			 "mov %3, %%dr3\n\t"
+			 "mov %4, %%dr7"
+			 :
+			 : "r"(get64(in)), "r"(get64(in + 8)), "r"(get64(in + 16)),
+			   "r"(get64(in + 24)), "r"(get64(in + 32))
+			 : "memory");
+	return NUB_STATUS_OK;
+}
+
+/*
+ * GS.base and MSR_KERNEL_GS_BASE are both 0 after boot, where a bare swapgs changes nothing, and a
+ * CPL0 guest has no wrmsr (MSRs are default-deny) nor wrgsbase (CR4.FSGSBASE is clear). So GS.base
+ * is first loaded the only other way: GS's selector 0x10 is reloaded from a temporary GDT whose
+ * entry 2 is the runtime's data descriptor with that base, and the runtime's GDT is put back. The
+ * runtime never uses GS, so neither base matters to it.
+ */
+static uint32_t fn_swapgs(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) old, tmp;
+	uint64_t gdt[3], base;
+
+	if (len != 4)
+		return bad_length(out, "swapgs needs 4 bytes", len);
+	base = get32(in);
+	gdt[0] = 0;
+	gdt[1] = 0;
+	/* base 0..23 at bits 16..39, base 24..31 at bits 56..63; accessed preset, as in the runtime's */
+	gdt[2] = 0x00CF93000000FFFFull | (base & 0xFFFFFF) << 16 | (base >> 24) << 56;
+	tmp.limit = sizeof gdt - 1;
+	tmp.base = (uintptr_t)gdt;
+	__asm__ volatile("sgdt %0" : "=m"(old));
+	__asm__ volatile("lgdt %[tmp]\n\t"
+			 "movl $0x10, %%eax\n\t"
+			 "movl %%eax, %%gs\n\t"
+			 "lgdt %[old]\n\t"
+			 "swapgs"
+			 :
+			 : [tmp] "m"(tmp), [old] "m"(old), "m"(gdt)
+			 : "rax", "memory");
+	return NUB_STATUS_OK;
+}
+
 const struct nub_guest_fn nub_guest_functions[] = {
 	{ SIMPLE_ECHO, fn_echo },
 	{ SIMPLE_ADD, fn_add },
@@ -781,6 +901,10 @@ const struct nub_guest_fn nub_guest_functions[] = {
 	{ SIMPLE_MAPPED_WRITE, fn_mapped_write },
 	{ SIMPLE_MAPPED_EXEC, fn_mapped_exec },
 	{ SIMPLE_ENABLE_XSAVE, fn_enable_xsave },
+	{ SIMPLE_SET_FPU_STATE, fn_set_fpu_state },
+	{ SIMPLE_GET_FPU_STATE, fn_get_fpu_state },
+	{ SIMPLE_SET_DEBUG_REGS, fn_set_debug_regs },
+	{ SIMPLE_SWAPGS, fn_swapgs },
 };
 const uint32_t nub_guest_function_count =
 	sizeof nub_guest_functions / sizeof nub_guest_functions[0];

@@ -51,6 +51,12 @@ enum simple_fn {
 	SIMPLE_MAPPED_WRITE = 43,  /* u64 gpa, u8 v: maps the page writable and stores v (a read-only KVM slot turns this into an MMIO exit) */
 	SIMPLE_MAPPED_EXEC = 44,   /* u64 gpa: maps the page read-only executable and calls it; empty response */
 	SIMPLE_ENABLE_XSAVE = 45,  /* sets CR4.OSXSAVE (bit 18), then xsetbv XCR0=7: #GP (vector 13) where KVM enforces the CPUID it was given (XSAVE hidden); kvm_pvm lets both through */
+
+	/* vCPU state that KVM's sync registers do not cover (restore's vCPU reset tests). */
+	SIMPLE_SET_FPU_STATE = 46, /* u32 mxcsr, u16 fcw -> fxsave, then in that image MXCSR = mxcsr, FCW = fcw, xmmN byte j = (16N+j) ^ payload[(16N+j) % 6] (N 0..15), 1.0 pushed as fld1 does (TOP - 1, its tag valid, ST(0) = 1.0; no overflow check), fxrstor (MXCSR bits 16..31: #GP, vector 13); empty response; other length: error 5 'set fpu state needs 6 bytes, got N' */
+	SIMPLE_GET_FPU_STATE = 47, /* from fxsave: u32 MXCSR, u16 FCW, u16 FSW, xmm0, xmm15 (16 bytes each): 40 bytes */
+	SIMPLE_SET_DEBUG_REGS = 48,/* u64 dr0, dr1, dr2, dr3, dr7 -> mov to DR0..DR3, then DR7 (invalid DR7 bits: #GP; DR7.GD already set: #DB, vector 1); empty response; other length: error 5 'set debug regs needs 40 bytes, got N' */
+	SIMPLE_SWAPGS = 49,        /* u32 base -> GS.base = base (selector 0x10 reloaded from a temporary GDT), then swapgs: MSR_KERNEL_GS_BASE = base, GS.base = the old MSR_KERNEL_GS_BASE; empty response; other length: error 5 'swapgs needs 4 bytes, got N' */
 };
 
 #endif

@@ -1,4 +1,6 @@
 /* KVM tests of snapshots: exact restore after every kind of damage, chains, refusals, from_snapshot, counter, init data. */
+#include <linux/kvm.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,29 +112,83 @@ static struct observation observe(struct fixture *f, struct nub_sandbox *sb)
 	return o;
 }
 
+/* Little-endian payload bytes of a u16, u32 or u64 constant, for payload initialisers. */
+#define LE16(v) (uint8_t)(v), (uint8_t)((v) >> 8)
+#define LE32(v) LE16(v), LE16((v) >> 16)
+#define LE64(v) LE32(v), LE32((uint64_t)(v) >> 32)
+
+/*
+ * How a restore resets the vCPU, seen in its stats deltas. The reset stub runs in the guest VM and
+ * reloads what the kvm_run sync area cannot carry; a stub fault (e.g. on a guest-armed breakpoint)
+ * falls back to vCPU ioctls. Restore first completes the last exit, unless that was a port write
+ * (KVM owes a port write nothing once the vCPU enters elsewhere, at the stub).
+ */
+enum reset_path {
+	RESET_STUB,           /* stub_resets +1, ioctl_resets +0, exit_completions +0 */
+	RESET_STUB_COMPLETED, /* stub_resets +1, ioctl_resets +0, exit_completions +1 */
+	RESET_IOCTL,          /* stub_resets +0, ioctl_resets +1 (completions not asserted) */
+};
+
+static const char *const reset_names[] = { "stub", "stub after an exit completion", "ioctls" };
+
+/* Restores (sb) to f->snap and asserts the reset took (want); (what) names the case on failure. */
+static void restore_via(struct fixture *f, struct nub_sandbox *sb, enum reset_path want,
+			const char *what)
+{
+	struct nub_sandbox_stats a, b;
+	nub_sandbox_get_stats(sb, &a);
+	assert_int_equal(nub_sandbox_restore(sb, f->snap, &f->err), NUB_OK);
+	nub_sandbox_get_stats(sb, &b);
+	uint64_t stub = b.stub_resets - a.stub_resets, ioctl = b.ioctl_resets - a.ioctl_resets;
+	uint64_t completions = b.exit_completions - a.exit_completions;
+	bool ok = b.restores - a.restores == 1 && stub == (want != RESET_IOCTL) &&
+		  ioctl == (want == RESET_IOCTL);
+	if (want != RESET_IOCTL)
+		ok = ok && completions == (want == RESET_STUB_COMPLETED);
+	if (!ok)
+		fail_msg("restore after %s: want reset via %s, got restores +%llu stub_resets +%llu "
+			 "ioctl_resets +%llu exit_completions +%llu", what, reset_names[want],
+			 (unsigned long long)(b.restores - a.restores), (unsigned long long)stub,
+			 (unsigned long long)ioctl, (unsigned long long)completions);
+}
+
 struct damage {
 	const char *what;
 	uint32_t fn;
-	uint8_t payload[8];
+	uint8_t payload[40];
 	size_t len;
 	enum nub_status st;
+	enum reset_path reset; /* of the restore that follows */
 };
 
+/* SSE invalid-operation unmasked (0x1f00), round toward zero (0x6000), flush to zero, IE flag set. */
+#define DAMAGED_MXCSR (0x1f00u | 0x6000u | 0x8000u | 0x1u)
+
+/* Data-write breakpoints (R/W 01, LEN 11 = 4 bytes) on addresses the guest never maps. */
+#define DATA_BP_DR7 (0x400u | 0x55u | 0xddddu << 16) /* L0..L3, R/W and LEN of each = 1101b */
+
+/* Calls, aborts, faults and protocol errors end on a port write; the rest on another exit. */
 static const struct damage damages[] = {
-	{ "static state", SIMPLE_STATIC_COUNTER, { 0 }, 0, NUB_OK },
-	{ "heap", SIMPLE_HEAP_ALLOC, { 0, 16 }, 4, NUB_OK },
-	{ "raw heap pages", SIMPLE_DIRTY_HEAP_PAGES, { 32, 0, 0, 0, 0xab, 0xcd }, 8, NUB_OK },
-	{ "stack", SIMPLE_STACK_SMASH, { 0 }, 0, NUB_OK },
-	{ "I/O buffers", SIMPLE_BUFFER_SCRIBBLE, { 0 }, 0, NUB_OK },
-	{ "abort", SIMPLE_ABORT, { 9, 'x' }, 2, NUB_E_GUEST_ABORT },
-	{ "page fault", SIMPLE_NULL_DEREF, { 0 }, 0, NUB_E_GUEST_FAULT },
-	{ "stack overflow", SIMPLE_STACK_OVERFLOW, { 0 }, 0, NUB_E_GUEST_FAULT },
-	{ "time limit", SIMPLE_SPIN, { 0 }, 0, NUB_E_TIME_LIMIT },
-	{ "corrupt output stack pointer", SIMPLE_CORRUPT_OUTPUT_SP, { 0 }, 0, NUB_E_PROTOCOL },
-	{ "page-table edit", SIMPLE_MMIO, { 0 }, 0, NUB_E_MMIO },
-	{ "triple fault", SIMPLE_TRIPLE_FAULT, { 0 }, 0, NUB_E_TRIPLE_FAULT },
-	{ "heap exhaustion", SIMPLE_HEAP_EXHAUST, { 0 }, 0, NUB_E_GUEST_ABORT },
-	{ "hlt", SIMPLE_HLT, { 0 }, 0, NUB_OK },
+	{ "static state", SIMPLE_STATIC_COUNTER, { 0 }, 0, NUB_OK, RESET_STUB },
+	{ "heap", SIMPLE_HEAP_ALLOC, { 0, 16 }, 4, NUB_OK, RESET_STUB },
+	{ "raw heap pages", SIMPLE_DIRTY_HEAP_PAGES, { 32, 0, 0, 0, 0xab, 0xcd }, 8, NUB_OK, RESET_STUB },
+	{ "stack", SIMPLE_STACK_SMASH, { 0 }, 0, NUB_OK, RESET_STUB },
+	{ "I/O buffers", SIMPLE_BUFFER_SCRIBBLE, { 0 }, 0, NUB_OK, RESET_STUB },
+	{ "abort", SIMPLE_ABORT, { 9, 'x' }, 2, NUB_E_GUEST_ABORT, RESET_STUB },
+	{ "page fault", SIMPLE_NULL_DEREF, { 0 }, 0, NUB_E_GUEST_FAULT, RESET_STUB },
+	{ "stack overflow", SIMPLE_STACK_OVERFLOW, { 0 }, 0, NUB_E_GUEST_FAULT, RESET_STUB },
+	{ "time limit", SIMPLE_SPIN, { 0 }, 0, NUB_E_TIME_LIMIT, RESET_STUB_COMPLETED },
+	{ "corrupt output stack pointer", SIMPLE_CORRUPT_OUTPUT_SP, { 0 }, 0, NUB_E_PROTOCOL, RESET_STUB },
+	{ "page-table edit", SIMPLE_MMIO, { 0 }, 0, NUB_E_MMIO, RESET_STUB_COMPLETED },
+	{ "triple fault", SIMPLE_TRIPLE_FAULT, { 0 }, 0, NUB_E_TRIPLE_FAULT, RESET_STUB_COMPLETED },
+	{ "heap exhaustion", SIMPLE_HEAP_EXHAUST, { 0 }, 0, NUB_E_GUEST_ABORT, RESET_STUB },
+	{ "hlt", SIMPLE_HLT, { 0 }, 0, NUB_OK, RESET_STUB_COMPLETED },
+	{ "x87/SSE state", SIMPLE_SET_FPU_STATE, { LE32(DAMAGED_MXCSR), LE16(0x27f) }, 6, NUB_OK,
+	  RESET_STUB },
+	{ "debug registers", SIMPLE_SET_DEBUG_REGS,
+	  { LE64(0x100000), LE64(0x100008), LE64(0x100010), LE64(0x100018), LE64(DATA_BP_DR7) }, 40,
+	  NUB_OK, RESET_STUB },
+	{ "swapgs", SIMPLE_SWAPGS, { LE32(0x12345000) }, 4, NUB_OK, RESET_STUB },
 };
 
 static void test_restore_after_every_damage_is_exact(void **state)
@@ -150,7 +206,7 @@ static void test_restore_after_every_damage_is_exact(void **state)
 			if (st != NUB_OK)
 				break;
 		}
-		assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+		restore_via(f, f->sb, d->reset, d->what);
 		assert_int_equal(nub_sandbox_status(f->sb), NUB_SANDBOX_READY);
 		assert_state_is(f, f->sb, f->snap);
 		struct observation o = observe(f, f->sb);
@@ -493,6 +549,144 @@ static void test_restore_resets_xcr0(void **state)
 	assert_state_is(f, f->sb, f->snap); /* compares XCR0 too */
 }
 
+/*
+ * The vCPU damage above is real: what SIMPLE_SET_FPU_STATE, SIMPLE_SET_DEBUG_REGS and SIMPLE_SWAPGS
+ * change shows in a snapshot taken right after, and their refusals are the documented ones.
+ */
+static void test_vcpu_damage_reaches_snapshots(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t fpu[6] = { LE32(DAMAGED_MXCSR), LE16(0x27f) };
+	static const uint64_t drs[5] = { 0x100000, 0x100008, 0x100010, 0x100018, DATA_BP_DR7 };
+	const uint32_t base = 0x12345000;
+	assert_int_equal(call(f, SIMPLE_SET_FPU_STATE, fpu, sizeof fpu), NUB_OK);
+	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, drs, sizeof drs), NUB_OK);
+	assert_int_equal(call(f, SIMPLE_SWAPGS, &base, sizeof base), NUB_OK);
+	struct nub_snapshot *s = NULL;
+	assert_int_equal(nub_sandbox_snapshot(f->sb, &s, &f->err), NUB_OK);
+	uint32_t mxcsr;
+	uint16_t fcw, fsw;
+	memcpy(&mxcsr, s->vcpu.fpu + offsetof(struct kvm_fpu, mxcsr), sizeof mxcsr);
+	memcpy(&fcw, s->vcpu.fpu + offsetof(struct kvm_fpu, fcw), sizeof fcw);
+	memcpy(&fsw, s->vcpu.fpu + offsetof(struct kvm_fpu, fsw), sizeof fsw);
+	assert_int_equal(mxcsr, DAMAGED_MXCSR);
+	assert_int_equal(fcw, 0x27f);
+	assert_int_equal(fsw, 7u << 11);
+	assert_memory_equal(s->vcpu.dr, drs, sizeof s->vcpu.dr);
+	assert_int_equal(s->vcpu.dr7, DATA_BP_DR7);
+	assert_int_equal(s->vcpu.kernel_gs_base, base);
+	assert_int_equal(s->vcpu.gs.base, 0); /* the old MSR_KERNEL_GS_BASE */
+	nub_snapshot_unref(s);
+	/* a second swapgs finds the base in both */
+	assert_int_equal(call(f, SIMPLE_SWAPGS, &base, sizeof base), NUB_OK);
+	assert_int_equal(nub_sandbox_snapshot(f->sb, &s, &f->err), NUB_OK);
+	assert_int_equal(s->vcpu.kernel_gs_base, base);
+	assert_int_equal(s->vcpu.gs.base, base);
+	nub_snapshot_unref(s);
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_state_is(f, f->sb, f->snap);
+
+	assert_int_equal(call(f, SIMPLE_SET_FPU_STATE, fpu, 5), NUB_E_GUEST_ERROR);
+	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "set fpu state needs 6 bytes, got 5");
+	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, drs, 39), NUB_E_GUEST_ERROR);
+	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "set debug regs needs 40 bytes, got 39");
+	assert_int_equal(call(f, SIMPLE_SWAPGS, NULL, 0), NUB_E_GUEST_ERROR);
+	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "swapgs needs 4 bytes, got 0");
+	static const uint8_t wide_mxcsr[6] = { LE32(0x11f80), LE16(0x37f) };
+	assert_int_equal(call(f, SIMPLE_SET_FPU_STATE, wide_mxcsr, sizeof wide_mxcsr), NUB_E_GUEST_FAULT);
+	assert_int_equal(f->err.vector, 13);
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	static const uint64_t wide_dr7[5] = { 0, 0, 0, 0, 1ull << 32 | 0x400 };
+	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, wide_dr7, sizeof wide_dr7), NUB_E_GUEST_FAULT);
+	assert_int_equal(f->err.vector, 13);
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	/* DR7.GD: the next MOV DR raises #DB */
+	static const uint64_t gd[5] = { 0, 0, 0, 0, 0x2400 };
+	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, gd, sizeof gd), NUB_OK);
+	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, gd, sizeof gd), NUB_E_GUEST_FAULT);
+	assert_int_equal(f->err.vector, 1);
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_state_is(f, f->sb, f->snap);
+}
+
+/* SIMPLE_SET_DEBUG_REGS with (dr0) (dr1..dr3 0) and (dr7). */
+static void set_debug_regs(struct fixture *f, uint64_t dr0, uint64_t dr7)
+{
+	const uint64_t regs[5] = { dr0, 0, 0, 0, dr7 };
+	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, regs, sizeof regs), NUB_OK);
+}
+
+/* The reset stub's first instruction, mov %r14, %dr7, at linear (= physical) address 0x3000. */
+#define STUB_ENTRY 0x3000u
+
+/*
+ * Which way restore resets the vCPU. The stub's first instruction clears DR7, so only what fires on
+ * that instruction can stop it: an instruction breakpoint on it, or DR7.GD (any MOV DR raises #DB).
+ * Restore then falls back to vCPU ioctls, just as exactly, and the next restore from a clean state
+ * uses the stub again.
+ */
+static void test_restore_reset_path(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *what;
+		uint64_t dr0, dr7;
+	} traps[] = {
+		{ "an instruction breakpoint on the reset stub", STUB_ENTRY, 0x401 }, /* L0, R/W 00, LEN 00 */
+		{ "DR7.GD", 0, 0x2400 },
+	};
+	assert_int_equal(call(f, SIMPLE_ECHO, "hi", 2), NUB_OK);
+	restore_via(f, f->sb, RESET_STUB, "a call");
+	assert_int_equal(call(f, SIMPLE_MMIO, NULL, 0), NUB_E_MMIO);
+	restore_via(f, f->sb, RESET_STUB_COMPLETED, "an MMIO exit");
+	for (size_t i = 0; i < sizeof traps / sizeof traps[0]; i++) {
+		set_debug_regs(f, traps[i].dr0, traps[i].dr7);
+		restore_via(f, f->sb, RESET_IOCTL, traps[i].what);
+		assert_state_is(f, f->sb, f->snap);
+		assert_int_equal(call(f, SIMPLE_ECHO, "hi", 2), NUB_OK);
+		restore_via(f, f->sb, RESET_STUB, "a call after the ioctl fallback");
+		assert_state_is(f, f->sb, f->snap);
+	}
+}
+
+/*
+ * The x87/SSE control state the guest sees comes back exactly, MXCSR included: KVM_GET_FPU does
+ * not report MXCSR, so a snapshot once stored 0 and restore unmasked every SSE exception.
+ */
+static void test_restore_resets_fpu_state(void **state)
+{
+	struct fixture *f = *state;
+	/* SIMPLE_GET_FPU_STATE after boot: MXCSR 0x1f80, FCW 0x37f, FSW 0, xmm0 and xmm15 zero */
+	static const uint8_t fresh[40] = { LE32(0x1f80), LE16(0x37f), LE16(0) };
+	static const uint8_t set[6] = { LE32(DAMAGED_MXCSR), LE16(0x27f) };
+	/* and after SIMPLE_SET_FPU_STATE: the pattern in xmm0 and xmm15, TOP 7 (one value pushed) */
+	uint8_t want[40] = { LE32(DAMAGED_MXCSR), LE16(0x27f), LE16(7u << 11) };
+	for (uint32_t j = 0; j < 16; j++) {
+		want[8 + j] = (uint8_t)j ^ set[j % 6];
+		want[24 + j] = (uint8_t)(240 + j) ^ set[(240 + j) % 6];
+	}
+	uint32_t mxcsr;
+	uint16_t fcw;
+	memcpy(&mxcsr, f->snap->vcpu.fpu + offsetof(struct kvm_fpu, mxcsr), sizeof mxcsr);
+	memcpy(&fcw, f->snap->vcpu.fpu + offsetof(struct kvm_fpu, fcw), sizeof fcw);
+	assert_int_equal(mxcsr, 0x1f80);
+	assert_int_equal(fcw, 0x37f);
+
+	assert_int_equal(call(f, SIMPLE_GET_FPU_STATE, NULL, 0), NUB_OK);
+	assert_int_equal(f->resp.len, sizeof fresh);
+	assert_memory_equal(f->resp.data, fresh, sizeof fresh);
+	assert_int_equal(call(f, SIMPLE_SET_FPU_STATE, set, sizeof set), NUB_OK);
+	assert_int_equal(call(f, SIMPLE_GET_FPU_STATE, NULL, 0), NUB_OK);
+	assert_int_equal(f->resp.len, sizeof want);
+	assert_memory_equal(f->resp.data, want, sizeof want);
+
+	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
+	assert_state_is(f, f->sb, f->snap);
+	assert_int_equal(call(f, SIMPLE_GET_FPU_STATE, NULL, 0), NUB_OK);
+	assert_int_equal(f->resp.len, sizeof fresh);
+	assert_memory_equal(f->resp.data, fresh, sizeof fresh);
+}
+
 int main(void)
 {
 	nub_test_require_kvm();
@@ -510,6 +704,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_file_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_resets_xcr0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_removes_later_mappings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vcpu_damage_reaches_snapshots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_reset_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_resets_fpu_state, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

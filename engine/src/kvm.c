@@ -218,7 +218,7 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 	k->run = NULL;
 	k->run_size = 0;
 	k->guest_runs = k->guest_run_ns = k->completion_runs = 0;
-	k->exit_is_port_write = false;
+	k->exit_owes = NUB_KVM_OWES_UNKNOWN;
 	k->port_write_rip = 0;
 	k->xcr0_settable = false;
 
@@ -377,6 +377,33 @@ static uint64_t exit_linear_rip(const struct kvm_run *run)
 	return long64 ? rip : (uint32_t)(sr->cs.base + rip);
 }
 
+/*
+ * What KVM still owes after a KVM_RUN that returned (r). KVM does that work at the start of the
+ * next KVM_RUN, after loading the sync area: port reads, MMIO and string I/O finish their
+ * instruction then, writing registers or memory. A port write owes nothing where KVM emulated it
+ * (RIP already past it, as on kvm_pvm); on the VMX/SVM fast path KVM skips the OUT then, but only
+ * if RIP still equals the OUT's linear address (complete_fast_pio_out checks it). A run that
+ * ended in EINTR finished any earlier completion first; hlt and shutdown exits leave none.
+ */
+static enum nub_kvm_owes exit_owes(const struct kvm_run *run, int r)
+{
+	if (r == -EINTR)
+		return NUB_KVM_OWES_NOTHING;
+	if (r != 0)
+		return NUB_KVM_OWES_UNKNOWN;
+	switch (run->exit_reason) {
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_SHUTDOWN:
+		return NUB_KVM_OWES_NOTHING;
+	case KVM_EXIT_IO:
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			return NUB_KVM_OWES_SKIP_AT;
+		return NUB_KVM_OWES_UNKNOWN;
+	default:
+		return NUB_KVM_OWES_UNKNOWN;
+	}
+}
+
 int nub_kvm_run(struct nub_kvm *k)
 {
 	uint64_t t0 = now_ns();
@@ -384,29 +411,29 @@ int nub_kvm_run(struct nub_kvm *k)
 	int r = ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
 	k->guest_run_ns += now_ns() - t0;
 	k->guest_runs++;
-	k->exit_is_port_write = r == 0 && k->run->exit_reason == KVM_EXIT_IO &&
-				k->run->io.direction == KVM_EXIT_IO_OUT;
-	if (k->exit_is_port_write)
+	k->exit_owes = exit_owes(k->run, r);
+	if (k->exit_owes == NUB_KVM_OWES_SKIP_AT)
 		k->port_write_rip = exit_linear_rip(k->run);
 	return r;
 }
 
 bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip)
 {
-	/*
-	 * What KVM still owes an exit, it does at the start of the next KVM_RUN, after loading the
-	 * sync area. Port reads, MMIO and string I/O finish their instruction then, writing registers
-	 * or memory: those need nub_kvm_flush. A port write owes nothing where KVM emulated it (RIP
-	 * already past it, as on kvm_pvm); on the VMX/SVM fast path KVM skips the OUT then, but only
-	 * if RIP still equals the OUT's linear address (complete_fast_pio_out checks it). So a port
-	 * write is harmless exactly when the next entry is somewhere else.
-	 */
-	return !k->exit_is_port_write || k->port_write_rip == next_rip;
+	switch (k->exit_owes) {
+	case NUB_KVM_OWES_NOTHING:
+		return false;
+	case NUB_KVM_OWES_SKIP_AT:
+		return k->port_write_rip == next_rip;
+	default:
+		return true;
+	}
 }
 
 int nub_kvm_run_engine_code(struct nub_kvm *k)
 {
-	k->exit_is_port_write = false;
+	k->exit_owes = NUB_KVM_OWES_UNKNOWN;
+	/* A kick left over from the last call (its time limit, a kill) is not meant for this run. */
+	k->run->immediate_exit = 0;
 	return ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
 }
 
@@ -459,7 +486,7 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 	enum nub_status st = NUB_OK;
 	int i;
 
-	k->exit_is_port_write = false;
+	k->exit_owes = NUB_KVM_OWES_UNKNOWN;
 	run->immediate_exit = 1;
 	for (i = 0; i < FLUSH_MAX_EXITS; i++) {
 		k->completion_runs++;

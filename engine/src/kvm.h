@@ -9,6 +9,12 @@
 #include "nub/nub.h"
 #include "snapshot.h"
 
+enum nub_kvm_owes {
+	NUB_KVM_OWES_UNKNOWN,  /* port read, MMIO, errors, engine runs: complete it to be sure */
+	NUB_KVM_OWES_NOTHING,  /* EINTR, hlt, shutdown */
+	NUB_KVM_OWES_SKIP_AT,  /* a port write: at most a skip of the OUT, if RIP stays on it */
+};
+
 struct nub_kvm {
 	int vm_fd;   /* -1 when closed */
 	int vcpu_fd; /* -1 when closed */
@@ -17,9 +23,9 @@ struct nub_kvm {
 	/* Counters for nub_sandbox_get_stats. */
 	uint64_t guest_runs, guest_run_ns; /* nub_kvm_run calls and the wall time inside them */
 	uint64_t completion_runs;          /* KVM_RUNs of nub_kvm_flush */
-	/* The last KVM_RUN of guest code exited on a port write at linear address port_write_rip. */
-	bool exit_is_port_write;
-	uint64_t port_write_rip;
+	/* What KVM owes the last exit on the next KVM_RUN (nub_kvm_exit_needs_completion). */
+	enum nub_kvm_owes exit_owes;
+	uint64_t port_write_rip; /* linear address of the OUT, for NUB_KVM_OWES_SKIP_AT */
 	/* KVM lets this guest change XCR0 (it does not hold XCR0 to the CPUID we give): see kvm.c. */
 	bool xcr0_settable;
 };
@@ -63,8 +69,8 @@ enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t
 
 /*
  * Whether the last exit may leave KVM work that changes registers or memory on the next KVM_RUN,
- * if that run enters at linear address (next_rip): true unless it was a port write (OUT) at
- * another address. When true, nub_kvm_flush before overwriting registers.
+ * if that run enters at linear address (next_rip): false after EINTR, hlt, shutdown and a port
+ * write (OUT) at another address. When true, nub_kvm_flush before overwriting registers.
  */
 bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip);
 

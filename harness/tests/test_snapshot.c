@@ -120,8 +120,8 @@ static struct observation observe(struct fixture *f, struct nub_sandbox *sb)
 /*
  * How a restore resets the vCPU, seen in its stats deltas. The reset stub runs in the guest VM and
  * reloads what the kvm_run sync area cannot carry; a stub fault (e.g. on a guest-armed breakpoint)
- * falls back to vCPU ioctls. Restore first completes the last exit, unless that was a port write
- * (KVM owes a port write nothing once the vCPU enters elsewhere, at the stub).
+ * falls back to vCPU ioctls. Restore first completes the last exit, unless KVM owes it nothing:
+ * an interrupted run (time limit), hlt, shutdown, or a port write once the vCPU enters elsewhere.
  */
 enum reset_path {
 	RESET_STUB,           /* stub_resets +1, ioctl_resets +0, exit_completions +0 */
@@ -177,12 +177,12 @@ static const struct damage damages[] = {
 	{ "abort", SIMPLE_ABORT, { 9, 'x' }, 2, NUB_E_GUEST_ABORT, RESET_STUB },
 	{ "page fault", SIMPLE_NULL_DEREF, { 0 }, 0, NUB_E_GUEST_FAULT, RESET_STUB },
 	{ "stack overflow", SIMPLE_STACK_OVERFLOW, { 0 }, 0, NUB_E_GUEST_FAULT, RESET_STUB },
-	{ "time limit", SIMPLE_SPIN, { 0 }, 0, NUB_E_TIME_LIMIT, RESET_STUB_COMPLETED },
+	{ "time limit", SIMPLE_SPIN, { 0 }, 0, NUB_E_TIME_LIMIT, RESET_STUB },
 	{ "corrupt output stack pointer", SIMPLE_CORRUPT_OUTPUT_SP, { 0 }, 0, NUB_E_PROTOCOL, RESET_STUB },
 	{ "page-table edit", SIMPLE_MMIO, { 0 }, 0, NUB_E_MMIO, RESET_STUB_COMPLETED },
-	{ "triple fault", SIMPLE_TRIPLE_FAULT, { 0 }, 0, NUB_E_TRIPLE_FAULT, RESET_STUB_COMPLETED },
+	{ "triple fault", SIMPLE_TRIPLE_FAULT, { 0 }, 0, NUB_E_TRIPLE_FAULT, RESET_STUB },
 	{ "heap exhaustion", SIMPLE_HEAP_EXHAUST, { 0 }, 0, NUB_E_GUEST_ABORT, RESET_STUB },
-	{ "hlt", SIMPLE_HLT, { 0 }, 0, NUB_OK, RESET_STUB_COMPLETED },
+	{ "hlt", SIMPLE_HLT, { 0 }, 0, NUB_OK, RESET_STUB },
 	{ "x87/SSE state", SIMPLE_SET_FPU_STATE, { LE32(DAMAGED_MXCSR), LE16(0x27f) }, 6, NUB_OK,
 	  RESET_STUB },
 	{ "debug registers", SIMPLE_SET_DEBUG_REGS,

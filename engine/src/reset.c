@@ -13,6 +13,12 @@
  * x87/SSE, XCR0, the debug registers and MSR_KERNEL_GS_BASE each need their own vCPU ioctl, and
  * every vCPU ioctl costs about one exit round trip (vcpu_load). One KVM_RUN of this code loads them
  * all; any fault on the way shuts the vCPU down (empty IDT) and the caller falls back to ioctls.
+ *
+ * What it does not reload: XSAVE components beyond x87/SSE (AVX, PKRU, ...), which the ioctl path
+ * puts back to their init value. A guest cannot change them: where KVM holds XCR0 to the CPUID
+ * we give (upstream) they stay disabled, and where it does not (kvm_pvm) CPL0 code is emulated
+ * and KVM's emulator runs neither AVX instructions nor XRSTOR (measured: both end in an emulation
+ * failure). A host that ran CPL0 guests natively without holding XCR0 would break this.
  */
 _Static_assert(NUB_RESET_GPA + NUB_RESET_SIZE <= NUB_PRIMARY_BASE, "the stub lives in the NULL guard");
 _Static_assert(NUB_RESET_IMAGE_GPA % 16 == 0, "FXRSTOR needs a 16-byte aligned image");

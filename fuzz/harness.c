@@ -7,7 +7,7 @@
 
 /* Fuzz harness state is per process by nature (one input at a time); the engine has no globals. */
 static const char *last_outcome;
-static void (*outcome_sink)(const char *cls);
+static nub_fuzz_outcome_sink outcome_sink;
 
 void nub_fuzz_outcome(const char *cls)
 {
@@ -26,9 +26,12 @@ void nub_fuzz_outcome_reset(void)
 	last_outcome = NULL;
 }
 
-void nub_fuzz_set_outcome_sink(void (*sink)(const char *cls))
+nub_fuzz_outcome_sink nub_fuzz_set_outcome_sink(nub_fuzz_outcome_sink sink)
 {
+	nub_fuzz_outcome_sink old = outcome_sink;
+
 	outcome_sink = sink;
+	return old;
 }
 
 static struct {

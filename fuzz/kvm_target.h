@@ -66,10 +66,31 @@ struct kvm_fuzz_sandbox {
 
 /*
  * On the first call only (later calls return at once): checks /dev/kvm for (target), evolves
- * the guest named (guest) with the fuzz configuration and host functions, and snapshots it into
- * (s). Lazy so that under AFL++ the VM is made in the persistent child, never the fork server.
+ * the guest named (guest) with the fuzz configuration and host functions, snapshots it into (s)
+ * and prints the trivial-iteration line (kvm_fuzz_report_iteration, which runs the target's
+ * LLVMFuzzerTestOneInput). Lazy so that under AFL++ the VM is made in the persistent child,
+ * never the fork server.
  */
 void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const char *guest);
+
+/*
+ * Prints the trivial-iteration line for (target) to stderr, once per process (later calls return
+ * at once); targets call it as soon as their set-up is done (kvm_fuzz_sandbox_once does):
+ *   nub-fuzz: <target>: trivial iteration (empty input; medians of n = 200): wall W us = X RT;
+ *   engine E RT (goal <= 4.4 RT; restore R RT via ..., guest work G RT); RT = T us (...)
+ * DESIGN §4 asks for a trivial KVM fuzz iteration of at most 4.4 RT. RT is measured now, with a
+ * raw VM (tools/rawkvm.h: median of 2000 KVM_RUN -> out -> back round trips after 200 untimed).
+ * The iteration is the target's own LLVMFuzzerTestOneInput on an empty input, 200 timed runs
+ * after 20 untimed ones, with the outcome sink muted; restore is the part in kvm_fuzz_restore.
+ * Guest work is the time inside (sb)'s guest KVM_RUNs less one RT each (nub_sandbox_get_stats):
+ * guest instructions, which this host emulates; engine = wall - guest work. Each is a median of
+ * its per-run values, so they need not add up exactly. (sb) is the target's long-lived sandbox,
+ * or NULL for a target that builds a sandbox per input, which an empty input never gets to: its
+ * line says so in place of the split. Costs about 50 ms. Every run restores the sandbox (or
+ * builds none), so fuzzing still starts from the snapshot. If RT cannot be measured, the line
+ * says why instead; that is not fatal.
+ */
+void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb);
 
 /*
  * Restores (sb) to (snap); aborts (an invariant) if that fails or leaves the sandbox not ready.

@@ -30,8 +30,12 @@ void nub_fuzz_outcome(const char *cls);
 const char *nub_fuzz_last_outcome(void);
 /* Forgets the last outcome (drivers call it before each input). */
 void nub_fuzz_outcome_reset(void);
-/* Drivers: (sink) is called with each reported outcome (NULL = none). */
-void nub_fuzz_set_outcome_sink(void (*sink)(const char *cls));
+/*
+ * Drivers: (sink) is called with each reported outcome (NULL = none). Returns the sink it
+ * replaces, so code that runs inputs of its own (kvm_fuzz_report_iteration) can mute and restore it.
+ */
+typedef void (*nub_fuzz_outcome_sink)(const char *cls);
+nub_fuzz_outcome_sink nub_fuzz_set_outcome_sink(nub_fuzz_outcome_sink sink);
 
 /*
  * A counting allocation hook for struct nub_alloc_hook / nub_config.alloc. It tracks live blocks

@@ -7,9 +7,11 @@
 # build/campaign/<TARGET>/corpus, which accumulates across runs (--fresh starts it over), so the
 # committed corpus is never modified. Each run keeps its logs, crashes and AFL's kept inputs in
 # build/campaign/<TARGET>/runs/<time>/ (build/campaign/<TARGET>/latest points there).
-# Summary: executions per second, corpus size before and after, engine line coverage reached by
-# the final corpus (coverage-flavour reproducer + gcovr), crashes grouped by signature with the
-# ci/repro.sh command for each. Works without a terminal (CI=true).
+# Summary: executions per second, corpus size before and after, a KVM target's trivial-iteration
+# line (fuzz/kvm_target.h; from the fuzzer's log, or for AFL++, which discards the target's
+# output, from one run of the binary outside afl-fuzz), engine line coverage reached by the final
+# corpus (coverage-flavour reproducer + gcovr), crashes grouped by signature with the ci/repro.sh
+# command for each. Works without a terminal (CI=true).
 # --plant-bug demonstrates the pipeline on the planted bug (fuzz/planted_wire.c): target wire,
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 set -euo pipefail
@@ -209,6 +211,10 @@ if [[ "$engine" == libfuzzer ]]; then
 		\( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
 else
 	out="$run_dir/afl"
+	# afl-fuzz discards the target's stderr: the trivial-iteration line comes from one run of the
+	# same binary on an empty input, outside afl-fuzz (before it, while the machine is idle).
+	: >"$run_dir/empty-input"
+	"$bin" "$run_dir/empty-input" >/dev/null 2>"$run_dir/iteration.log" || true
 	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 	export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 NUB_FUZZ_KEEP_DIR="$run_dir/keep"
 	timeout_ms="$(option_value timeout)"
@@ -283,6 +289,15 @@ else
 fi
 after="$(count_files "$corpus")"
 after_size="$(size_of "$corpus")"
+# A KVM target prints its trivial-iteration line once per process, as soon as its VM is set up.
+iteration=""
+if ! grep -q 'nub-fuzz-target: pure' "$repo/fuzz/$target.c"; then
+	iteration_log="$log"
+	[[ "$engine" == afl ]] && iteration_log="$run_dir/iteration.log"
+	iteration="$(sed -n "s/^nub-fuzz: $target: trivial iteration/trivial iteration/p" \
+		"$iteration_log" 2>/dev/null | head -n 1)"
+	iteration="${iteration:-not printed (see $iteration_log)}"
+fi
 
 banner "coverage: $target-repro (coverage flavour) over the final corpus"
 cov_dir="$repo/build/coverage"
@@ -339,6 +354,7 @@ fi
 banner "summary: $target, $engine, ${secs}s, $jobs job(s)"
 echo "executions:      ${execs:-0} (${exec_rate:-0} exec/s)"
 echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after ($corpus)"
+[[ -z "$iteration" ]] || echo "iteration:       $iteration"
 echo "engine coverage: $coverage_line (gcovr, engine/src modules linked into $target; $run_dir/coverage.txt)"
 echo "run directory:   $run_dir"
 if [[ "$engine" == afl && -d "$run_dir/keep" ]]; then

@@ -2,7 +2,8 @@
 # The README's test command: installs deps, builds release/asan/tsan and runs the ctest suites in
 # each, then the fuzz phase: builds the libfuzzer and afl flavours, runs the libFuzzer build's
 # fuzz-replay tests and the planted-bug tests (build/libfuzzer-plant), and smoke-runs every fuzz
-# target for a few seconds under libFuzzer and under AFL++ from a copy of its committed corpus.
+# target for a few seconds under libFuzzer and under AFL++ from a copy of its committed corpus
+# (the summary shows each KVM target's trivial-iteration line from its libFuzzer log).
 #
 # Environment:
 #   NUB_CI_ONLY=fuzz      only ci/deps.sh and the fuzz phase (about 3 minutes on 2 cores)
@@ -209,7 +210,8 @@ options_flags() {
 }
 
 # smoke_libfuzzer TARGET: TARGET's libFuzzer binary for $libfuzzer_secs seconds from a copy of
-# its corpus; fails on a non-zero exit or any crash/leak/timeout/oom artifact.
+# its corpus; fails on a non-zero exit or any crash/leak/timeout/oom artifact, or when a KVM
+# target's log lacks its trivial-iteration line (fuzz/kvm_target.h), which joins the summary.
 smoke_libfuzzer() {
 	local t="$1" bin="$build_root/libfuzzer/fuzz/$1" w="$fuzz_work/libfuzzer/$1"
 	skip_without_kvm libFuzzer "$t" && return 0
@@ -235,11 +237,23 @@ smoke_libfuzzer() {
 		echo "ci/test.sh: reproduce with ci/repro.sh FILE --target $t (full log: $log)" >&2
 		return 1
 	fi
+	local iter=""
+	if is_kvm_target "$t"; then
+		iter="$(sed -n "s/^nub-fuzz: $t: trivial iteration //p" "$log" | head -n 1)"
+		if [[ -z "$iter" ]]; then
+			echo "ci/test.sh: libFuzzer $t printed no trivial-iteration line (full log: $log)" >&2
+			return 1
+		fi
+	fi
 	local line
 	line="$(printf 'fuzz smoke libFuzzer %-22s %6s exec/s (%s execs in %ss, corpus %s -> %s)' \
 		"$t:" "${rate:-?}" "${execs:-?}" "$libfuzzer_secs" "$before" "$(count_files "$w/corpus")")"
 	echo "$line"
 	summary+=("$line")
+	if [[ -n "$iter" ]]; then
+		echo "$t trivial iteration $iter"
+		summary+=("  $t trivial iteration $iter")
+	fi
 }
 
 # smoke_afl TARGET: afl-fuzz -V $afl_secs on TARGET-afl from a copy of its corpus, without a

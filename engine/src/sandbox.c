@@ -476,6 +476,24 @@ static enum nub_status sandbox_alloc(const struct nub_config *cfg, const struct 
 }
 
 /* Creates the VM over the sandbox's mapped memory, with dirty logging for restore. */
+/*
+ * Maps the reset stub the first time the sandbox takes, restores or starts from a snapshot, so
+ * evolve and sandboxes that are never reset do not pay for it. A snapshot's moment always has the
+ * stub page present, holding that snapshot's image, so every restore brings back the same view.
+ */
+static enum nub_status ensure_reset_stub(struct nub_sandbox *sb, struct nub_error *err)
+{
+	if (sb->stub.mem)
+		return NUB_OK;
+	enum nub_status st = nub_reset_stub_init(&sb->stub, sb->kvm.xcr0_settable, err);
+	if (st == NUB_OK)
+		st = nub_kvm_map(&sb->kvm, SLOT_RESET_STUB, NUB_RESET_GPA, NUB_RESET_SIZE, sb->stub.mem,
+				 NUB_KVM_READONLY, err);
+	if (st != NUB_OK)
+		nub_reset_stub_free(&sb->stub);
+	return st;
+}
+
 static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 {
 	const struct nub_layout *l = &sb->layout;
@@ -483,11 +501,6 @@ static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 					       &sb->intr, err);
 	if (st == NUB_OK)
 		st = nub_kvm_create(&sb->kvm, err);
-	if (st == NUB_OK)
-		st = nub_reset_stub_init(&sb->stub, sb->kvm.xcr0_settable, err);
-	if (st == NUB_OK)
-		st = nub_kvm_map(&sb->kvm, SLOT_RESET_STUB, NUB_RESET_GPA, NUB_RESET_SIZE, sb->stub.mem,
-				 NUB_KVM_READONLY, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_PRIMARY, NUB_PRIMARY_BASE, l->primary_size,
 				 sb->mem.primary.host, NUB_KVM_LOG_DIRTY, err);
@@ -715,6 +728,8 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 	*out = NULL;
 	enum nub_status st = nub_sandbox_check_ready(sb, err);
 	if (st == NUB_OK)
+		st = ensure_reset_stub(sb, err);
+	if (st == NUB_OK)
 		st = nub_kvm_flush(&sb->kvm, err);
 	if (st == NUB_OK)
 		st = nub_kvm_get_state(&sb->kvm, &vcpu, err);
@@ -863,8 +878,10 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 		st = check_fns(snap, &sb->hostfns, err);
 	if (st == NUB_OK)
 		st = nub_filemap_check(snap, sb, err);
+	if (st == NUB_OK)
+		st = ensure_reset_stub(sb, err);
 	if (st != NUB_OK)
-		return st; /* refused: nothing changed */
+		return st; /* refused or failed before touching anything */
 
 	/* From here on a failure leaves guest state half-restored: the sandbox is unrecoverable. */
 	st = nub_filemap_drop_later(snap, sb, err);
@@ -958,6 +975,8 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 				 snap->layout.scratch_size, snap->memfd, err);
 	if (st == NUB_OK)
 		st = make_vm(sb, err);
+	if (st == NUB_OK)
+		st = ensure_reset_stub(sb, err);
 	if (st == NUB_OK) {
 		nub_reset_stub_set_image(&sb->stub, &snap->vcpu);
 		st = nub_kvm_set_state(&sb->kvm, &snap->vcpu, err);

@@ -404,6 +404,14 @@ static enum nub_kvm_owes exit_owes(const struct kvm_run *run, int r)
 	}
 }
 
+/* Notes what KVM owes the exit of a KVM_RUN that returned (r). */
+static void record_exit(struct nub_kvm *k, int r)
+{
+	k->exit_owes = exit_owes(k->run, r);
+	if (k->exit_owes == NUB_KVM_OWES_SKIP_AT)
+		k->port_write_rip = exit_linear_rip(k->run);
+}
+
 int nub_kvm_run(struct nub_kvm *k)
 {
 	uint64_t t0 = now_ns();
@@ -411,9 +419,7 @@ int nub_kvm_run(struct nub_kvm *k)
 	int r = ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
 	k->guest_run_ns += now_ns() - t0;
 	k->guest_runs++;
-	k->exit_owes = exit_owes(k->run, r);
-	if (k->exit_owes == NUB_KVM_OWES_SKIP_AT)
-		k->port_write_rip = exit_linear_rip(k->run);
+	record_exit(k, r);
 	return r;
 }
 
@@ -431,10 +437,11 @@ bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip)
 
 int nub_kvm_run_engine_code(struct nub_kvm *k)
 {
-	k->exit_owes = NUB_KVM_OWES_UNKNOWN;
 	/* A kick left over from the last call (its time limit, a kill) is not meant for this run. */
 	k->run->immediate_exit = 0;
-	return ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	int r = ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	record_exit(k, r);
+	return r;
 }
 
 enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,

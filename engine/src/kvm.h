@@ -10,7 +10,7 @@
 #include "snapshot.h"
 
 enum nub_kvm_owes {
-	NUB_KVM_OWES_UNKNOWN,  /* port read, MMIO, errors, engine runs: complete it to be sure */
+	NUB_KVM_OWES_UNKNOWN,  /* port read, MMIO, errors, anything else: complete it to be sure */
 	NUB_KVM_OWES_NOTHING,  /* EINTR, hlt, shutdown */
 	NUB_KVM_OWES_SKIP_AT,  /* a port write: at most a skip of the OUT, if RIP stays on it */
 };

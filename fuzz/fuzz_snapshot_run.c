@@ -34,6 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	kvm_fuzz_require_kvm("fuzz_snapshot_run");
+	kvm_fuzz_warm_up();
 	/* The outcome names now, not on an input's first use (stable AFL++ coverage). */
 	kvm_fuzz_outcome("load", NUB_OK);
 	kvm_fuzz_outcome("sandbox", NUB_OK);

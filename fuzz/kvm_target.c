@@ -164,6 +164,26 @@ void kvm_fuzz_register(struct nub_uninit *u)
 				     &err, "nub_uninit_register");
 }
 
+void kvm_fuzz_warm_up(void)
+{
+	struct nub_config cfg;
+	struct nub_error err;
+	struct nub_uninit *u = NULL;
+	struct nub_sandbox *sb = NULL;
+	struct nub_snapshot *snap = NULL;
+	char path[4096];
+
+	kvm_fuzz_guest_path("dummy", path, sizeof path);
+	kvm_fuzz_config(&cfg);
+	struct nub_guest_env env = { .path = path };
+	kvm_fuzz_setup_check(nub_uninit_new(&env, &cfg, &u, &err), &err, path);
+	kvm_fuzz_setup_check(nub_uninit_evolve(u, &sb, &err), &err, "evolve the warm-up guest");
+	kvm_fuzz_setup_check(nub_sandbox_snapshot(sb, &snap, &err), &err, "warm-up snapshot");
+	kvm_fuzz_setup_check(nub_sandbox_restore(sb, snap, &err), &err, "warm-up restore");
+	nub_snapshot_unref(snap);
+	nub_sandbox_free(sb);
+}
+
 void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const char *guest)
 {
 	struct nub_config cfg;

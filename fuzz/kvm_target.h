@@ -40,6 +40,13 @@ enum kvm_fuzz_fn { KFN_ECHO = 1, KFN_UPPER = 2, KFN_FAIL = 3, KFN_HUGE = 4, KFN_
 void kvm_fuzz_require_kvm(const char *target);
 
 /*
+ * Evolves, snapshots, restores and frees one `dummy` sandbox, for targets that build a sandbox
+ * per input: the engine's once-per-process paths (CPUID cache, XCR0 probe, kick handler) then run
+ * before the first input, and AFL++ sees the same edges for every input. Aborts on failure.
+ */
+void kvm_fuzz_warm_up(void);
+
+/*
  * Writes the path of guest (name) ("fuzz", "simple", "dummy") to (buf): $NUB_GUEST_DIR/<name>.elf,
  * else the build's guest directory (compile definition NUB_GUEST_DIR).
  */

@@ -475,7 +475,6 @@ static enum nub_status sandbox_alloc(const struct nub_config *cfg, const struct 
 	return NUB_OK;
 }
 
-/* Creates the VM over the sandbox's mapped memory, with dirty logging for restore. */
 /*
  * Maps the reset stub the first time the sandbox takes, restores or starts from a snapshot, so
  * evolve and sandboxes that are never reset do not pay for it. A snapshot's moment always has the
@@ -494,6 +493,7 @@ static enum nub_status ensure_reset_stub(struct nub_sandbox *sb, struct nub_erro
 	return st;
 }
 
+/* Creates the VM over the sandbox's mapped memory, with dirty logging for restore. */
 static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 {
 	const struct nub_layout *l = &sb->layout;

@@ -43,10 +43,8 @@ else
 	libelf=(-lelf)
 fi
 
-# -iquote: targets include the pure modules' internal headers with quotes only (engine/src/elf.h
-# must not shadow the system <elf.h>).
 read -r -a cflags <<<"$CFLAGS"
-common=(-std=gnu11 -I"$repo/engine/include" -iquote "$repo/engine/src" -I"$repo/fuzz")
+common=(-std=gnu11 -I"$repo/engine/include" -I"$repo/engine/src" -I"$repo/fuzz")
 
 engine_objs=()
 for m in $modules; do

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elf.h" /* engine/src/elf.h (quote include), not the system <elf.h> above */
+#include "guest_elf.h"
 #include "fuzz_formats.h"
 #include "nub_fuzz.h"
 
@@ -13,7 +13,7 @@
 #define NEGATIVE_LOAD_LIMIT (64u << 10)
 #define PAGE_OF(a) ((a) & ~(uint64_t)(NUB_PAGE_SIZE - 1))
 
-/* The invariants nub_elf_parse promises in elf.h, checked on its output. */
+/* The invariants nub_elf_parse promises in guest_elf.h, checked on its output. */
 static void check_image(const struct nub_elf_image *img, size_t len)
 {
 	NUB_FUZZ_CHECK(img->nseg >= 1 && img->nseg <= NUB_ELF_MAX_SEGMENTS);

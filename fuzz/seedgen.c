@@ -20,7 +20,7 @@
 
 #include "../guests/simple/simple_fns.h"
 #include "bytes.h"
-#include "elf.h" /* engine/src/elf.h (quote include), not the system <elf.h> above */
+#include "guest_elf.h"
 #include "fuzz_cmds_codec.h"
 #include "fuzz_formats.h"
 #include "fuzz_output.h"

@@ -7,7 +7,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "config.h"
-#include "elf.h"
+#include "guest_elf.h"
 #include "error.h"
 #include "hostfn.h"
 #include "interrupt.h"

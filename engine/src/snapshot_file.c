@@ -60,7 +60,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "config.h"
-#include "elf.h"
+#include "guest_elf.h"
 #include "error.h"
 #include "file.h"
 

@@ -13,7 +13,7 @@
 
 #include "alloc.h"
 #include "bytes.h"
-#include "elf.h"
+#include "guest_elf.h"
 
 /*
  * The image the builder makes (file offsets -> guest addresses):

@@ -1,5 +1,5 @@
 /* Guest ELF loading: read the file, validate every field (libelf plus own range checks), copy. */
-#include "elf.h"
+#include "guest_elf.h"
 
 #include <errno.h>
 #include <fcntl.h>

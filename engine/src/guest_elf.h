@@ -1,6 +1,6 @@
 /* Loading a guest ELF (file or buffer) with libelf into a guest memory image; pure, no KVM. */
-#ifndef NUB_ELF_H
-#define NUB_ELF_H
+#ifndef NUB_GUEST_ELF_H
+#define NUB_GUEST_ELF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
 #   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
 #     OUT=/tmp/out fuzz/build.sh
 # Pure targets are the fuzz/fuzz_*.c files carrying the "nub-fuzz-target: pure" marker; the engine
-# modules they link are NUB_FUZZ_PURE_MODULES in fuzz/CMakeLists.txt. libelf (and the zlib it
+# modules they link are nub_core in engine/CMakeLists.txt. libelf (and the zlib it
 # needs) is linked statically when its archives exist, since the runners install no packages;
 # NUB_FUZZ_LIBELF overrides the link flags (e.g. a libelf built from source in the Dockerfile).
 set -euo pipefail
@@ -27,9 +27,10 @@ fi
 objs="$work_root/nub-fuzz-objs"
 mkdir -p "$objs" "$OUT"
 
-modules="$(sed -n 's/^set(NUB_FUZZ_PURE_MODULES \(.*\))$/\1/p' "$repo/fuzz/CMakeLists.txt")"
+modules="$(sed -n '/^add_library(nub_core OBJECT/,/)$/p' "$repo/engine/CMakeLists.txt" |
+	grep -o 'src/[a-z_]*\.c' | sed 's|^src/||; s|\.c$||')"
 if [[ -z "$modules" ]]; then
-	echo "fuzz/build.sh: NUB_FUZZ_PURE_MODULES not found in fuzz/CMakeLists.txt" >&2
+	echo "fuzz/build.sh: the nub_core module list not found in engine/CMakeLists.txt" >&2
 	exit 1
 fi
 

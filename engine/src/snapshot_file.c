@@ -42,7 +42,7 @@
  * nub_layout_compute, never trusted), VCPU (check_vcpu: only long-mode CPL0 states KVM accepts),
  * FNS and MEMORY. Only then is anything allocated.
  */
-#define _GNU_SOURCE /* mkostemp */
+#define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "snapshot.h"
 
 #include <errno.h>
@@ -1054,119 +1054,26 @@ enum nub_status nub_snapshot_file_encode(const struct nub_snapshot *snap, struct
 
 /* ---- files ---- */
 
-/* Writes all of (buf) to (fd), retrying short writes and EINTR; returns 0 or an errno. */
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		if (n == 0)
-			return EIO; /* a zero-byte write of a non-empty buffer would loop forever */
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-/* fsyncs the directory holding (path), so the rename itself is durable. 0 or an errno. */
-static int sync_parent(char *dir, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	int fd, e = 0;
-
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == path)
-		strcpy(dir, "/");
-	else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	do
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0)
-		return errno;
-	/* Some file systems cannot fsync a directory (EINVAL); the rename is then as durable as it gets. */
-	if (fsync(fd) != 0 && errno != EINVAL)
-		e = errno;
-	close(fd);
-	return e;
-}
-
 enum nub_status nub_snapshot_save(const struct nub_snapshot *snap, const char *path,
 				  struct nub_error *err)
 {
-	static const char suffix[] = ".tmp.XXXXXX";
+	struct nub_file_writer w;
 	struct nub_buf buf;
-	enum nub_status st;
-	int fd = -1, e;
 
 	if (!snap || !path || !*path)
 		return nub_error_set(err, NUB_E_INVALID, "snapshot save: NULL snapshot or empty path");
 	memset(&buf, 0, sizeof buf);
 	buf.alloc = snap->alloc;
-	st = nub_snapshot_file_encode(snap, &buf, err);
-	if (st)
-		goto err_free_buf;
-
-	/* The temporary sits beside (path) so that rename() is atomic (same file system). */
-	size_t plen = strlen(path);
-	char *tmp = nub_alloc_zeroed(&snap->alloc, plen + sizeof suffix);
-	if (!tmp) {
-		st = nub_error_set(err, NUB_E_NOMEM, "snapshot save %s: temporary file name", path);
-		goto err_free_buf;
+	enum nub_status st = nub_snapshot_file_encode(snap, &buf, err);
+	if (st == NUB_OK)
+		st = nub_file_writer_open(&w, path, "snapshot save", &snap->alloc, err);
+	if (st == NUB_OK) {
+		st = nub_file_writer_put(&w, buf.data, buf.len, err);
+		if (st == NUB_OK)
+			st = nub_file_writer_commit(&w, err);
+		else
+			nub_file_writer_abort(&w);
 	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, suffix, sizeof suffix);
-	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600: guest memory may hold secrets */
-	if (fd < 0) {
-		st = nub_error_set_errno(err, NUB_E_IO, errno,
-					 "snapshot save %s: creating a temporary file", path);
-		goto err_free_tmp;
-	}
-	e = write_all(fd, buf.data, buf.len);
-	if (e) {
-		st = nub_error_set_errno(err, NUB_E_IO, e, "snapshot save %s: writing %s", path, tmp);
-		goto err_unlink;
-	}
-	if (fsync(fd) != 0) {
-		st = nub_error_set_errno(err, NUB_E_IO, errno, "snapshot save %s: fsync of %s", path,
-					 tmp);
-		goto err_unlink;
-	}
-	e = close(fd) != 0 ? errno : 0;
-	fd = -1;
-	if (e) {
-		st = nub_error_set_errno(err, NUB_E_IO, e, "snapshot save %s: closing %s", path, tmp);
-		goto err_unlink;
-	}
-	if (rename(tmp, path) != 0) {
-		st = nub_error_set_errno(err, NUB_E_IO, errno, "snapshot save %s: renaming %s over it",
-					 path, tmp);
-		goto err_unlink;
-	}
-	/* (tmp) holds at least strlen(path) + 1 bytes: room for the directory name. */
-	e = sync_parent(tmp, path);
-	if (e)
-		st = nub_error_set_errno(err, NUB_E_IO, e, "snapshot save %s: fsync of directory %s",
-					 path, tmp);
-	nub_alloc_free(&snap->alloc, tmp);
-	nub_buf_free(&buf);
-	return st;
-
-err_unlink:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-err_free_tmp:
-	nub_alloc_free(&snap->alloc, tmp);
-err_free_buf:
 	nub_buf_free(&buf);
 	return st;
 }

@@ -305,7 +305,8 @@ void nub_snapshot_unref(struct nub_snapshot *snap);
 
 /*
  * Writes (snap) to (path) atomically (temporary file in the same directory, fsync, rename).
- * Errors: NUB_E_IO naming the path, NUB_E_NOMEM.
+ * Errors: NUB_E_INVALID when (path) exists and is not a regular file (a device, FIFO, socket,
+ * directory or symbolic link is never replaced), NUB_E_IO naming the path, NUB_E_NOMEM.
  */
 enum nub_status nub_snapshot_save(const struct nub_snapshot *snap, const char *path,
 				  struct nub_error *err);

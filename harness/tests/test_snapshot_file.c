@@ -1197,23 +1197,44 @@ static void test_save_failure_keeps_old_file(void **state)
 	nub_snapshot_unref(other);
 }
 
-/* The rename fails (the target is a non-empty directory): the temporary is removed. */
-static void test_save_rename_failure_cleans_up(void **state)
+/*
+ * Only a regular file is ever replaced: a directory, a FIFO, a symbolic link or a device at the
+ * path is refused before anything is created, naming what it is; a missing directory fails the
+ * temporary's creation.
+ */
+static void test_save_refuses_non_regular_targets(void **state)
 {
 	struct fixture *f = *state;
 	struct nub_error err;
-	char path[128], inner[160];
+	char path[128], link[160];
+	const struct {
+		const char *name, *what;
+	} cases[] = { { "d", "a directory" }, { "fifo", "a FIFO" }, { "link", "a symbolic link" } };
 
 	snprintf(path, sizeof path, "%s/d", f->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(inner, sizeof inner, "%s/keep", path);
-	assert_int_equal(mkdir(inner, 0700), 0);
-	assert_int_equal(nub_snapshot_save(f->snap, path, &err), NUB_E_IO);
-	nub_assert_error(&err, NUB_E_IO, "renaming");
-	nub_assert_error(&err, NUB_E_IO, path);
-	assert_true(err.sys_errno != 0);
-	assert_int_equal(count_dir_entries(f->dir), 1);
-	assert_int_equal(count_dir_entries(path), 1);
+	snprintf(path, sizeof path, "%s/fifo", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof path, "%s/link", f->dir);
+	snprintf(link, sizeof link, "%s/absent", f->dir);
+	assert_int_equal(symlink(link, path), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", f->dir, cases[i].name);
+		assert_int_equal(nub_snapshot_save(f->snap, path, &err), NUB_E_INVALID);
+		nub_assert_error(&err, NUB_E_INVALID, path);
+		nub_assert_error(&err, NUB_E_INVALID, cases[i].what);
+		nub_assert_error(&err, NUB_E_INVALID, "not replacing it");
+	}
+	assert_int_equal(count_dir_entries(f->dir), 3); /* the three above: no temporary left */
+	assert_int_equal(access(link, F_OK), -1);       /* the link was not followed */
+	assert_int_equal(nub_snapshot_save(f->snap, "/dev/null", &err), NUB_E_INVALID);
+	nub_assert_error(&err, NUB_E_INVALID, "snapshot save /dev/null: it exists and is a character device");
+	snprintf(path, sizeof path, "%s/d", f->dir);
+	assert_int_equal(rmdir(path), 0);
+	snprintf(path, sizeof path, "%s/fifo", f->dir);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof path, "%s/link", f->dir);
+	assert_int_equal(unlink(path), 0);
 
 	snprintf(path, sizeof path, "%s/missing/a.snap", f->dir);
 	assert_int_equal(nub_snapshot_save(f->snap, path, &err), NUB_E_IO);
@@ -1333,7 +1354,7 @@ int main(void)
 		T(test_save_load),
 		T(test_save_replaces),
 		T(test_save_failure_keeps_old_file),
-		T(test_save_rename_failure_cleans_up),
+		T(test_save_refuses_non_regular_targets),
 		T(test_save_allocation_failures),
 		T(test_load_errors),
 	};

@@ -7,6 +7,7 @@
 
 #include "layout.h"
 #include "nub/nub.h"
+#include "nub/x86.h"
 
 /* A segment register as KVM describes it (struct kvm_segment), hypervisor-neutral. */
 struct nub_segment {
@@ -35,7 +36,7 @@ struct nub_vcpu_state {
 	uint64_t xcr0; /* always NUB_XCR0_X87: snapshots refuse guests that enabled XSAVE state */
 };
 
-#define NUB_XCR0_X87 1u
+#define NUB_XCR0_X87 ((uint32_t)X86_XCR0_X87) /* narrowed: messages print it with %x */
 
 #define NUB_SNAPSHOT_MAX_FNS 65536u
 #define NUB_MAX_FILE_MAPS 16u

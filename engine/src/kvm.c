@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -513,8 +514,23 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 	return st;
 }
 
+/*
+ * The snapshot keeps struct kvm_fpu as it is: the fpu blob's layout (NUB_FPU_* in snapshot.h),
+ * which the core's snapshot format relies on, must be the kernel's.
+ */
 _Static_assert(sizeof(struct kvm_fpu) == sizeof(((struct nub_vcpu_state *)0)->fpu),
 	       "the snapshot keeps struct kvm_fpu as it is");
+_Static_assert(sizeof(struct kvm_fpu) == NUB_FPU_SIZE, "struct kvm_fpu size");
+_Static_assert(offsetof(struct kvm_fpu, fpr) == NUB_FPU_FPR &&
+		       offsetof(struct kvm_fpu, fcw) == NUB_FPU_FCW &&
+		       offsetof(struct kvm_fpu, fsw) == NUB_FPU_FSW &&
+		       offsetof(struct kvm_fpu, ftwx) == NUB_FPU_FTWX &&
+		       offsetof(struct kvm_fpu, last_opcode) == NUB_FPU_LAST_OPCODE &&
+		       offsetof(struct kvm_fpu, last_ip) == NUB_FPU_LAST_IP &&
+		       offsetof(struct kvm_fpu, last_dp) == NUB_FPU_LAST_DP &&
+		       offsetof(struct kvm_fpu, xmm) == NUB_FPU_XMM &&
+		       offsetof(struct kvm_fpu, mxcsr) == NUB_FPU_MXCSR,
+	       "struct kvm_fpu layout");
 
 static void seg_out(struct nub_segment *d, const struct kvm_segment *s)
 {

@@ -48,7 +48,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -76,8 +75,6 @@
 #define SEGMENT_SIZE 24u
 #define LAYOUT_SIZE 48u
 #define VCPU_SIZE 896u
-#define FPU_SIZE 416u
-#define FPU_MXCSR 408u
 #define FNS_MIN 4u
 #define MEMORY_HEAD 8u
 #define RUN_SIZE 16u
@@ -93,12 +90,9 @@ static const char *const section_names[SEC_COUNT + 1] = {
 _Static_assert(sizeof MAGIC == MAGIC_SIZE, "the magic is 8 bytes with its NUL");
 _Static_assert(HEADER_SIZE + SEC_COUNT * ENTRY_SIZE + LAYOUT_SIZE + VCPU_SIZE < 0x1000,
 	       "the writer's metadata fits in a page");
-/* The fpu blob is struct kvm_fpu, whose mxcsr sits at byte 408 (asm/kvm.h), not FXSAVE's 24. */
-_Static_assert(sizeof(struct kvm_fpu) == FPU_SIZE &&
-		       offsetof(struct kvm_fpu, mxcsr) == FPU_MXCSR,
-	       "struct kvm_fpu layout");
-_Static_assert(sizeof(((struct nub_vcpu_state *)0)->fpu) == FPU_SIZE, "vcpu fpu blob size");
-_Static_assert(16 * 8 + 2 * 8 + NSEG * SEGMENT_SIZE + 2 * 8 + 2 * 2 + 4 + 7 * 8 + FPU_SIZE +
+/* The fpu blob is struct kvm_fpu's layout (NUB_FPU_* in snapshot.h; the backend's kvm.c checks it). */
+_Static_assert(sizeof(((struct nub_vcpu_state *)0)->fpu) == NUB_FPU_SIZE, "vcpu fpu blob size");
+_Static_assert(16 * 8 + 2 * 8 + NSEG * SEGMENT_SIZE + 2 * 8 + 2 * 2 + 4 + 7 * 8 + NUB_FPU_SIZE +
 			       6 * 8 + 8 + 8 == VCPU_SIZE,
 	       "VCPU section size");
 /* A new field in struct nub_vcpu_state must be added to the VCPU section (and the version bumped). */
@@ -329,8 +323,8 @@ static void encode_vcpu(const struct nub_vcpu_state *v, uint8_t out[VCPU_SIZE])
 	put64(&c, v->cr8);
 	put64(&c, v->efer);
 	put64(&c, v->apic_base);
-	memcpy(c.p + c.at, v->fpu, FPU_SIZE); /* already a little-endian byte image */
-	c.at += FPU_SIZE;
+	memcpy(c.p + c.at, v->fpu, NUB_FPU_SIZE); /* already a little-endian byte image */
+	c.at += NUB_FPU_SIZE;
 	for (unsigned i = 0; i < 4; i++)
 		put64(&c, v->dr[i]);
 	put64(&c, v->dr6);
@@ -378,8 +372,8 @@ static void decode_vcpu(const uint8_t in[VCPU_SIZE], struct nub_vcpu_state *v,
 	v->cr8 = get64(&c);
 	v->efer = get64(&c);
 	v->apic_base = get64(&c);
-	memcpy(v->fpu, c.p + c.at, FPU_SIZE);
-	c.at += FPU_SIZE;
+	memcpy(v->fpu, c.p + c.at, NUB_FPU_SIZE);
+	c.at += NUB_FPU_SIZE;
 	for (unsigned i = 0; i < 4; i++)
 		v->dr[i] = get64(&c);
 	v->dr6 = get64(&c);
@@ -686,7 +680,7 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 	uint64_t rsp = v->gpr[6];
 	uint64_t stack_top = l->stack_gpa + l->stack_size;
 	uint64_t exc_top = l->exception_stack_gpa + l->exception_stack_size;
-	uint32_t mxcsr = nub_le32(v->fpu + FPU_MXCSR);
+	uint32_t mxcsr = nub_le32(v->fpu + NUB_FPU_MXCSR);
 	enum nub_status st;
 
 	for (unsigned i = 0; i < NSEG; i++) {

@@ -114,7 +114,7 @@ enum nub_status nub_uninit_map_file(struct nub_uninit *u, const char *path, uint
 	nub_error_clear(err);
 	if (!u)
 		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
-	return add_file_map(&u->layout, u->maps, &u->nmaps, path, gpa, size, err);
+	return add_file_map(&u->img.layout, u->img.maps, &u->img.nmaps, path, gpa, size, err);
 }
 
 enum nub_status nub_sandbox_map_file(struct nub_sandbox *sb, const char *path, uint64_t gpa,
@@ -125,23 +125,23 @@ enum nub_status nub_sandbox_map_file(struct nub_sandbox *sb, const char *path, u
 		return nub_error_set(err, NUB_E_INVALID, "sandbox is NULL");
 	enum nub_status st = nub_sandbox_check_ready(sb, err);
 	if (st == NUB_OK)
-		st = add_file_map(&sb->layout, sb->maps, &sb->nmaps, path, gpa, size, err);
+		st = add_file_map(&sb->img.layout, sb->img.maps, &sb->img.nmaps, path, gpa, size, err);
 	if (st != NUB_OK)
 		return st;
-	struct nub_file_map *m = &sb->maps[sb->nmaps - 1];
+	struct nub_file_map *m = &sb->img.maps[sb->img.nmaps - 1];
 	st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, m->size, m->host, NUB_KVM_READONLY, err);
 	if (st != NUB_OK) {
 		munmap(m->host, m->size);
-		sb->nmaps--;
+		sb->img.nmaps--;
 	}
 	return st;
 }
 
 void nub_filemap_record(const struct nub_sandbox *sb, struct nub_snapshot *snap)
 {
-	snap->nmaps = sb->nmaps;
-	for (uint32_t i = 0; i < sb->nmaps; i++)
-		snap->maps[i] = (struct nub_map_range){ sb->maps[i].gpa, sb->maps[i].size };
+	snap->nmaps = sb->img.nmaps;
+	for (uint32_t i = 0; i < sb->img.nmaps; i++)
+		snap->maps[i] = (struct nub_map_range){ sb->img.maps[i].gpa, sb->img.maps[i].size };
 }
 
 static bool snapshot_has_map(const struct nub_snapshot *snap, const struct nub_file_map *m)
@@ -157,8 +157,8 @@ enum nub_status nub_filemap_check(const struct nub_snapshot *snap, const struct 
 {
 	for (uint32_t i = 0; i < snap->nmaps; i++) {
 		bool found = false;
-		for (uint32_t j = 0; j < sb->nmaps; j++)
-			found |= sb->maps[j].gpa == snap->maps[i].gpa && sb->maps[j].size == snap->maps[i].size;
+		for (uint32_t j = 0; j < sb->img.nmaps; j++)
+			found |= sb->img.maps[j].gpa == snap->maps[i].gpa && sb->img.maps[j].size == snap->maps[i].size;
 		if (!found)
 			return nub_error_set(err, NUB_E_INVALID,
 					     "snapshot has a file mapped at 0x%llx (0x%llx bytes), which the sandbox lacks",
@@ -173,10 +173,10 @@ enum nub_status nub_filemap_drop_later(const struct nub_snapshot *snap, struct n
 {
 	uint32_t kept = 0;
 	enum nub_status st = NUB_OK;
-	for (uint32_t i = 0; i < sb->nmaps; i++) {
-		struct nub_file_map *m = &sb->maps[i];
+	for (uint32_t i = 0; i < sb->img.nmaps; i++) {
+		struct nub_file_map *m = &sb->img.maps[i];
 		if (snapshot_has_map(snap, m) || st != NUB_OK) {
-			sb->maps[kept++] = *m;
+			sb->img.maps[kept++] = *m;
 			continue;
 		}
 		/* The slot goes before the memory it points at. */
@@ -184,8 +184,8 @@ enum nub_status nub_filemap_drop_later(const struct nub_snapshot *snap, struct n
 		if (st == NUB_OK)
 			munmap(m->host, m->size);
 		else
-			sb->maps[kept++] = *m;
+			sb->img.maps[kept++] = *m;
 	}
-	sb->nmaps = kept;
+	sb->img.nmaps = kept;
 	return st;
 }

@@ -135,33 +135,33 @@ static enum nub_status build_image(struct nub_uninit *u, const struct nub_elf_im
 				   const uint8_t *data, size_t len, const struct nub_guest_env *env,
 				   uint32_t init_perms, struct nub_error *err)
 {
-	const struct nub_layout *l = &u->layout;
-	enum nub_status st = nub_elf_load(img, data, len, u->mem.primary.host, l->primary_size, err);
+	const struct nub_layout *l = &u->img.layout;
+	enum nub_status st = nub_elf_load(img, data, len, u->img.mem.primary.host, l->primary_size, err);
 	if (st != NUB_OK)
 		return st;
 
 	struct nub_boot_info bi;
-	fill_boot_info(l, &u->cfg, init_perms, &bi);
-	st = nub_mem_write(&u->mem, l->boot_info_gpa, &bi, sizeof bi, err);
+	fill_boot_info(l, &u->img.cfg, init_perms, &bi);
+	st = nub_mem_write(&u->img.mem, l->boot_info_gpa, &bi, sizeof bi, err);
 	if (st == NUB_OK && env->init_data_len)
-		st = nub_mem_write(&u->mem, l->init_data_gpa, env->init_data, env->init_data_len, err);
+		st = nub_mem_write(&u->img.mem, l->init_data_gpa, env->init_data, env->init_data_len, err);
 	if (st != NUB_OK)
 		return st;
 
 	struct nub_page_map maps[NUB_ELF_MAX_SEGMENTS + 10];
 	size_t n = page_maps(img, l, init_perms, maps);
-	volatile uint8_t *tables = nub_mem_ptr(&u->mem, l->page_tables_gpa, l->page_tables_size);
+	volatile uint8_t *tables = nub_mem_ptr(&u->img.mem, l->page_tables_gpa, l->page_tables_size);
 	if (!tables)
 		return nub_error_set(err, NUB_E_LAYOUT, "page tables at 0x%llx are outside the primary region",
 				     (unsigned long long)l->page_tables_gpa);
 	st = nub_paging_build((uint8_t *)(uintptr_t)tables, l->page_tables_gpa, l->page_tables_size,
-			      maps, n, &u->cr3, err);
+			      maps, n, &u->img.cr3, err);
 	if (st != NUB_OK)
 		return st;
 
-	nub_iobuf_reset(nub_mem_ptr(&u->mem, l->input_gpa, l->input_size), l->input_size);
-	nub_iobuf_reset(nub_mem_ptr(&u->mem, l->output_gpa, l->output_size), l->output_size);
-	u->entry = img->entry;
+	nub_iobuf_reset(nub_mem_ptr(&u->img.mem, l->input_gpa, l->input_size), l->input_size);
+	nub_iobuf_reset(nub_mem_ptr(&u->img.mem, l->output_gpa, l->output_size), l->output_size);
+	u->img.entry = img->entry;
 	return NUB_OK;
 }
 
@@ -215,9 +215,9 @@ enum nub_status nub_uninit_new(const struct nub_guest_env *env, const struct nub
 		st = nub_error_set(err, NUB_E_NOMEM, "uninitialized sandbox (%zu bytes)", sizeof *u);
 		goto out_free_file;
 	}
-	u->cfg = rc;
-	u->layout = layout;
-	st = nub_mem_map(&u->mem, layout.primary_size, layout.scratch_gpa, layout.scratch_size, -1,
+	u->img.cfg = rc;
+	u->img.layout = layout;
+	st = nub_mem_map(&u->img.mem, layout.primary_size, layout.scratch_gpa, layout.scratch_size, -1,
 			 err);
 	if (st == NUB_OK)
 		st = build_image(u, &img, data, len, env, init_perms, err);
@@ -231,15 +231,30 @@ out_free_file:
 	return st;
 }
 
+void nub_image_release(struct nub_image *img)
+{
+	struct nub_alloc_hook hook = img->cfg.alloc;
+	nub_mem_unmap(&img->mem);
+	nub_filemap_unmap_all(img->maps, img->nmaps);
+	img->nmaps = 0;
+	nub_hostfn_free(&img->hostfns, &hook);
+	nub_counter_free(img->counter, &hook);
+	img->counter = NULL;
+}
+
+void nub_image_take(struct nub_image *dst, struct nub_uninit *u)
+{
+	struct nub_alloc_hook hook = u->img.cfg.alloc;
+	*dst = u->img;
+	nub_alloc_free(&hook, u);
+}
+
 void nub_uninit_free(struct nub_uninit *u)
 {
 	if (!u)
 		return;
-	struct nub_alloc_hook hook = u->cfg.alloc;
-	nub_mem_unmap(&u->mem);
-	nub_filemap_unmap_all(u->maps, u->nmaps);
-	nub_hostfn_free(&u->hostfns, &hook);
-	nub_counter_free(u->counter, &hook);
+	struct nub_alloc_hook hook = u->img.cfg.alloc;
+	nub_image_release(&u->img);
 	nub_alloc_free(&hook, u);
 }
 
@@ -249,7 +264,7 @@ enum nub_status nub_uninit_register(struct nub_uninit *u, uint32_t fn_id, nub_ho
 	nub_error_clear(err);
 	if (!u)
 		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
-	return nub_hostfn_register(&u->hostfns, &u->cfg.alloc, fn_id, fn, ctx, err);
+	return nub_hostfn_register(&u->img.hostfns, &u->img.cfg.alloc, fn_id, fn, ctx, err);
 }
 
 enum nub_status nub_uninit_set_max_guest_log_level(struct nub_uninit *u,
@@ -261,15 +276,15 @@ enum nub_status nub_uninit_set_max_guest_log_level(struct nub_uninit *u,
 		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
 	if ((unsigned)level > NUB_LEVEL_TRACE)
 		return nub_error_set(err, NUB_E_INVALID, "log level %u is outside 0..5", (unsigned)level);
-	u->cfg.max_guest_log_level = level;
+	u->img.cfg.max_guest_log_level = level;
 	uint32_t v = (uint32_t)level;
-	return nub_mem_write(&u->mem, u->layout.boot_info_gpa + offsetof(struct nub_boot_info, max_log_level),
+	return nub_mem_write(&u->img.mem, u->img.layout.boot_info_gpa + offsetof(struct nub_boot_info, max_log_level),
 			     &v, sizeof v, err);
 }
 
 uint64_t nub_uninit_shared_mem_size(const struct nub_uninit *u)
 {
-	return u ? u->layout.primary_size : 0;
+	return u ? u->img.layout.primary_size : 0;
 }
 
 /* ---- Running the guest ---- */
@@ -294,7 +309,7 @@ static const char *vector_name(uint8_t v)
  */
 static void report_fault(struct nub_sandbox *sb, struct nub_error *err)
 {
-	const struct nub_layout *l = &sb->layout;
+	const struct nub_layout *l = &sb->img.layout;
 	uint8_t frame[NUB_EXCEPTION_FRAME_SIZE];
 	uint64_t top = l->exception_stack_gpa + l->exception_stack_size;
 	uint64_t rip = 0, cr2 = 0, code = 0, vcpu_rip;
@@ -304,7 +319,7 @@ static void report_fault(struct nub_sandbox *sb, struct nub_error *err)
 	/* Keep only the guest's own words: the abort message is "guest aborted with code N: <text>". */
 	const char *text = strstr(err->message, ": ");
 	snprintf(guest_msg, sizeof guest_msg, "%s", text ? text + 2 : "");
-	if (nub_mem_read(&sb->mem, top - NUB_EXCEPTION_FRAME_SIZE, frame, sizeof frame, NULL) == NUB_OK) {
+	if (nub_mem_read(&sb->img.mem, top - NUB_EXCEPTION_FRAME_SIZE, frame, sizeof frame, NULL) == NUB_OK) {
 		code = nub_le64(frame);
 		rip = nub_le64(frame + 8);
 	}
@@ -390,7 +405,7 @@ static enum nub_outb_result handle_exit(struct nub_sandbox *sb, struct nub_error
 static enum nub_status run_guest(struct nub_sandbox *sb, struct nub_error *err)
 {
 	uint64_t gen;
-	enum nub_status st = nub_interrupt_begin(sb->intr, sb->kvm.run, sb->cfg.time_limit_ms, &gen, err);
+	enum nub_status st = nub_interrupt_begin(sb->intr, sb->kvm.run, sb->img.cfg.time_limit_ms, &gen, err);
 	if (st != NUB_OK)
 		return st;
 	for (;;) {
@@ -426,7 +441,7 @@ void nub_sandbox_free(struct nub_sandbox *sb)
 {
 	if (!sb)
 		return;
-	struct nub_alloc_hook hook = sb->cfg.alloc;
+	struct nub_alloc_hook hook = sb->img.cfg.alloc;
 	if (sb->intr) {
 		nub_interrupt_detach(sb->intr);
 		nub_interrupt_unref(sb->intr);
@@ -434,11 +449,8 @@ void nub_sandbox_free(struct nub_sandbox *sb)
 	/* The VM goes first: its memory slots point into the mappings. */
 	nub_kvm_destroy(&sb->kvm);
 	nub_reset_stub_free(&sb->stub);
-	nub_mem_unmap(&sb->mem);
-	nub_filemap_unmap_all(sb->maps, sb->nmaps);
-	nub_hostfn_free(&sb->hostfns, &hook);
 	nub_snapshot_unref(sb->base);
-	nub_counter_free(sb->counter, &hook);
+	nub_image_release(&sb->img);
 	nub_alloc_free(&hook, sb->dirty[0]);
 	nub_alloc_free(&hook, sb->dirty[1]);
 	nub_alloc_free(&hook, sb->dirty_tmp);
@@ -456,18 +468,18 @@ static enum nub_status sandbox_alloc(const struct nub_config *cfg, const struct 
 	struct nub_sandbox *sb = nub_alloc_zeroed(&cfg->alloc, sizeof *sb);
 	if (!sb)
 		return nub_error_set(err, NUB_E_NOMEM, "sandbox (%zu bytes)", sizeof *sb);
-	sb->cfg = *cfg;
-	sb->layout = *l;
+	sb->img.cfg = *cfg;
+	sb->img.layout = *l;
 	sb->kvm.vm_fd = -1;
 	sb->kvm.vcpu_fd = -1;
 	sb->staging_size = l->input_size > l->output_size ? l->input_size : l->output_size;
 	sb->slot_pages[0] = l->primary_size / NUB_PAGE_SIZE;
 	sb->slot_pages[1] = l->scratch_size / NUB_PAGE_SIZE;
 	size_t w0 = (size_t)((sb->slot_pages[0] + 63) / 64), w1 = (size_t)((sb->slot_pages[1] + 63) / 64);
-	sb->staging = nub_alloc_zeroed(&sb->cfg.alloc, sb->staging_size);
-	sb->dirty[0] = nub_alloc_zeroed(&sb->cfg.alloc, w0 * 8);
-	sb->dirty[1] = nub_alloc_zeroed(&sb->cfg.alloc, w1 * 8);
-	sb->dirty_tmp = nub_alloc_zeroed(&sb->cfg.alloc, (w0 > w1 ? w0 : w1) * 8);
+	sb->staging = nub_alloc_zeroed(&sb->img.cfg.alloc, sb->staging_size);
+	sb->dirty[0] = nub_alloc_zeroed(&sb->img.cfg.alloc, w0 * 8);
+	sb->dirty[1] = nub_alloc_zeroed(&sb->img.cfg.alloc, w1 * 8);
+	sb->dirty_tmp = nub_alloc_zeroed(&sb->img.cfg.alloc, (w0 > w1 ? w0 : w1) * 8);
 	*out = sb;
 	if (!sb->staging || !sb->dirty[0] || !sb->dirty[1] || !sb->dirty_tmp)
 		return nub_error_set(err, NUB_E_NOMEM, "sandbox buffers (0x%llx bytes of staging)",
@@ -496,31 +508,31 @@ static enum nub_status ensure_reset_stub(struct nub_sandbox *sb, struct nub_erro
 /* Creates the VM over the sandbox's mapped memory, with dirty logging for restore. */
 static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 {
-	const struct nub_layout *l = &sb->layout;
-	enum nub_status st = nub_interrupt_new(sb->cfg.interrupt_signal_offset, &sb->cfg.alloc,
+	const struct nub_layout *l = &sb->img.layout;
+	enum nub_status st = nub_interrupt_new(sb->img.cfg.interrupt_signal_offset, &sb->img.cfg.alloc,
 					       &sb->intr, err);
 	if (st == NUB_OK)
 		st = nub_kvm_create(&sb->kvm, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_PRIMARY, NUB_PRIMARY_BASE, l->primary_size,
-				 sb->mem.primary.host, NUB_KVM_LOG_DIRTY, err);
+				 sb->img.mem.primary.host, NUB_KVM_LOG_DIRTY, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_SCRATCH, l->scratch_gpa, l->scratch_size,
-				 sb->mem.scratch.host, NUB_KVM_LOG_DIRTY, err);
-	for (uint32_t i = 0; st == NUB_OK && i < sb->nmaps; i++)
-		st = nub_kvm_map(&sb->kvm, sb->maps[i].slot, sb->maps[i].gpa, sb->maps[i].size,
-				 sb->maps[i].host, NUB_KVM_READONLY, err);
+				 sb->img.mem.scratch.host, NUB_KVM_LOG_DIRTY, err);
+	for (uint32_t i = 0; st == NUB_OK && i < sb->img.nmaps; i++)
+		st = nub_kvm_map(&sb->kvm, sb->img.maps[i].slot, sb->img.maps[i].gpa, sb->img.maps[i].size,
+				 sb->img.maps[i].host, NUB_KVM_READONLY, err);
 	if (st != NUB_OK)
 		return st;
 	sb->outb = (struct nub_outb_env){
-		.input = nub_mem_ptr(&sb->mem, l->input_gpa, l->input_size),
+		.input = nub_mem_ptr(&sb->img.mem, l->input_gpa, l->input_size),
 		.input_size = l->input_size,
-		.output = nub_mem_ptr(&sb->mem, l->output_gpa, l->output_size),
+		.output = nub_mem_ptr(&sb->img.mem, l->output_gpa, l->output_size),
 		.output_size = l->output_size,
 		.staging = sb->staging,
 		.staging_size = sb->staging_size,
-		.hostfns = &sb->hostfns,
-		.cfg = &sb->cfg,
+		.hostfns = &sb->img.hostfns,
+		.cfg = &sb->img.cfg,
 		.abort = &sb->abort,
 		.print = &sb->print,
 	};
@@ -540,37 +552,28 @@ enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", u ? "out" : "uninit");
 	}
 	*out = NULL;
-	enum nub_status st = sandbox_alloc(&u->cfg, &u->layout, &sb, err);
+	enum nub_status st = sandbox_alloc(&u->img.cfg, &u->img.layout, &sb, err);
 	if (st != NUB_OK) {
 		nub_sandbox_free(sb);
 		nub_uninit_free(u);
 		return st;
 	}
-	/* Ownership of memory, registry and counter moves into the sandbox; the shell is freed. */
-	sb->mem = u->mem;
-	sb->hostfns = u->hostfns;
-	sb->counter = u->counter;
-	memcpy(sb->maps, u->maps, sizeof u->maps);
-	sb->nmaps = u->nmaps;
-	u->nmaps = 0;
-	memset(&u->mem, 0, sizeof u->mem);
-	memset(&u->hostfns, 0, sizeof u->hostfns);
-	u->counter = NULL;
-	if (sb->counter)
-		sb->counter->sb = sb;
+	/* The image (memory, registry, counter, file mappings) moves into the sandbox, whole. */
+	nub_image_take(&sb->img, u);
+	if (sb->img.counter)
+		sb->img.counter->img = &sb->img;
 	struct nub_kvm_boot b = {
-		.rip = u->entry,
-		.rsp = sb->layout.stack_gpa + sb->layout.stack_size,
-		.rdi = sb->layout.boot_info_gpa,
-		.cr3 = u->cr3,
+		.rip = sb->img.entry,
+		.rsp = sb->img.layout.stack_gpa + sb->img.layout.stack_size,
+		.rdi = sb->img.layout.boot_info_gpa,
+		.cr3 = sb->img.cr3,
 	};
-	nub_uninit_free(u);
 
 	st = make_vm(sb, err);
 	if (st == NUB_OK)
 		st = nub_kvm_boot(&sb->kvm, &b, err);
 	if (st == NUB_OK) {
-		nub_counter_write(sb);
+		nub_counter_write(&sb->img);
 		st = run_guest(sb, err);
 	}
 	if (st != NUB_OK) {
@@ -616,7 +619,7 @@ static enum nub_status take_response(struct nub_sandbox *sb, struct nub_buf *res
 		return NUB_E_GUEST_ERROR;
 	}
 	if (!resp->data && !resp->alloc.realloc)
-		resp->alloc = sb->cfg.alloc;
+		resp->alloc = sb->img.cfg.alloc;
 	if (nub_buf_append(resp, v.payload, v.payload_len) != NUB_OK)
 		return nub_error_set(err, NUB_E_NOMEM, "response payload (%u bytes)", v.payload_len);
 	return NUB_OK;
@@ -684,13 +687,13 @@ static enum nub_status registered_fn_ids(const struct nub_sandbox *sb, uint32_t 
 					 struct nub_error *err)
 {
 	*ids = NULL;
-	if (!sb->hostfns.count)
+	if (!sb->img.hostfns.count)
 		return NUB_OK;
-	*ids = nub_alloc_zeroed(&sb->cfg.alloc, sb->hostfns.count * sizeof **ids);
+	*ids = nub_alloc_zeroed(&sb->img.cfg.alloc, sb->img.hostfns.count * sizeof **ids);
 	if (!*ids)
-		return nub_error_set(err, NUB_E_NOMEM, "fn_id list (%zu entries)", sb->hostfns.count);
-	for (size_t i = 0; i < sb->hostfns.count; i++)
-		(*ids)[i] = sb->hostfns.fns[i].fn_id;
+		return nub_error_set(err, NUB_E_NOMEM, "fn_id list (%zu entries)", sb->img.hostfns.count);
+	for (size_t i = 0; i < sb->img.hostfns.count; i++)
+		(*ids)[i] = sb->img.hostfns.fns[i].fn_id;
 	return NUB_OK;
 }
 
@@ -741,9 +744,9 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 	if (st == NUB_OK)
 		st = registered_fn_ids(sb, &ids, err);
 	if (st == NUB_OK)
-		st = nub_snapshot_new(&sb->layout, &vcpu, ids, (uint32_t)sb->hostfns.count,
-				      &sb->cfg.alloc, &snap, &fill, err);
-	nub_alloc_free(&sb->cfg.alloc, ids);
+		st = nub_snapshot_new(&sb->img.layout, &vcpu, ids, (uint32_t)sb->img.hostfns.count,
+				      &sb->img.cfg.alloc, &snap, &fill, err);
+	nub_alloc_free(&sb->img.cfg.alloc, ids);
 	/* Reset the dirty log first: from here on it means "written since this snapshot". */
 	if (st == NUB_OK)
 		st = collect_dirty(sb, err);
@@ -753,8 +756,8 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 		nub_snapshot_unref(snap);
 		return st;
 	}
-	memcpy(fill, sb->mem.primary.host, sb->layout.primary_size);
-	memcpy(fill + sb->layout.primary_size, sb->mem.scratch.host, sb->layout.scratch_size);
+	memcpy(fill, sb->img.mem.primary.host, sb->img.layout.primary_size);
+	memcpy(fill + sb->img.layout.primary_size, sb->img.mem.scratch.host, sb->img.layout.scratch_size);
 	st = nub_snapshot_seal(snap, fill, err);
 	if (st != NUB_OK) {
 		nub_snapshot_unref(snap);
@@ -826,7 +829,7 @@ static void copy_dirty(uint8_t *dst, const uint8_t *src, const uint64_t *bits, u
  */
 static void restore_host_written(struct nub_sandbox *sb, const uint8_t *snap_scratch)
 {
-	const struct nub_layout *l = &sb->layout;
+	const struct nub_layout *l = &sb->img.layout;
 	const struct {
 		uint64_t gpa, size;
 	} areas[] = {
@@ -837,9 +840,9 @@ static void restore_host_written(struct nub_sandbox *sb, const uint8_t *snap_scr
 	for (size_t a = 0; a < sizeof areas / sizeof areas[0]; a++)
 		for (uint64_t off = 0; off < areas[a].size; off += NUB_PAGE_SIZE) {
 			uint64_t page = (areas[a].gpa + off - l->scratch_gpa) / NUB_PAGE_SIZE;
-			if (memcmp(sb->mem.scratch.host + page * NUB_PAGE_SIZE,
+			if (memcmp(sb->img.mem.scratch.host + page * NUB_PAGE_SIZE,
 				   snap_scratch + page * NUB_PAGE_SIZE, NUB_PAGE_SIZE) != 0)
-				copy_page(sb->mem.scratch.host, snap_scratch, page);
+				copy_page(sb->img.mem.scratch.host, snap_scratch, page);
 		}
 }
 
@@ -873,9 +876,9 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", sb ? "snapshot" : "sandbox");
 	if (sb->status == NUB_SANDBOX_UNRECOVERABLE)
 		return nub_error_set(err, NUB_E_UNRECOVERABLE, "sandbox is unrecoverable; free it");
-	enum nub_status st = check_layout(&snap->layout, &sb->layout, err);
+	enum nub_status st = check_layout(&snap->layout, &sb->img.layout, err);
 	if (st == NUB_OK)
-		st = check_fns(snap, &sb->hostfns, err);
+		st = check_fns(snap, &sb->img.hostfns, err);
 	if (st == NUB_OK)
 		st = nub_filemap_check(snap, sb, err);
 	if (st == NUB_OK)
@@ -890,15 +893,15 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 	if (st == NUB_OK)
 		st = collect_dirty(sb, err);
 	if (st == NUB_OK) {
-		const uint8_t *p = snap->mem, *sc = snap->mem + sb->layout.primary_size;
+		const uint8_t *p = snap->mem, *sc = snap->mem + sb->img.layout.primary_size;
 		if (sb->base == snap) {
-			copy_dirty(sb->mem.primary.host, p, sb->dirty[0], sb->slot_pages[0]);
-			copy_dirty(sb->mem.scratch.host, sc, sb->dirty[1], sb->slot_pages[1]);
+			copy_dirty(sb->img.mem.primary.host, p, sb->dirty[0], sb->slot_pages[0]);
+			copy_dirty(sb->img.mem.scratch.host, sc, sb->dirty[1], sb->slot_pages[1]);
 			restore_host_written(sb, sc);
 		} else {
 			/* Another snapshot: which pages differ is unknown, so copy everything. */
-			memcpy(sb->mem.primary.host, p, sb->layout.primary_size);
-			memcpy(sb->mem.scratch.host, sc, sb->layout.scratch_size);
+			memcpy(sb->img.mem.primary.host, p, sb->img.layout.primary_size);
+			memcpy(sb->img.mem.scratch.host, sc, sb->img.layout.scratch_size);
 			nub_snapshot_unref(sb->base);
 			sb->base = nub_snapshot_ref(snap);
 		}
@@ -909,7 +912,7 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 		sb->status = NUB_SANDBOX_UNRECOVERABLE;
 		return st;
 	}
-	nub_counter_write(sb);
+	nub_counter_write(&sb->img);
 	sb->abort.len = 0;
 	sb->print.len = 0;
 	sb->status = NUB_SANDBOX_READY;
@@ -966,12 +969,12 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 	if (st == NUB_OK)
 		st = sandbox_alloc(&rc, &snap->layout, &sb, err);
 	for (size_t i = 0; st == NUB_OK && i < n; i++)
-		st = nub_hostfn_register(&sb->hostfns, &sb->cfg.alloc, fns[i].fn_id, fns[i].fn,
+		st = nub_hostfn_register(&sb->img.hostfns, &sb->img.cfg.alloc, fns[i].fn_id, fns[i].fn,
 					 fns[i].ctx, err);
 	if (st == NUB_OK)
-		st = check_fns(snap, &sb->hostfns, err);
+		st = check_fns(snap, &sb->img.hostfns, err);
 	if (st == NUB_OK)
-		st = nub_mem_map(&sb->mem, snap->layout.primary_size, snap->layout.scratch_gpa,
+		st = nub_mem_map(&sb->img.mem, snap->layout.primary_size, snap->layout.scratch_gpa,
 				 snap->layout.scratch_size, snap->memfd, err);
 	if (st == NUB_OK)
 		st = make_vm(sb, err);
@@ -986,7 +989,7 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 		return st;
 	}
 	sb->base = nub_snapshot_ref(snap);
-	nub_counter_write(sb);
+	nub_counter_write(&sb->img);
 	sb->status = NUB_SANDBOX_READY;
 	*out = sb;
 	return NUB_OK;

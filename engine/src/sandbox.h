@@ -32,10 +32,15 @@ struct nub_file_map {
 struct nub_counter {
 	pthread_mutex_t lock; /* value and its store into guest memory change together */
 	uint64_t value;
-	struct nub_sandbox *sb; /* NULL until evolve */
+	struct nub_image *img; /* the evolved sandbox's image; NULL until evolve */
 };
 
-struct nub_uninit {
+/*
+ * A guest image: the configuration, layout and memory of a guest with its host functions,
+ * counter and file mappings. The uninitialized sandbox builds one; evolve moves it, whole, into
+ * the sandbox, which owns it from then on.
+ */
+struct nub_image {
 	struct nub_config cfg;
 	struct nub_layout layout;
 	struct nub_mem mem; /* both regions mapped and filled: image, boot info, init data, tables */
@@ -43,15 +48,17 @@ struct nub_uninit {
 	struct nub_counter *counter;
 	struct nub_file_map maps[NUB_MAX_FILE_MAPS]; /* mapped into the VM at evolve */
 	uint32_t nmaps;
-	uint64_t entry;
-	uint64_t cr3;
+	/* Evolve's boot state (both 0 in a sandbox made from a snapshot): */
+	uint64_t entry; /* the guest's entry point */
+	uint64_t cr3;   /* the root of the page tables the image builder wrote */
+};
+
+struct nub_uninit {
+	struct nub_image img;
 };
 
 struct nub_sandbox {
-	struct nub_config cfg;
-	struct nub_layout layout;
-	struct nub_mem mem;
-	struct nub_hostfn_table hostfns;
+	struct nub_image img;
 	struct nub_kvm kvm;
 	struct nub_reset_stub stub; /* mapped read-only at NUB_RESET_GPA */
 	struct nub_interrupt *intr;
@@ -62,9 +69,6 @@ struct nub_sandbox {
 	struct nub_abort_stream abort;
 	struct nub_print_line print;
 	struct nub_outb_env outb;
-	struct nub_counter *counter;
-	struct nub_file_map maps[NUB_MAX_FILE_MAPS];
-	uint32_t nmaps;
 
 	/*
 	 * Restore bookkeeping: guest memory equals (base) except for the pages in (dirty) (guest
@@ -78,6 +82,15 @@ struct nub_sandbox {
 	uint64_t restores, stub_resets, ioctl_resets; /* for nub_sandbox_get_stats */
 };
 
+/*
+ * Releases what (img) owns: its memory, file mappings, host-function registry and counter
+ * (any VM over them must be gone). Safe on a zeroed image apart from its cfg.
+ */
+void nub_image_release(struct nub_image *img);
+
+/* Moves the image of (u) into (dst) and frees the empty shell: (u) is gone afterwards. */
+void nub_image_take(struct nub_image *dst, struct nub_uninit *u);
+
 /* NUB_E_POISONED or NUB_E_UNRECOVERABLE (with a message) unless (sb) is ready. */
 enum nub_status nub_sandbox_check_ready(const struct nub_sandbox *sb, struct nub_error *err);
 
@@ -85,8 +98,8 @@ enum nub_status nub_sandbox_check_ready(const struct nub_sandbox *sb, struct nub
 
 /* Frees (c); NULL is a no-op. */
 void nub_counter_free(struct nub_counter *c, const struct nub_alloc_hook *hook);
-/* Stores the host's counter value (0 without a counter) into the read-only guest slot of (sb). */
-void nub_counter_write(struct nub_sandbox *sb);
+/* Stores the host's counter value (0 without a counter) into the read-only guest slot of (img). */
+void nub_counter_write(struct nub_image *img);
 
 /* ---- filemap.c ---- */
 

@@ -107,8 +107,9 @@ static void queue_stub_entry(const struct nub_reset_stub *r, struct nub_kvm *k,
 	regs->rip = NUB_RESET_CODE_GPA;
 	regs->rflags = X86_RFLAGS_FIXED1; /* TF clear: no single-step trap inside the stub */
 	nub_kvm_long_mode_sregs(sr, NUB_RESET_GPA);
+	/* xsetbv needs OSXSAVE; the probe showed this host accepts it. */
 	if (r->xcr0)
-		sr->cr4 |= X86_CR4_OSXSAVE; /* xsetbv needs it; the probe showed this host accepts it */
+		sr->cr4 |= X86_CR4_OSXSAVE;
 	sr->gs.base = s->kernel_gs_base;
 	/* The snapshot's APIC base and TPR, so the stub's entry changes neither. */
 	sr->apic_base = s->apic_base;

@@ -90,7 +90,7 @@ static const char *const section_names[SEC_COUNT + 1] = {
 _Static_assert(sizeof MAGIC == MAGIC_SIZE, "the magic is 8 bytes with its NUL");
 _Static_assert(HEADER_SIZE + SEC_COUNT * ENTRY_SIZE + LAYOUT_SIZE + VCPU_SIZE < 0x1000,
 	       "the writer's metadata fits in a page");
-/* The fpu blob is struct kvm_fpu's layout (NUB_FPU_* in snapshot.h; the backend's kvm.c checks it). */
+/* The fpu blob has struct kvm_fpu's layout (NUB_FPU_*, snapshot.h; the backend's kvm.c checks). */
 _Static_assert(sizeof(((struct nub_vcpu_state *)0)->fpu) == NUB_FPU_SIZE, "vcpu fpu blob size");
 _Static_assert(16 * 8 + 2 * 8 + NSEG * SEGMENT_SIZE + 2 * 8 + 2 * 2 + 4 + 7 * 8 + NUB_FPU_SIZE +
 			       6 * 8 + 8 + 8 == VCPU_SIZE,
@@ -725,9 +725,10 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 			return bad(err, "vcpu.dr[%u] 0x%" PRIx64 " is not canonical", i, v->dr[i]);
 	/*
 	 * Debug-register bits that read back fixed (SDM vol. 3B §18.2; RTM and bus-lock detection,
-	 * whose DR6 bits 16 and 11 would otherwise be live, are hidden from the guest's CPUID). Why
-	 * refuse rather than accept: KVM_SET_DEBUGREGS keeps such a value as given while a MOV to
-	 * DR6/DR7 (the reset stub) fixes the bits, so the two ways restore loads state would disagree.
+	 * whose DR6 bits 16 and 11 would otherwise be live, are hidden from the guest's CPUID).
+	 * Why refuse rather than accept: KVM_SET_DEBUGREGS keeps such a value as given while a
+	 * MOV to DR6/DR7 (the reset stub) fixes the bits, so the two ways restore loads state
+	 * would disagree.
 	 */
 	if (v->dr6 >> 32)
 		return bad(err, "vcpu.dr6 0x%" PRIx64 " has upper 32 bits set", v->dr6);

@@ -1,11 +1,13 @@
 /* The host-authoritative guest counter: the host's value is the truth, guest memory a read-only copy. */
+#include "counter.h"
+
 #include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "bytes.h"
 #include "error.h"
-#include "sandbox.h"
+#include "image.h"
 
 void nub_counter_free(struct nub_counter *c, const struct nub_alloc_hook *hook)
 {

@@ -126,8 +126,8 @@ static enum nub_status probe_xcr0(struct nub_kvm *k, struct nub_error *err)
 {
 	int cached = atomic_load(&xcr0_settable_cache);
 	if (cached < 0) {
-		struct kvm_xcrs x = { .nr_xcrs = 1,
-				      .xcrs = { { .xcr = 0, .value = X86_XCR0_X87 | X86_XCR0_SSE } } };
+		struct kvm_xcrs x = { .nr_xcrs = 1 };
+		x.xcrs[0] = (struct kvm_xcr){ .xcr = 0, .value = X86_XCR0_X87 | X86_XCR0_SSE };
 		cached = ioctl(k->vcpu_fd, KVM_SET_XCRS, &x) == 0;
 		x.xcrs[0].value = NUB_XCR0_X87;
 		if (cached && xioctl(k->vcpu_fd, KVM_SET_XCRS, &x) < 0)
@@ -411,6 +411,49 @@ int nub_kvm_run(struct nub_kvm *k)
 	k->guest_runs++;
 	record_exit(k, r);
 	return r;
+}
+
+void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x)
+{
+	const struct kvm_run *run = k->run;
+
+	*x = (struct nub_exit){ .kind = NUB_EXIT_UNKNOWN, .raw_reason = run->exit_reason };
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO: {
+		bool out = run->io.direction == KVM_EXIT_IO_OUT;
+		x->kind = out ? NUB_EXIT_PORT_OUT : NUB_EXIT_PORT_IN;
+		x->io.port = run->io.port;
+		x->io.size = run->io.size;
+		x->io.count = run->io.count;
+		if (out) /* the bytes sit in the kvm_run mapping, at data_offset */
+			x->io.data = (const uint8_t *)run + run->io.data_offset;
+		break;
+	}
+	case KVM_EXIT_HLT:
+		x->kind = NUB_EXIT_HLT;
+		break;
+	case KVM_EXIT_MMIO:
+		x->kind = NUB_EXIT_MMIO;
+		x->mmio.gpa = run->mmio.phys_addr;
+		x->mmio.len = run->mmio.len;
+		x->mmio.is_write = run->mmio.is_write;
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		x->kind = NUB_EXIT_SHUTDOWN;
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		x->kind = NUB_EXIT_FAIL_ENTRY;
+		x->hardware_reason = run->fail_entry.hardware_entry_failure_reason;
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		x->kind = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+				  NUB_EXIT_EMULATION_FAILURE :
+				  NUB_EXIT_INTERNAL_ERROR;
+		x->suberror = run->internal.suberror;
+		break;
+	default:
+		break;
+	}
 }
 
 bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip)

@@ -9,6 +9,8 @@
 #include "nub/nub.h"
 #include "nub/x86.h"
 
+struct nub_hostfn_table;
+
 /* A segment register as KVM describes it (struct kvm_segment), hypervisor-neutral. */
 struct nub_segment {
 	uint64_t base;
@@ -94,6 +96,13 @@ enum nub_status nub_snapshot_new(const struct nub_layout *l, const struct nub_vc
  * read-only at snap->mem. After this the snapshot is immutable and shareable.
  */
 enum nub_status nub_snapshot_seal(struct nub_snapshot *snap, uint8_t *fill, struct nub_error *err);
+
+/*
+ * NUB_E_INVALID naming the first host function (snap) needs (was taken with) that the registry
+ * (fns) lacks; NUB_OK if (fns) has them all.
+ */
+enum nub_status nub_snapshot_check_fns(const struct nub_snapshot *snap,
+				       const struct nub_hostfn_table *fns, struct nub_error *err);
 
 /* True if the snapshot lists (fn_id) (binary search). */
 bool nub_snapshot_has_fn(const struct nub_snapshot *snap, uint32_t fn_id);

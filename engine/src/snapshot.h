@@ -22,7 +22,7 @@ struct nub_segment {
 /*
  * The fpu blob of struct nub_vcpu_state: x87/SSE state laid out as KVM's struct kvm_fpu
  * (asm/kvm.h), which snapshot files store as it is; the backend asserts this layout against the
- * kernel header (kvm.c). Offsets in bytes. Note that mxcsr sits at byte 408, not FXSAVE's 24.
+ * kernel header (kvm/kvm.c). Offsets in bytes. Note that mxcsr sits at byte 408, not FXSAVE's 24.
  */
 #define NUB_FPU_SIZE 416u
 #define NUB_FPU_FPR 0u           /* u8[8][16]: st0..st7, 80 bits each in 16 bytes */

@@ -90,7 +90,7 @@ static const char *const section_names[SEC_COUNT + 1] = {
 _Static_assert(sizeof MAGIC == MAGIC_SIZE, "the magic is 8 bytes with its NUL");
 _Static_assert(HEADER_SIZE + SEC_COUNT * ENTRY_SIZE + LAYOUT_SIZE + VCPU_SIZE < 0x1000,
 	       "the writer's metadata fits in a page");
-/* The fpu blob has struct kvm_fpu's layout (NUB_FPU_*, snapshot.h; the backend's kvm.c checks). */
+/* The fpu blob has struct kvm_fpu's layout (NUB_FPU_*, snapshot.h; kvm/kvm.c checks it). */
 _Static_assert(sizeof(((struct nub_vcpu_state *)0)->fpu) == NUB_FPU_SIZE, "vcpu fpu blob size");
 _Static_assert(16 * 8 + 2 * 8 + NSEG * SEGMENT_SIZE + 2 * 8 + 2 * 2 + 4 + 7 * 8 + NUB_FPU_SIZE +
 			       6 * 8 + 8 + 8 == VCPU_SIZE,

@@ -1,6 +1,4 @@
 /* The sandbox life cycle: evolve or start from a snapshot, calls, file mappings, status, free. */
-#include <errno.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #include "alloc.h"

@@ -313,7 +313,7 @@ if cmake --build "$cov_dir" --target "$target-repro" -j"$(nproc)" >>"$run_dir/bu
 	while IFS= read -r g; do
 		m="$(basename "$g" .gcda)"
 		case "$m" in
-		*.c) filters+=(--filter "engine/src/${m//./\\.}\$") ;;
+		*.c) filters+=(--filter "engine/src/(kvm/)?${m//./\\.}\$") ;;
 		esac
 	done < <(find "$cov_dir/fuzz" "$cov_dir/engine" -path '*engine/src/*.gcda' -o \
 		-path '*/nub.dir/src/*.gcda' 2>/dev/null | sort -u)

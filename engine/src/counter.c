@@ -1,11 +1,13 @@
 /* The host-authoritative guest counter: the host's value is the truth, guest memory a read-only copy. */
+#include "counter.h"
+
 #include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "bytes.h"
 #include "error.h"
-#include "sandbox.h"
+#include "image.h"
 
 void nub_counter_free(struct nub_counter *c, const struct nub_alloc_hook *hook)
 {
@@ -15,16 +17,16 @@ void nub_counter_free(struct nub_counter *c, const struct nub_alloc_hook *hook)
 	nub_alloc_free(hook, c);
 }
 
-void nub_counter_write(struct nub_sandbox *sb)
+void nub_counter_write(struct nub_image *img)
 {
-	volatile uint8_t *p = nub_mem_ptr(&sb->mem, sb->layout.counter_gpa, 8);
-	if (!sb->counter) {
+	volatile uint8_t *p = nub_mem_ptr(&img->mem, img->layout.counter_gpa, 8);
+	if (!img->counter) {
 		nub_vstore64(p, 0);
 		return;
 	}
-	pthread_mutex_lock(&sb->counter->lock);
-	nub_vstore64(p, sb->counter->value);
-	pthread_mutex_unlock(&sb->counter->lock);
+	pthread_mutex_lock(&img->counter->lock);
+	nub_vstore64(p, img->counter->value);
+	pthread_mutex_unlock(&img->counter->lock);
 }
 
 enum nub_status nub_uninit_guest_counter(struct nub_uninit *u, struct nub_counter **out,
@@ -33,13 +35,13 @@ enum nub_status nub_uninit_guest_counter(struct nub_uninit *u, struct nub_counte
 	nub_error_clear(err);
 	if (!u || !out)
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", u ? "out" : "uninit");
-	if (u->counter)
+	if (u->img.counter)
 		return nub_error_set(err, NUB_E_EXISTS, "the sandbox already has its guest counter");
-	struct nub_counter *c = nub_alloc_zeroed(&u->cfg.alloc, sizeof *c);
+	struct nub_counter *c = nub_alloc_zeroed(&u->img.cfg.alloc, sizeof *c);
 	if (!c)
 		return nub_error_set(err, NUB_E_NOMEM, "guest counter (%zu bytes)", sizeof *c);
 	pthread_mutex_init(&c->lock, NULL);
-	u->counter = c;
+	u->img.counter = c;
 	*out = c;
 	return NUB_OK;
 }
@@ -51,7 +53,7 @@ static enum nub_status counter_add(struct nub_counter *c, int delta, struct nub_
 		return nub_error_set(err, NUB_E_INVALID, "counter is NULL");
 	pthread_mutex_lock(&c->lock);
 	enum nub_status st = NUB_OK;
-	if (!c->sb)
+	if (!c->img)
 		st = nub_error_set(err, NUB_E_STATE, "guest counter: the sandbox has not evolved yet");
 	else if (delta > 0 && c->value == UINT64_MAX)
 		st = nub_error_set(err, NUB_E_INVALID, "guest counter would overflow past 0x%llx",
@@ -60,7 +62,7 @@ static enum nub_status counter_add(struct nub_counter *c, int delta, struct nub_
 		st = nub_error_set(err, NUB_E_INVALID, "guest counter would go below 0");
 	else {
 		c->value = delta > 0 ? c->value + 1 : c->value - 1;
-		nub_vstore64(nub_mem_ptr(&c->sb->mem, c->sb->layout.counter_gpa, 8), c->value);
+		nub_vstore64(nub_mem_ptr(&c->img->mem, c->img->layout.counter_gpa, 8), c->value);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return st;

@@ -1,4 +1,6 @@
-/* Host files mapped read-only into guest-physical memory, and what restore does with them. */
+/* Host files mapped read-only into guest-physical memory: the list of mappings, snapshot checks. */
+#include "filemap.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -7,7 +9,8 @@
 
 #include "bytes.h"
 #include "error.h"
-#include "sandbox.h"
+#include "image.h"
+#include "snapshot.h"
 
 void nub_filemap_unmap_all(struct nub_file_map *maps, uint32_t n)
 {
@@ -59,7 +62,7 @@ static enum nub_status check_map_range(const struct nub_layout *l, const struct 
 /* The lowest file slot number no mapping uses. */
 static uint32_t free_slot(const struct nub_file_map *maps, uint32_t n)
 {
-	for (uint32_t slot = SLOT_FIRST_FILE;; slot++) {
+	for (uint32_t slot = NUB_FILEMAP_FIRST_SLOT;; slot++) {
 		bool used = false;
 		for (uint32_t i = 0; i < n; i++)
 			used |= maps[i].slot == slot;
@@ -68,11 +71,12 @@ static uint32_t free_slot(const struct nub_file_map *maps, uint32_t n)
 	}
 }
 
-/* Opens and maps (path), checks its place, and appends it to (maps) (not yet in a VM). */
-static enum nub_status add_file_map(const struct nub_layout *l, struct nub_file_map *maps,
-				    uint32_t *n, const char *path, uint64_t gpa, uint64_t *size,
-				    struct nub_error *err)
+enum nub_status nub_filemap_add(struct nub_image *img, const char *path, uint64_t gpa,
+				uint64_t *size, struct nub_error *err)
 {
+	const struct nub_layout *l = &img->layout;
+	struct nub_file_map *maps = img->maps;
+	uint32_t *n = &img->nmaps;
 	struct stat stbuf;
 	if (!path)
 		return nub_error_set(err, NUB_E_INVALID, "map_file: path is NULL");
@@ -114,37 +118,17 @@ enum nub_status nub_uninit_map_file(struct nub_uninit *u, const char *path, uint
 	nub_error_clear(err);
 	if (!u)
 		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
-	return add_file_map(&u->layout, u->maps, &u->nmaps, path, gpa, size, err);
+	return nub_filemap_add(&u->img, path, gpa, size, err);
 }
 
-enum nub_status nub_sandbox_map_file(struct nub_sandbox *sb, const char *path, uint64_t gpa,
-				     uint64_t *size, struct nub_error *err)
+void nub_filemap_record(const struct nub_image *img, struct nub_snapshot *snap)
 {
-	nub_error_clear(err);
-	if (!sb)
-		return nub_error_set(err, NUB_E_INVALID, "sandbox is NULL");
-	enum nub_status st = nub_sandbox_check_ready(sb, err);
-	if (st == NUB_OK)
-		st = add_file_map(&sb->layout, sb->maps, &sb->nmaps, path, gpa, size, err);
-	if (st != NUB_OK)
-		return st;
-	struct nub_file_map *m = &sb->maps[sb->nmaps - 1];
-	st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, m->size, m->host, NUB_KVM_READONLY, err);
-	if (st != NUB_OK) {
-		munmap(m->host, m->size);
-		sb->nmaps--;
-	}
-	return st;
+	snap->nmaps = img->nmaps;
+	for (uint32_t i = 0; i < img->nmaps; i++)
+		snap->maps[i] = (struct nub_map_range){ img->maps[i].gpa, img->maps[i].size };
 }
 
-void nub_filemap_record(const struct nub_sandbox *sb, struct nub_snapshot *snap)
-{
-	snap->nmaps = sb->nmaps;
-	for (uint32_t i = 0; i < sb->nmaps; i++)
-		snap->maps[i] = (struct nub_map_range){ sb->maps[i].gpa, sb->maps[i].size };
-}
-
-static bool snapshot_has_map(const struct nub_snapshot *snap, const struct nub_file_map *m)
+bool nub_filemap_in_snapshot(const struct nub_snapshot *snap, const struct nub_file_map *m)
 {
 	for (uint32_t i = 0; i < snap->nmaps; i++)
 		if (snap->maps[i].gpa == m->gpa && snap->maps[i].size == m->size)
@@ -152,13 +136,14 @@ static bool snapshot_has_map(const struct nub_snapshot *snap, const struct nub_f
 	return false;
 }
 
-enum nub_status nub_filemap_check(const struct nub_snapshot *snap, const struct nub_sandbox *sb,
+enum nub_status nub_filemap_check(const struct nub_snapshot *snap, const struct nub_image *img,
 				  struct nub_error *err)
 {
 	for (uint32_t i = 0; i < snap->nmaps; i++) {
 		bool found = false;
-		for (uint32_t j = 0; j < sb->nmaps; j++)
-			found |= sb->maps[j].gpa == snap->maps[i].gpa && sb->maps[j].size == snap->maps[i].size;
+		for (uint32_t j = 0; j < img->nmaps; j++)
+			found |= img->maps[j].gpa == snap->maps[i].gpa &&
+				 img->maps[j].size == snap->maps[i].size;
 		if (!found)
 			return nub_error_set(err, NUB_E_INVALID,
 					     "snapshot has a file mapped at 0x%llx (0x%llx bytes), which the sandbox lacks",
@@ -166,26 +151,4 @@ enum nub_status nub_filemap_check(const struct nub_snapshot *snap, const struct 
 					     (unsigned long long)snap->maps[i].size);
 	}
 	return NUB_OK;
-}
-
-enum nub_status nub_filemap_drop_later(const struct nub_snapshot *snap, struct nub_sandbox *sb,
-				       struct nub_error *err)
-{
-	uint32_t kept = 0;
-	enum nub_status st = NUB_OK;
-	for (uint32_t i = 0; i < sb->nmaps; i++) {
-		struct nub_file_map *m = &sb->maps[i];
-		if (snapshot_has_map(snap, m) || st != NUB_OK) {
-			sb->maps[kept++] = *m;
-			continue;
-		}
-		/* The slot goes before the memory it points at. */
-		st = nub_kvm_map(&sb->kvm, m->slot, m->gpa, 0, m->host, 0, err);
-		if (st == NUB_OK)
-			munmap(m->host, m->size);
-		else
-			sb->maps[kept++] = *m;
-	}
-	sb->nmaps = kept;
-	return st;
 }

@@ -6,35 +6,29 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "nub/x86.h"
 
-/* Paging-structure entry bits (SDM vol. 3A, tables 4-15 to 4-20). */
-#define PTE_P    (1ull << 0)           /* present */
-#define PTE_RW   (1ull << 1)           /* writable */
-#define PTE_A    (1ull << 5)           /* accessed */
-#define PTE_D    (1ull << 6)           /* dirty (leaves) */
-#define PTE_PS   (1ull << 7)           /* 1 GiB / 2 MiB page in a PDPTE / PDE */
-#define PTE_NX   (1ull << 63)          /* execute-disable, honoured with EFER.NXE */
-#define PTE_ADDR 0x000FFFFFFFFFF000ull /* bits 51..12 */
-
+/* Paging-structure entry bits: X86_PTE_* (nub/x86.h, SDM vol. 3A tables 4-15 to 4-20). */
 #define LEVELS  4
-#define ENTRIES 512u
 
 _Static_assert(NUB_PAGE_SIZE == 4096u, "4 KiB pages");
-_Static_assert(ENTRIES * 8u == NUB_PAGE_SIZE, "a table is one page of u64 entries");
-_Static_assert(NUB_GPA_TOP <= (PTE_ADDR | 0xFFFull) + 1, "every GPA fits an entry's address field");
+_Static_assert(NUB_PAGE_SIZE == X86_PAGE_SIZE, "nub's page is the architectural 4 KiB page");
+_Static_assert(X86_PT_ENTRIES * 8u == NUB_PAGE_SIZE, "a table is one page of u64 entries");
+_Static_assert(NUB_GPA_TOP <= (X86_PTE_ADDR | 0xFFFull) + 1,
+	       "every GPA fits an entry's address field");
 
 /*
  * Intermediate entries are writable and executable so that the leaf alone decides; U/S stays 0
  * because the guest runs at CPL0 only. A is preset here and A|D on leaves so the CPU never has to
  * write back into the tables on first use: no extra dirty page in snapshots and no A/D assist exit.
  */
-#define TABLE_FLAGS (PTE_P | PTE_RW | PTE_A)
-#define LEAF_FLAGS  (PTE_P | PTE_A | PTE_D)
+#define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_A)
+#define LEAF_FLAGS  (X86_PTE_P | X86_PTE_A | X86_PTE_D)
 
 /* Index of (va) in the table at (level) (4 = PML4 ... 1 = PT). */
 static unsigned table_index(uint64_t va, int level)
 {
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (ENTRIES - 1);
+	return (unsigned)(va >> (12 + 9 * (level - 1))) & (X86_PT_ENTRIES - 1);
 }
 
 /*
@@ -111,7 +105,7 @@ static uint8_t *leaf_slot(uint8_t *tables, uint64_t tables_gpa, uint64_t npages,
 	for (int level = LEVELS; level > 1; level--) {
 		uint8_t *slot = tables + table + 8u * table_index(va, level);
 		uint64_t e = nub_le64(slot);
-		if (!(e & PTE_P)) {
+		if (!(e & X86_PTE_P)) {
 			if (*used == npages)
 				return NULL;
 			e = (tables_gpa + *used * NUB_PAGE_SIZE) | TABLE_FLAGS;
@@ -119,7 +113,7 @@ static uint8_t *leaf_slot(uint8_t *tables, uint64_t tables_gpa, uint64_t npages,
 			(*used)++;
 		}
 		/* Only this builder wrote the area (zeroed by the caller): e points inside. */
-		table = (e & PTE_ADDR) - tables_gpa;
+		table = (e & X86_PTE_ADDR) - tables_gpa;
 	}
 	return tables + table + 8u * table_index(va, 1);
 }
@@ -161,9 +155,9 @@ enum nub_status nub_paging_build(uint8_t *tables, uint64_t tables_gpa, uint64_t 
 
 		uint64_t leaf = LEAF_FLAGS;
 		if (m->perms & NUB_MEM_WRITE)
-			leaf |= PTE_RW;
+			leaf |= X86_PTE_RW;
 		if (!(m->perms & NUB_MEM_EXECUTE))
-			leaf |= PTE_NX;
+			leaf |= X86_PTE_NX;
 
 		for (uint64_t va = m->gpa; va - m->gpa < m->size; va += NUB_PAGE_SIZE) {
 			uint8_t *slot = leaf_slot(tables, tables_gpa, npages, &used, va);
@@ -173,7 +167,7 @@ enum nub_status nub_paging_build(uint8_t *tables, uint64_t tables_gpa, uint64_t 
 						     " pages (0x%" PRIx64 " bytes at 0x%" PRIx64
 						     ")",
 						     npages, tables_size, tables_gpa);
-			if (nub_le64(slot) & PTE_P)
+			if (nub_le64(slot) & X86_PTE_P)
 				return nub_error_set(err, NUB_E_INVALID,
 						     "maps[%zu] [0x%" PRIx64 ", 0x%" PRIx64
 						     ") overlaps maps[%zu] at page 0x%" PRIx64,
@@ -197,26 +191,26 @@ bool nub_paging_translate(const uint8_t *tables, uint64_t tables_gpa, uint64_t t
 		return false;
 
 	/* The guest can rewrite these tables: every table address is checked before it is read. */
-	uint64_t addr = root_gpa & PTE_ADDR; /* like CR3: the low bits are flags */
+	uint64_t addr = root_gpa & X86_PTE_ADDR; /* like CR3: the low bits are flags */
 	bool writable = true, executable = true;
 	for (int level = LEVELS; level >= 1; level--) {
 		uint64_t off;
 		if (!table_offset(tables_gpa, tables_size, addr, &off))
 			return false;
 		uint64_t e = nub_le64(tables + off + 8u * table_index(gva, level));
-		if (!(e & PTE_P))
+		if (!(e & X86_PTE_P))
 			return false;
-		writable = writable && (e & PTE_RW);
-		executable = executable && !(e & PTE_NX);
-		if (level > 1 && !(e & PTE_PS)) {
-			addr = e & PTE_ADDR;
+		writable = writable && (e & X86_PTE_RW);
+		executable = executable && !(e & X86_PTE_NX);
+		if (level > 1 && !(e & X86_PTE_PS)) {
+			addr = e & X86_PTE_ADDR;
 			continue;
 		}
 		if (level == LEVELS)
 			return false; /* PS is reserved in a PML4E */
 		/* A leaf: a 4 KiB PTE, or a 2 MiB / 1 GiB page the guest may have written. */
 		uint64_t in_page = level == 1 ? 0xFFFull : level == 2 ? 0x1FFFFFull : 0x3FFFFFFFull;
-		*gpa = (e & PTE_ADDR & ~in_page) | (gva & in_page);
+		*gpa = (e & X86_PTE_ADDR & ~in_page) | (gva & in_page);
 		*perms = NUB_MEM_READ | (writable ? NUB_MEM_WRITE : 0u) |
 			 (executable ? NUB_MEM_EXECUTE : 0u);
 		return true;

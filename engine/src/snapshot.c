@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "hostfn.h"
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -95,6 +96,17 @@ enum nub_status nub_snapshot_seal(struct nub_snapshot *s, uint8_t *fill, struct 
 	if (r == MAP_FAILED)
 		return nub_error_set_errno(err, NUB_E_NOMEM, errno, "read-only mmap of the snapshot memfd");
 	s->mem = r;
+	return NUB_OK;
+}
+
+enum nub_status nub_snapshot_check_fns(const struct nub_snapshot *snap,
+				       const struct nub_hostfn_table *fns, struct nub_error *err)
+{
+	for (uint32_t i = 0; i < snap->nfn; i++)
+		if (!nub_hostfn_find(fns, snap->fn_ids[i]))
+			return nub_error_set(err, NUB_E_INVALID,
+					     "snapshot needs host function fn_id %u, which the sandbox lacks",
+					     snap->fn_ids[i]);
 	return NUB_OK;
 }
 

@@ -7,6 +7,9 @@
 
 #include "layout.h"
 #include "nub/nub.h"
+#include "nub/x86.h"
+
+struct nub_hostfn_table;
 
 /* A segment register as KVM describes it (struct kvm_segment), hypervisor-neutral. */
 struct nub_segment {
@@ -15,6 +18,22 @@ struct nub_segment {
 	uint16_t selector;
 	uint8_t type, present, dpl, db, s, l, g, avl, unusable;
 };
+
+/*
+ * The fpu blob of struct nub_vcpu_state: x87/SSE state laid out as KVM's struct kvm_fpu
+ * (asm/kvm.h), which snapshot files store as it is; the backend asserts this layout against the
+ * kernel header (kvm/kvm.c). Offsets in bytes. Note that mxcsr sits at byte 408, not FXSAVE's 24.
+ */
+#define NUB_FPU_SIZE 416u
+#define NUB_FPU_FPR 0u           /* u8[8][16]: st0..st7, 80 bits each in 16 bytes */
+#define NUB_FPU_FCW 128u         /* u16 control word */
+#define NUB_FPU_FSW 130u         /* u16 status word */
+#define NUB_FPU_FTWX 132u        /* u8 abridged tag word, then one pad byte */
+#define NUB_FPU_LAST_OPCODE 134u /* u16 */
+#define NUB_FPU_LAST_IP 136u     /* u64 */
+#define NUB_FPU_LAST_DP 144u     /* u64 */
+#define NUB_FPU_XMM 152u         /* u8[16][16]: xmm0..xmm15 */
+#define NUB_FPU_MXCSR 408u       /* u32, then four pad bytes */
 
 /*
  * The vCPU state a snapshot restores. Everything a CPL0 guest can change and the engine resets:
@@ -29,13 +48,13 @@ struct nub_vcpu_state {
 	uint64_t gdt_base, idt_base;
 	uint16_t gdt_limit, idt_limit;
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer, apic_base;
-	uint8_t fpu[416]; /* struct kvm_fpu: fpr[8][16], fcw, fsw, ftwx, pad, opcode, ip, dp, xmm[16][16], mxcsr, pad */
+	uint8_t fpu[NUB_FPU_SIZE]; /* the struct kvm_fpu layout: NUB_FPU_* above */
 	uint64_t dr[4], dr6, dr7;
 	uint64_t kernel_gs_base;
 	uint64_t xcr0; /* always NUB_XCR0_X87: snapshots refuse guests that enabled XSAVE state */
 };
 
-#define NUB_XCR0_X87 1u
+#define NUB_XCR0_X87 ((uint32_t)X86_XCR0_X87) /* narrowed: messages print it with %x */
 
 #define NUB_SNAPSHOT_MAX_FNS 65536u
 #define NUB_MAX_FILE_MAPS 16u
@@ -77,6 +96,13 @@ enum nub_status nub_snapshot_new(const struct nub_layout *l, const struct nub_vc
  * read-only at snap->mem. After this the snapshot is immutable and shareable.
  */
 enum nub_status nub_snapshot_seal(struct nub_snapshot *snap, uint8_t *fill, struct nub_error *err);
+
+/*
+ * NUB_E_INVALID naming the first host function (snap) needs (was taken with) that the registry
+ * (fns) lacks; NUB_OK if (fns) has them all.
+ */
+enum nub_status nub_snapshot_check_fns(const struct nub_snapshot *snap,
+				       const struct nub_hostfn_table *fns, struct nub_error *err);
 
 /* True if the snapshot lists (fn_id) (binary search). */
 bool nub_snapshot_has_fn(const struct nub_snapshot *snap, uint32_t fn_id);

@@ -48,7 +48,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -63,6 +62,7 @@
 #include "guest_elf.h"
 #include "error.h"
 #include "file.h"
+#include "nub/x86.h"
 
 #define MAGIC "NUBSNAP" /* with its NUL: 8 bytes */
 #define MAGIC_SIZE 8u
@@ -75,8 +75,6 @@
 #define SEGMENT_SIZE 24u
 #define LAYOUT_SIZE 48u
 #define VCPU_SIZE 896u
-#define FPU_SIZE 416u
-#define FPU_MXCSR 408u
 #define FNS_MIN 4u
 #define MEMORY_HEAD 8u
 #define RUN_SIZE 16u
@@ -92,49 +90,45 @@ static const char *const section_names[SEC_COUNT + 1] = {
 _Static_assert(sizeof MAGIC == MAGIC_SIZE, "the magic is 8 bytes with its NUL");
 _Static_assert(HEADER_SIZE + SEC_COUNT * ENTRY_SIZE + LAYOUT_SIZE + VCPU_SIZE < 0x1000,
 	       "the writer's metadata fits in a page");
-/* The fpu blob is struct kvm_fpu, whose mxcsr sits at byte 408 (asm/kvm.h), not FXSAVE's 24. */
-_Static_assert(sizeof(struct kvm_fpu) == FPU_SIZE &&
-		       offsetof(struct kvm_fpu, mxcsr) == FPU_MXCSR,
-	       "struct kvm_fpu layout");
-_Static_assert(sizeof(((struct nub_vcpu_state *)0)->fpu) == FPU_SIZE, "vcpu fpu blob size");
-_Static_assert(16 * 8 + 2 * 8 + NSEG * SEGMENT_SIZE + 2 * 8 + 2 * 2 + 4 + 7 * 8 + FPU_SIZE +
+/* The fpu blob has struct kvm_fpu's layout (NUB_FPU_*, snapshot.h; kvm/kvm.c checks it). */
+_Static_assert(sizeof(((struct nub_vcpu_state *)0)->fpu) == NUB_FPU_SIZE, "vcpu fpu blob size");
+_Static_assert(16 * 8 + 2 * 8 + NSEG * SEGMENT_SIZE + 2 * 8 + 2 * 2 + 4 + 7 * 8 + NUB_FPU_SIZE +
 			       6 * 8 + 8 + 8 == VCPU_SIZE,
 	       "VCPU section size");
 /* A new field in struct nub_vcpu_state must be added to the VCPU section (and the version bumped). */
 _Static_assert(sizeof(struct nub_vcpu_state) == 896,
 	       "struct nub_vcpu_state changed: update encode_vcpu, decode_vcpu, check_vcpu and the format");
 
-/* Architectural bits (Intel SDM vol. 3A §2.5 control registers, §2.2.1 EFER, §10.4.4 APIC base). */
-#define CR0_PE (UINT64_C(1) << 0)
-#define CR0_NW (UINT64_C(1) << 29)
-#define CR0_CD (UINT64_C(1) << 30)
-#define CR0_PG (UINT64_C(1) << 31)
-/* PE MP EM TS ET NE (0-5), WP (16), AM (18), NW (29), CD (30), PG (31). */
-#define CR0_ALLOWED UINT64_C(0xE005003F)
-#define CR4_PAE (UINT64_C(1) << 5)
+/*
+ * Architectural bits: nub/x86.h (Intel SDM vol. 3A §2.5 control registers, §2.2.1 EFER, §10.4.4
+ * APIC base). What a snapshot may hold, built from them:
+ * CR0: PE MP EM TS ET NE (0-5), WP (16), AM (18), NW (29), CD (30), PG (31).
+ */
+#define CR0_ALLOWED                                                                     \
+	(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | X86_CR0_NE |    \
+	 X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* VME..OSXMMEXCPT (0-10), FSGSBASE (16), OSXSAVE (18), SMEP (20), SMAP (21); no LA57, VMXE, PKE, CET. */
-#define CR4_ALLOWED (UINT64_C(0x7FF) | UINT64_C(1) << 16 | UINT64_C(1) << 18 | UINT64_C(1) << 20 | UINT64_C(1) << 21)
-#define EFER_LME (UINT64_C(1) << 8)
-#define EFER_LMA (UINT64_C(1) << 10)
-#define EFER_ALLOWED UINT64_C(0xD01) /* SCE, LME, LMA, NXE */
-#define RFLAGS_FIXED1 (UINT64_C(1) << 1)
+#define CR4_ALLOWED                                                                     \
+	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+	 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |   \
+	 X86_CR4_FSGSBASE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
+#define EFER_ALLOWED (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
 /* Reserved bits 3, 5, 15, 22-63, and VM (17): virtual-8086 mode cannot exist in long mode. */
-#define RFLAGS_REFUSED (UINT64_C(0xFFFFFFFFFFC00000) | UINT64_C(1) << 17 | UINT64_C(1) << 15 | UINT64_C(1) << 5 | UINT64_C(1) << 3)
-#define APIC_BASE_X2APIC (UINT64_C(1) << 10)
+#define RFLAGS_REFUSED (X86_RFLAGS_RESERVED0 | X86_RFLAGS_VM)
 /* Bits 0-7 and 9 are reserved, as is everything at or above the guest's MAXPHYADDR. */
 #define APIC_BASE_RESERVED (UINT64_C(0x2FF) | ~((uint64_t)NUB_GPA_TOP - 1))
-/*
- * Debug-register bits that read back fixed (SDM vol. 3B §18.2; RTM and bus-lock detection, whose
- * DR6 bits 16 and 11 would otherwise be live, are hidden from the guest's CPUID). Why refuse
- * rather than accept: KVM_SET_DEBUGREGS keeps such a value as given while a MOV to DR6/DR7 (the
- * reset stub) fixes the bits, so the two ways restore loads state would disagree.
- */
-#define DR6_FIXED_MASK UINT64_C(0xFFFF1FF0)
-#define DR6_FIXED_VALUE UINT64_C(0xFFFF0FF0)
-#define DR7_FIXED_MASK UINT64_C(0xD400)
-#define DR7_FIXED_VALUE UINT64_C(0x400)
-#define SEG_TYPE_CODE 8u      /* type bit 3: code segment */
-#define SEG_TYPE_TSS64_BUSY 11u
+/* The masks as the format has always had them. */
+_Static_assert(CR0_ALLOWED == UINT64_C(0xE005003F), "CR0_ALLOWED");
+_Static_assert(CR4_ALLOWED == (UINT64_C(0x7FF) | UINT64_C(1) << 16 | UINT64_C(1) << 18 |
+			       UINT64_C(1) << 20 | UINT64_C(1) << 21),
+	       "CR4_ALLOWED");
+_Static_assert(EFER_ALLOWED == UINT64_C(0xD01), "EFER_ALLOWED");
+_Static_assert(RFLAGS_REFUSED == (UINT64_C(0xFFFFFFFFFFC00000) | UINT64_C(1) << 17 |
+				  UINT64_C(1) << 15 | UINT64_C(1) << 5 | UINT64_C(1) << 3),
+	       "RFLAGS_REFUSED");
+_Static_assert((APIC_BASE_RESERVED & (X86_APIC_BASE_BSP | X86_APIC_BASE_EXTD |
+				      X86_APIC_BASE_EN)) == 0,
+	       "the APIC base's defined bits are not reserved");
 
 /* Offsets of the segments in struct nub_vcpu_state, in file order. */
 static const size_t segment_offsets[NSEG] = {
@@ -329,8 +323,8 @@ static void encode_vcpu(const struct nub_vcpu_state *v, uint8_t out[VCPU_SIZE])
 	put64(&c, v->cr8);
 	put64(&c, v->efer);
 	put64(&c, v->apic_base);
-	memcpy(c.p + c.at, v->fpu, FPU_SIZE); /* already a little-endian byte image */
-	c.at += FPU_SIZE;
+	memcpy(c.p + c.at, v->fpu, NUB_FPU_SIZE); /* already a little-endian byte image */
+	c.at += NUB_FPU_SIZE;
 	for (unsigned i = 0; i < 4; i++)
 		put64(&c, v->dr[i]);
 	put64(&c, v->dr6);
@@ -378,8 +372,8 @@ static void decode_vcpu(const uint8_t in[VCPU_SIZE], struct nub_vcpu_state *v,
 	v->cr8 = get64(&c);
 	v->efer = get64(&c);
 	v->apic_base = get64(&c);
-	memcpy(v->fpu, c.p + c.at, FPU_SIZE);
-	c.at += FPU_SIZE;
+	memcpy(v->fpu, c.p + c.at, NUB_FPU_SIZE);
+	c.at += NUB_FPU_SIZE;
 	for (unsigned i = 0; i < 4; i++)
 		v->dr[i] = get64(&c);
 	v->dr6 = get64(&c);
@@ -625,7 +619,7 @@ static enum nub_status check_special_segments(const struct nub_vcpu_state *v,
 		return bad(err, "vcpu.cs.db %u is not 0 (64-bit code)", cs->db);
 	if (cs->s != 1)
 		return bad(err, "vcpu.cs.s %u is not 1 (code or data)", cs->s);
-	if (!(cs->type & SEG_TYPE_CODE))
+	if (!(cs->type & X86_SEG_TYPE_CODE))
 		return bad(err, "vcpu.cs.type 0x%x is not a code segment", cs->type);
 	if (cs->dpl != 0)
 		return bad(err, "vcpu.cs.dpl %u is not 0", cs->dpl);
@@ -637,7 +631,7 @@ static enum nub_status check_special_segments(const struct nub_vcpu_state *v,
 		return bad(err, "vcpu.tr.unusable %u is not 0", tr->unusable);
 	if (tr->s != 0)
 		return bad(err, "vcpu.tr.s %u is not 0 (system segment)", tr->s);
-	if (tr->type != SEG_TYPE_TSS64_BUSY)
+	if (tr->type != X86_SEG_TYPE_TSS64_BUSY)
 		return bad(err, "vcpu.tr.type 0x%x is not 11 (busy 64-bit TSS)", tr->type);
 	return NUB_OK;
 }
@@ -652,21 +646,21 @@ static enum nub_status check_control(const struct nub_vcpu_state *v, const struc
 	if (v->cr0 & ~CR0_ALLOWED)
 		return bad(err, "vcpu.cr0 0x%" PRIx64 " has reserved bits 0x%" PRIx64, v->cr0,
 			   v->cr0 & ~CR0_ALLOWED);
-	if (!(v->cr0 & CR0_PE))
+	if (!(v->cr0 & X86_CR0_PE))
 		return bad(err, "vcpu.cr0 0x%" PRIx64 " lacks PE", v->cr0);
-	if (!(v->cr0 & CR0_PG))
+	if (!(v->cr0 & X86_CR0_PG))
 		return bad(err, "vcpu.cr0 0x%" PRIx64 " lacks PG", v->cr0);
-	if ((v->cr0 & CR0_NW) && !(v->cr0 & CR0_CD))
+	if ((v->cr0 & X86_CR0_NW) && !(v->cr0 & X86_CR0_CD))
 		return bad(err, "vcpu.cr0 0x%" PRIx64 " has NW without CD", v->cr0);
 	if (v->cr4 & ~CR4_ALLOWED)
 		return bad(err, "vcpu.cr4 0x%" PRIx64 " has unsupported bits 0x%" PRIx64, v->cr4,
 			   v->cr4 & ~CR4_ALLOWED);
-	if (!(v->cr4 & CR4_PAE))
+	if (!(v->cr4 & X86_CR4_PAE))
 		return bad(err, "vcpu.cr4 0x%" PRIx64 " lacks PAE", v->cr4);
 	if (v->efer & ~EFER_ALLOWED)
 		return bad(err, "vcpu.efer 0x%" PRIx64 " has unsupported bits 0x%" PRIx64, v->efer,
 			   v->efer & ~EFER_ALLOWED);
-	if ((v->efer & (EFER_LME | EFER_LMA)) != (EFER_LME | EFER_LMA))
+	if ((v->efer & (X86_EFER_LME | X86_EFER_LMA)) != (X86_EFER_LME | X86_EFER_LMA))
 		return bad(err, "vcpu.efer 0x%" PRIx64 " does not have both LME and LMA", v->efer);
 	if (v->cr3 % NUB_PAGE_SIZE)
 		return bad(err, "vcpu.cr3 0x%" PRIx64 " is not page-aligned", v->cr3);
@@ -686,7 +680,7 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 	uint64_t rsp = v->gpr[6];
 	uint64_t stack_top = l->stack_gpa + l->stack_size;
 	uint64_t exc_top = l->exception_stack_gpa + l->exception_stack_size;
-	uint32_t mxcsr = nub_le32(v->fpu + FPU_MXCSR);
+	uint32_t mxcsr = nub_le32(v->fpu + NUB_FPU_MXCSR);
 	enum nub_status st;
 
 	for (unsigned i = 0; i < NSEG; i++) {
@@ -713,12 +707,12 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 	    !(rsp >= l->exception_stack_gpa && rsp <= exc_top))
 		return bad(err, "vcpu.rsp 0x%" PRIx64 " is outside the stack [0x%" PRIx64 ", 0x%" PRIx64 "] and the exception stack [0x%" PRIx64 ", 0x%" PRIx64 "]",
 			   rsp, l->stack_gpa, stack_top, l->exception_stack_gpa, exc_top);
-	if (!(v->rflags & RFLAGS_FIXED1))
+	if (!(v->rflags & X86_RFLAGS_FIXED1))
 		return bad(err, "vcpu.rflags 0x%" PRIx64 " lacks the reserved-one bit 1", v->rflags);
 	if (v->rflags & RFLAGS_REFUSED)
 		return bad(err, "vcpu.rflags 0x%" PRIx64 " has reserved or VM bits 0x%" PRIx64,
 			   v->rflags, v->rflags & RFLAGS_REFUSED);
-	if (v->apic_base & APIC_BASE_X2APIC)
+	if (v->apic_base & X86_APIC_BASE_EXTD)
 		return bad(err, "vcpu.apic_base 0x%" PRIx64 " enables x2APIC mode (bit 10)",
 			   v->apic_base);
 	if (v->apic_base & APIC_BASE_RESERVED)
@@ -729,14 +723,21 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 	for (unsigned i = 0; i < 4; i++)
 		if (!canonical(v->dr[i]))
 			return bad(err, "vcpu.dr[%u] 0x%" PRIx64 " is not canonical", i, v->dr[i]);
+	/*
+	 * Debug-register bits that read back fixed (SDM vol. 3B §18.2; RTM and bus-lock detection,
+	 * whose DR6 bits 16 and 11 would otherwise be live, are hidden from the guest's CPUID).
+	 * Why refuse rather than accept: KVM_SET_DEBUGREGS keeps such a value as given while a
+	 * MOV to DR6/DR7 (the reset stub) fixes the bits, so the two ways restore loads state
+	 * would disagree.
+	 */
 	if (v->dr6 >> 32)
 		return bad(err, "vcpu.dr6 0x%" PRIx64 " has upper 32 bits set", v->dr6);
-	if ((v->dr6 & DR6_FIXED_MASK) != DR6_FIXED_VALUE)
+	if ((v->dr6 & X86_DR6_FIXED_MASK) != X86_DR6_FIXED_VALUE)
 		return bad(err, "vcpu.dr6 0x%" PRIx64 " has fixed bits wrong: bits 4-11 and 16-31 read as one, bit 12 as zero",
 			   v->dr6);
 	if (v->dr7 >> 32)
 		return bad(err, "vcpu.dr7 0x%" PRIx64 " has upper 32 bits set", v->dr7);
-	if ((v->dr7 & DR7_FIXED_MASK) != DR7_FIXED_VALUE)
+	if ((v->dr7 & X86_DR7_FIXED_MASK) != X86_DR7_FIXED_VALUE)
 		return bad(err, "vcpu.dr7 0x%" PRIx64 " has fixed bits wrong: bit 10 reads as one, bits 12, 14 and 15 as zero",
 			   v->dr7);
 	if (!canonical(v->kernel_gs_base))

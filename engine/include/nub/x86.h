@@ -24,7 +24,15 @@
 #define X86_CR0_PG UINT64_C(0x80000000) /* paging */
 
 /* CR4, SDM §2.5. */
+#define X86_CR4_VME UINT64_C(0x1)             /* virtual-8086 mode extensions */
+#define X86_CR4_PVI UINT64_C(0x2)             /* protected-mode virtual interrupts */
+#define X86_CR4_TSD UINT64_C(0x4)             /* time stamp disable: RDTSC at CPL0 only */
+#define X86_CR4_DE UINT64_C(0x8)              /* debugging extensions */
+#define X86_CR4_PSE UINT64_C(0x10)            /* page size extensions */
 #define X86_CR4_PAE UINT64_C(0x20)            /* physical address extension (required by long mode) */
+#define X86_CR4_MCE UINT64_C(0x40)            /* machine-check enable */
+#define X86_CR4_PGE UINT64_C(0x80)            /* page global enable */
+#define X86_CR4_PCE UINT64_C(0x100)           /* performance-monitoring counter enable */
 #define X86_CR4_OSFXSR UINT64_C(0x200)        /* FXSAVE/FXRSTOR and SSE enabled */
 #define X86_CR4_OSXMMEXCPT UINT64_C(0x400)    /* unmasked SIMD exceptions raise #XM */
 #define X86_CR4_FSGSBASE UINT64_C(0x10000)    /* RDFSBASE and friends */
@@ -44,6 +52,7 @@
 #define X86_RFLAGS_IF UINT64_C(0x200)   /* interrupts enabled */
 #define X86_RFLAGS_RF UINT64_C(0x10000) /* resume flag: suppress the next instruction breakpoint */
 #define X86_RFLAGS_VM UINT64_C(0x20000) /* virtual-8086 mode (impossible in long mode) */
+#define X86_RFLAGS_RESERVED0 UINT64_C(0xFFFFFFFFFFC08028) /* bits 3, 5, 15, 22..63: read as zero */
 
 /* 4-level paging entries, SDM §4.5 "4-Level Paging and 5-Level Paging", tables 4-15 to 4-20. */
 #define X86_PTE_P UINT64_C(0x1)                   /* present */
@@ -86,6 +95,15 @@
 #define X86_MSR_GS_BASE UINT32_C(0xC0000101)
 #define X86_MSR_KERNEL_GS_BASE UINT32_C(0xC0000102) /* the value SWAPGS exchanges with GS.base */
 
+/*
+ * IA32_APIC_BASE (MSR 0x1B), SDM §10.4.4 "Local APIC Status and Location" (figure 10-5); its
+ * value after reset is the default base with EN, and BSP on the bootstrap processor.
+ */
+#define X86_APIC_BASE_BSP UINT64_C(0x100)              /* this is the bootstrap processor */
+#define X86_APIC_BASE_EXTD UINT64_C(0x400)             /* x2APIC mode enable */
+#define X86_APIC_BASE_EN UINT64_C(0x800)               /* xAPIC global enable */
+#define X86_APIC_BASE_ADDR_DEFAULT UINT64_C(0xFEE00000) /* the local APIC's base after reset */
+
 /* XCR0 (XFEATURE_ENABLED_MASK), SDM vol. 1 §13.3: bit 0, x87, must always be set. */
 #define X86_XCR0_X87 UINT64_C(0x1)
 #define X86_XCR0_SSE UINT64_C(0x2)
@@ -97,5 +115,8 @@ _Static_assert((X86_PTE_ADDR & X86_PTE_NX) == 0, "NX is not an address bit");
 _Static_assert(X86_LARGE_PAGE_SIZE == X86_PAGE_SIZE * X86_PT_ENTRIES, "a PDE maps 512 pages");
 _Static_assert(X86_HUGE_PAGE_SIZE == X86_LARGE_PAGE_SIZE * X86_PT_ENTRIES, "a PDPTE maps 512 PDEs");
 _Static_assert((X86_EFER_LME | X86_EFER_LMA) == UINT64_C(0x500), "long mode bits");
+_Static_assert((X86_APIC_BASE_ADDR_DEFAULT | X86_APIC_BASE_EN | X86_APIC_BASE_BSP) ==
+		       UINT64_C(0xFEE00900),
+	       "IA32_APIC_BASE after reset on the bootstrap processor");
 
 #endif

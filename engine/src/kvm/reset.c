@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "nub/abi.h"
+#include "nub/x86.h"
 
 /*
  * Why a stub: the sync area carries general and special registers into KVM_RUN for free, but
@@ -22,12 +23,6 @@
  */
 _Static_assert(NUB_RESET_GPA + NUB_RESET_SIZE <= NUB_PRIMARY_BASE, "the stub lives in the NULL guard");
 _Static_assert(NUB_RESET_IMAGE_GPA % 16 == 0, "FXRSTOR needs a 16-byte aligned image");
-
-#define PTE_P 0x1u
-#define PTE_A 0x20u /* accessed and dirty preset: the CPU never writes the read-only tables */
-#define PTE_D 0x40u
-#define PTE_PS 0x80u
-#define CR4_OSXSAVE (1u << 18)
 
 /* Registers the stub reads: r8-r11 DR0-3, r12 DR6, r13 DR7, r14 zero, rbx the image, edx:eax XCR0. */
 static const uint8_t code_head[] = {
@@ -62,9 +57,10 @@ enum nub_status nub_reset_stub_init(struct nub_reset_stub *r, bool load_xcr0, st
 					   NUB_RESET_SIZE);
 	r->mem = mem;
 	r->xcr0 = load_xcr0;
-	put_u64(r->mem, NUB_RESET_GPA + 0x0000, (NUB_RESET_GPA + 0x1000) | PTE_P | PTE_A);
-	put_u64(r->mem, NUB_RESET_GPA + 0x1000, (NUB_RESET_GPA + 0x2000) | PTE_P | PTE_A);
-	put_u64(r->mem, NUB_RESET_GPA + 0x2000, 0 | PTE_P | PTE_A | PTE_D | PTE_PS);
+	/* Accessed and dirty preset: the CPU never writes the read-only tables. */
+	put_u64(r->mem, NUB_RESET_GPA + 0x0000, (NUB_RESET_GPA + 0x1000) | X86_PTE_P | X86_PTE_A);
+	put_u64(r->mem, NUB_RESET_GPA + 0x1000, (NUB_RESET_GPA + 0x2000) | X86_PTE_P | X86_PTE_A);
+	put_u64(r->mem, NUB_RESET_GPA + 0x2000, 0 | X86_PTE_P | X86_PTE_A | X86_PTE_D | X86_PTE_PS);
 
 	uint8_t *code = r->mem + (NUB_RESET_CODE_GPA - NUB_RESET_GPA);
 	size_t n = 0;
@@ -109,10 +105,11 @@ static void queue_stub_entry(const struct nub_reset_stub *r, struct nub_kvm *k,
 	regs->rax = (uint32_t)s->xcr0;
 	regs->rdx = s->xcr0 >> 32;
 	regs->rip = NUB_RESET_CODE_GPA;
-	regs->rflags = 0x2; /* TF clear: no single-step trap inside the stub */
+	regs->rflags = X86_RFLAGS_FIXED1; /* TF clear: no single-step trap inside the stub */
 	nub_kvm_long_mode_sregs(sr, NUB_RESET_GPA);
+	/* xsetbv needs OSXSAVE; the probe showed this host accepts it. */
 	if (r->xcr0)
-		sr->cr4 |= CR4_OSXSAVE; /* xsetbv needs it; the probe showed this host accepts it */
+		sr->cr4 |= X86_CR4_OSXSAVE;
 	sr->gs.base = s->kernel_gs_base;
 	/* The snapshot's APIC base and TPR, so the stub's entry changes neither. */
 	sr->apic_base = s->apic_base;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -12,23 +13,9 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "nub/x86.h"
 
 #define CPUID_MAX_ENTRIES 256
-
-#define CR0_PE (1u << 0)
-#define CR0_MP (1u << 1)
-#define CR0_ET (1u << 4)
-#define CR0_NE (1u << 5)
-#define CR0_WP (1u << 16)
-#define CR0_AM (1u << 18)
-#define CR0_PG (1u << 31)
-#define CR4_PAE (1u << 5)
-#define CR4_OSFXSR (1u << 9)
-#define CR4_OSXMMEXCPT (1u << 10)
-#define EFER_SCE (1u << 0)
-#define EFER_LME (1u << 8)
-#define EFER_LMA (1u << 10)
-#define EFER_NXE (1u << 11)
 
 bool nub_kvm_available(void)
 {
@@ -139,7 +126,8 @@ static enum nub_status probe_xcr0(struct nub_kvm *k, struct nub_error *err)
 {
 	int cached = atomic_load(&xcr0_settable_cache);
 	if (cached < 0) {
-		struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = 3 } } };
+		struct kvm_xcrs x = { .nr_xcrs = 1 };
+		x.xcrs[0] = (struct kvm_xcr){ .xcr = 0, .value = X86_XCR0_X87 | X86_XCR0_SSE };
 		cached = ioctl(k->vcpu_fd, KVM_SET_XCRS, &x) == 0;
 		x.xcrs[0].value = NUB_XCR0_X87;
 		if (cached && xioctl(k->vcpu_fd, KVM_SET_XCRS, &x) < 0)
@@ -327,20 +315,22 @@ void nub_kvm_long_mode_sregs(struct kvm_sregs *sregs, uint64_t cr3)
 	memset(sregs, 0, sizeof *sregs);
 	/* A present, busy 64-bit TSS and an LDT, as after reset: VM entry checks demand them. */
 	sregs->tr.limit = 0xffff;
-	sregs->tr.type = 0xb;
+	sregs->tr.type = X86_SEG_TYPE_TSS64_BUSY;
 	sregs->tr.present = 1;
 	sregs->ldt.limit = 0xffff;
-	sregs->ldt.type = 0x2;
+	sregs->ldt.type = X86_SEG_TYPE_LDT;
 	sregs->ldt.present = 1;
-	sregs->apic_base = 0xfee00900; /* the reset value: enabled, bootstrap processor */
-	flat_segment(&sregs->cs, 0x08, 0xb, true);
-	flat_segment(&sregs->ds, 0x10, 0x3, false);
+	/* The reset value: enabled, bootstrap processor. */
+	sregs->apic_base = X86_APIC_BASE_ADDR_DEFAULT | X86_APIC_BASE_EN | X86_APIC_BASE_BSP;
+	flat_segment(&sregs->cs, X86_SEL_CODE64, X86_SEG_TYPE_CODE_RX_ACCESSED, true);
+	flat_segment(&sregs->ds, X86_SEL_DATA, X86_SEG_TYPE_DATA_RW_ACCESSED, false);
 	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
 	/* Empty GDT and IDT (base and limit 0): any exception before the guest loads its own shuts the vCPU down. */
-	sregs->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
+	sregs->cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_AM |
+		     X86_CR0_PG;
 	sregs->cr3 = cr3;
-	sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	sregs->efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	sregs->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	sregs->efer = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
 }
 
 enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, struct nub_error *err)
@@ -355,7 +345,7 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, st
 	regs.rip = b->rip;
 	regs.rsp = b->rsp;
 	regs.rdi = b->rdi;
-	regs.rflags = 0x2; /* bit 1 is reserved-one; IF clear: no interrupts */
+	regs.rflags = X86_RFLAGS_FIXED1; /* bit 1 is reserved-one; IF clear: no interrupts */
 	if (xioctl(k->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_REGS");
 	return NUB_OK;
@@ -373,7 +363,7 @@ static uint64_t exit_linear_rip(const struct kvm_run *run)
 {
 	const struct kvm_sregs *sr = &run->s.regs.sregs;
 	uint64_t rip = run->s.regs.regs.rip;
-	bool long64 = (sr->efer & EFER_LMA) && sr->cs.l;
+	bool long64 = (sr->efer & X86_EFER_LMA) && sr->cs.l;
 	return long64 ? rip : (uint32_t)(sr->cs.base + rip);
 }
 
@@ -421,6 +411,49 @@ int nub_kvm_run(struct nub_kvm *k)
 	k->guest_runs++;
 	record_exit(k, r);
 	return r;
+}
+
+void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x)
+{
+	const struct kvm_run *run = k->run;
+
+	*x = (struct nub_exit){ .kind = NUB_EXIT_UNKNOWN, .raw_reason = run->exit_reason };
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO: {
+		bool out = run->io.direction == KVM_EXIT_IO_OUT;
+		x->kind = out ? NUB_EXIT_PORT_OUT : NUB_EXIT_PORT_IN;
+		x->io.port = run->io.port;
+		x->io.size = run->io.size;
+		x->io.count = run->io.count;
+		if (out) /* the bytes sit in the kvm_run mapping, at data_offset */
+			x->io.data = (const uint8_t *)run + run->io.data_offset;
+		break;
+	}
+	case KVM_EXIT_HLT:
+		x->kind = NUB_EXIT_HLT;
+		break;
+	case KVM_EXIT_MMIO:
+		x->kind = NUB_EXIT_MMIO;
+		x->mmio.gpa = run->mmio.phys_addr;
+		x->mmio.len = run->mmio.len;
+		x->mmio.is_write = run->mmio.is_write;
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		x->kind = NUB_EXIT_SHUTDOWN;
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		x->kind = NUB_EXIT_FAIL_ENTRY;
+		x->hardware_reason = run->fail_entry.hardware_entry_failure_reason;
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		x->kind = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+				  NUB_EXIT_EMULATION_FAILURE :
+				  NUB_EXIT_INTERNAL_ERROR;
+		x->suberror = run->internal.suberror;
+		break;
+	default:
+		break;
+	}
 }
 
 bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip)
@@ -524,10 +557,23 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 	return st;
 }
 
-#define MSR_KERNEL_GS_BASE 0xc0000102u
-
+/*
+ * The snapshot keeps struct kvm_fpu as it is: the fpu blob's layout (NUB_FPU_* in snapshot.h),
+ * which the core's snapshot format relies on, must be the kernel's.
+ */
 _Static_assert(sizeof(struct kvm_fpu) == sizeof(((struct nub_vcpu_state *)0)->fpu),
 	       "the snapshot keeps struct kvm_fpu as it is");
+_Static_assert(sizeof(struct kvm_fpu) == NUB_FPU_SIZE, "struct kvm_fpu size");
+_Static_assert(offsetof(struct kvm_fpu, fpr) == NUB_FPU_FPR &&
+		       offsetof(struct kvm_fpu, fcw) == NUB_FPU_FCW &&
+		       offsetof(struct kvm_fpu, fsw) == NUB_FPU_FSW &&
+		       offsetof(struct kvm_fpu, ftwx) == NUB_FPU_FTWX &&
+		       offsetof(struct kvm_fpu, last_opcode) == NUB_FPU_LAST_OPCODE &&
+		       offsetof(struct kvm_fpu, last_ip) == NUB_FPU_LAST_IP &&
+		       offsetof(struct kvm_fpu, last_dp) == NUB_FPU_LAST_DP &&
+		       offsetof(struct kvm_fpu, xmm) == NUB_FPU_XMM &&
+		       offsetof(struct kvm_fpu, mxcsr) == NUB_FPU_MXCSR,
+	       "struct kvm_fpu layout");
 
 static void seg_out(struct nub_segment *d, const struct kvm_segment *s)
 {
@@ -562,7 +608,7 @@ static void msr_one_init(union msr_one *m, uint64_t data)
 {
 	memset(m, 0, sizeof *m);
 	m->head.nmsrs = 1;
-	m->head.entries[0].index = MSR_KERNEL_GS_BASE;
+	m->head.entries[0].index = X86_MSR_KERNEL_GS_BASE;
 	m->head.entries[0].data = data;
 }
 
@@ -746,7 +792,7 @@ enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state
 	msr_one_init(&msr, s->kernel_gs_base);
 	memset(&xsave, 0, sizeof xsave);
 	nub_kvm_fxsave_image((uint8_t *)xsave.region, s);
-	uint64_t xstate_bv = 3;
+	uint64_t xstate_bv = X86_XCR0_X87 | X86_XCR0_SSE; /* XSTATE_BV uses XCR0's bit numbers */
 	memcpy((uint8_t *)xsave.region + NUB_FXSAVE_SIZE, &xstate_bv, 8);
 	if (xioctl(k->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XSAVE");

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exit.h"
 #include "nub/nub.h"
 #include "snapshot.h"
 
@@ -125,6 +126,12 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, st
  * kicked or immediate_exit was set).
  */
 int nub_kvm_run(struct nub_kvm *k);
+
+/*
+ * Describes the exit of the last successful nub_kvm_run as a neutral record (port data copied
+ * out of kvm_run), for the core's nub_exit_handle. No ioctl.
+ */
+void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x);
 
 /* Reads RIP and CR2 (for fault and shutdown reports). */
 enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,

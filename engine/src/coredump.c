@@ -22,28 +22,6 @@
  */
 #define NOTE_ALIGN 4u
 
-/* The byte layout of struct nub_vcpu_state's fpu blob (struct kvm_fpu) and of FXSAVE64's image. */
-#define KFPU_FPR 0u
-#define KFPU_FCW 128u
-#define KFPU_FSW 130u
-#define KFPU_FTWX 132u
-#define KFPU_FOP 134u
-#define KFPU_FIP 136u
-#define KFPU_FDP 144u
-#define KFPU_XMM 152u
-#define KFPU_MXCSR 408u
-#define FX_FCW 0u
-#define FX_FSW 2u
-#define FX_FTW 4u
-#define FX_FOP 6u
-#define FX_FIP 8u
-#define FX_FDP 16u
-#define FX_MXCSR 24u
-#define FX_MXCSR_MASK 28u
-#define FX_ST 32u
-#define FX_XMM 160u
-#define FX_SIZE 512u
-
 /* The core being written, and how far, so padding can reach a given offset. */
 struct out {
 	struct nub_file_writer w;
@@ -96,22 +74,6 @@ static enum nub_status put_note(struct out *o, const char *name, uint32_t type, 
 	if (st == NUB_OK)
 		st = pad_to(o, start + note_size(name, desc_len), err);
 	return st;
-}
-
-static void fxsave_image(uint8_t fx[FX_SIZE], const uint8_t *f)
-{
-	static const uint32_t mxcsr_mask = 0xFFFF; /* what FXSAVE reports on CPUs with DAZ */
-	memset(fx, 0, FX_SIZE);
-	memcpy(fx + FX_FCW, f + KFPU_FCW, 2);
-	memcpy(fx + FX_FSW, f + KFPU_FSW, 2);
-	fx[FX_FTW] = f[KFPU_FTWX];
-	memcpy(fx + FX_FOP, f + KFPU_FOP, 2);
-	memcpy(fx + FX_FIP, f + KFPU_FIP, 8);
-	memcpy(fx + FX_FDP, f + KFPU_FDP, 8);
-	memcpy(fx + FX_MXCSR, f + KFPU_MXCSR, 4);
-	memcpy(fx + FX_MXCSR_MASK, &mxcsr_mask, 4);
-	memcpy(fx + FX_ST, f + KFPU_FPR, 128);
-	memcpy(fx + FX_XMM, f + KFPU_XMM, 256);
 }
 
 /* The register file in struct user_regs_struct order (<sys/reg.h> indexes). */
@@ -183,8 +145,8 @@ static enum nub_status write_core(struct out *o, const struct nub_mem *m,
 	si.si_signo = d->signal;
 	si.si_addr = (void *)(uintptr_t)d->fault_addr;
 
-	uint8_t fx[FX_SIZE];
-	fxsave_image(fx, d->vcpu->fpu);
+	uint8_t fx[NUB_FXSAVE_SIZE];
+	nub_vcpu_fxsave_image(fx, d->vcpu);
 
 	const uint64_t auxv[] = { AT_ENTRY, d->entry, AT_PAGESZ, NUB_PAGE_SIZE, AT_NULL, 0 };
 

@@ -35,6 +35,9 @@ struct nub_segment {
 #define NUB_FPU_XMM 152u         /* u8[16][16]: xmm0..xmm15 */
 #define NUB_FPU_MXCSR 408u       /* u32, then four pad bytes */
 
+/* Bytes of the legacy FXSAVE region (x87, MXCSR, XMM registers). */
+#define NUB_FXSAVE_SIZE 512u
+
 /*
  * The vCPU state a snapshot restores. Everything a CPL0 guest can change and the engine resets:
  * general registers, segments and descriptor tables, control registers and EFER, the x87/SSE
@@ -118,5 +121,14 @@ enum nub_status nub_snapshot_file_decode(const uint8_t *data, size_t len,
 /* Encodes (snap) in the file format (see snapshot_file.c) by appending to (out). */
 enum nub_status nub_snapshot_file_encode(const struct nub_snapshot *snap, struct nub_buf *out,
 					 struct nub_error *err);
+
+/*
+ * Writes (s)'s x87/SSE state as a 64-bit FXSAVE image: what FXRSTOR64 and XSAVE's legacy region
+ * read, and what an ELF core's NT_FPREGSET holds. MXCSR_MASK is left 0 (FXRSTOR ignores it).
+ */
+void nub_vcpu_fxsave_image(uint8_t image[NUB_FXSAVE_SIZE], const struct nub_vcpu_state *s);
+
+/* The reverse: sets (s)'s x87/SSE state from a 64-bit FXSAVE image (KVM_GET_XSAVE's legacy region). */
+void nub_vcpu_fpu_from_fxsave(struct nub_vcpu_state *s, const uint8_t image[NUB_FXSAVE_SIZE]);
 
 #endif

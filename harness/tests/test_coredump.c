@@ -57,9 +57,9 @@ static int setup(void **state)
 	f->vcpu.ss.selector = 0x10;
 	f->vcpu.fs.base = 0xF5000;
 	f->vcpu.gs.base = 0x65000;
-	memcpy(f->vcpu.fpu + 128, &(uint16_t){ 0x37F }, 2);  /* fcw */
-	memcpy(f->vcpu.fpu + 408, &(uint32_t){ 0x1F80 }, 4); /* mxcsr */
-	f->vcpu.fpu[152] = 0xAB;                              /* xmm0 byte 0 */
+	memcpy(f->vcpu.fpu + NUB_FPU_FCW, &(uint16_t){ 0x37F }, 2);
+	memcpy(f->vcpu.fpu + NUB_FPU_MXCSR, &(uint32_t){ 0x1F80 }, 4);
+	f->vcpu.fpu[NUB_FPU_XMM] = 0xAB; /* xmm0 byte 0 */
 	snprintf(f->dir, sizeof f->dir, "/tmp/nub-test-core-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof f->path, "%s/simple.core", f->dir);

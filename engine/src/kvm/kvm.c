@@ -612,34 +612,6 @@ static void msr_one_init(union msr_one *m, uint64_t data)
 	m->head.entries[0].data = data;
 }
 
-/* FXSAVE (64-bit) layout offsets: Intel SDM vol. 1, table 10-2. */
-#define FX_FCW 0
-#define FX_FSW 2
-#define FX_FTW 4
-#define FX_FOP 6
-#define FX_FIP 8
-#define FX_FDP 16
-#define FX_MXCSR 24
-#define FX_ST 32
-#define FX_XMM 160
-
-/* Copies the FXSAVE image (b) into a struct kvm_fpu blob (fpu). */
-static void fpu_from_fxsave(uint8_t fpu[static sizeof(struct kvm_fpu)], const uint8_t *b)
-{
-	struct kvm_fpu f;
-	memset(&f, 0, sizeof f);
-	memcpy(&f.fcw, b + FX_FCW, 2);
-	memcpy(&f.fsw, b + FX_FSW, 2);
-	f.ftwx = b[FX_FTW];
-	memcpy(&f.last_opcode, b + FX_FOP, 2);
-	memcpy(&f.last_ip, b + FX_FIP, 8);
-	memcpy(&f.last_dp, b + FX_FDP, 8);
-	memcpy(&f.mxcsr, b + FX_MXCSR, 4);
-	memcpy(f.fpr, b + FX_ST, sizeof f.fpr);
-	memcpy(f.xmm, b + FX_XMM, sizeof f.xmm);
-	memcpy(fpu, &f, sizeof f);
-}
-
 enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err)
 {
 	struct kvm_regs r;
@@ -693,28 +665,12 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 	s->cr8 = sr.cr8;
 	s->efer = sr.efer;
 	s->apic_base = sr.apic_base;
-	fpu_from_fxsave(s->fpu, (const uint8_t *)xsave.region);
+	nub_vcpu_fpu_from_fxsave(s, (const uint8_t *)xsave.region);
 	memcpy(s->dr, dbg.db, sizeof s->dr);
 	s->dr6 = dbg.dr6;
 	s->dr7 = dbg.dr7;
 	s->kernel_gs_base = msr.head.entries[0].data;
 	return NUB_OK;
-}
-
-void nub_kvm_fxsave_image(uint8_t image[NUB_FXSAVE_SIZE], const struct nub_vcpu_state *s)
-{
-	struct kvm_fpu f;
-	memcpy(&f, s->fpu, sizeof f);
-	memset(image, 0, NUB_FXSAVE_SIZE);
-	memcpy(image + FX_FCW, &f.fcw, 2);
-	memcpy(image + FX_FSW, &f.fsw, 2);
-	image[FX_FTW] = f.ftwx;
-	memcpy(image + FX_FOP, &f.last_opcode, 2);
-	memcpy(image + FX_FIP, &f.last_ip, 8);
-	memcpy(image + FX_FDP, &f.last_dp, 8);
-	memcpy(image + FX_MXCSR, &f.mxcsr, 4);
-	memcpy(image + FX_ST, f.fpr, sizeof f.fpr);
-	memcpy(image + FX_XMM, f.xmm, sizeof f.xmm);
 }
 
 void nub_kvm_queue_sync_state(struct nub_kvm *k, const struct nub_vcpu_state *s)
@@ -791,7 +747,7 @@ enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state
 	nub_kvm_queue_sync_state(k, s);
 	msr_one_init(&msr, s->kernel_gs_base);
 	memset(&xsave, 0, sizeof xsave);
-	nub_kvm_fxsave_image((uint8_t *)xsave.region, s);
+	nub_vcpu_fxsave_image((uint8_t *)xsave.region, s);
 	uint64_t xstate_bv = X86_XCR0_X87 | X86_XCR0_SSE; /* XSTATE_BV uses XCR0's bit numbers */
 	memcpy((uint8_t *)xsave.region + NUB_FXSAVE_SIZE, &xstate_bv, 8);
 	if (xioctl(k->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0)

@@ -88,12 +88,6 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err);
 /* Reads the whole vCPU state a snapshot keeps (after nub_kvm_flush). */
 enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err);
 
-/* Bytes of the legacy FXSAVE region (x87, MXCSR, XMM registers). */
-#define NUB_FXSAVE_SIZE 512u
-
-/* Writes (s)'s x87/SSE state as a 64-bit FXSAVE image (what FXRSTOR64 and XSAVE's legacy region read). */
-void nub_kvm_fxsave_image(uint8_t image[NUB_FXSAVE_SIZE], const struct nub_vcpu_state *s);
-
 /*
  * Queues (s)'s general and special registers and cleared events in the kvm_run sync area: the
  * next KVM_RUN loads them, no ioctl.

@@ -85,7 +85,7 @@ void nub_reset_stub_free(struct nub_reset_stub *r)
 
 void nub_reset_stub_set_image(struct nub_reset_stub *r, const struct nub_vcpu_state *s)
 {
-	nub_kvm_fxsave_image(r->mem + (NUB_RESET_IMAGE_GPA - NUB_RESET_GPA), s);
+	nub_vcpu_fxsave_image(r->mem + (NUB_RESET_IMAGE_GPA - NUB_RESET_GPA), s);
 }
 
 /* Queues the stub's entry state: its own paging and flat segments, inputs in registers. */

@@ -84,6 +84,11 @@ static enum nub_status check(const struct nub_config *cfg, struct nub_config *ou
 	 * The kick signal must be a real-time signal: anything else could collide with signals
 	 * the embedding process relies on. Written as a subtraction so no int sum can overflow.
 	 */
+	if (cfg->core_dump_dir &&
+	    (!cfg->core_dump_dir[0] || strnlen(cfg->core_dump_dir, NUB_CORE_DIR_MAX) == NUB_CORE_DIR_MAX))
+		return nub_error_set(err, NUB_E_INVALID,
+				     "config.core_dump_dir must be a non-empty path shorter than %u bytes",
+				     NUB_CORE_DIR_MAX);
 	if (off < 0 || off > SIGRTMAX - SIGRTMIN)
 		return nub_error_set(err, NUB_E_INVALID,
 				     "config.interrupt_signal_offset %d is outside 0..%d (SIGRTMIN %d + offset must not exceed SIGRTMAX %d)",

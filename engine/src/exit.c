@@ -22,27 +22,41 @@ static const char *vector_name(uint8_t v)
 	return v < sizeof names / sizeof names[0] ? names[v] : "reserved vector";
 }
 
+bool nub_exit_fault_frame(const struct nub_mem *m, const struct nub_layout *l,
+			  struct nub_fault_frame *f)
+{
+	uint8_t frame[NUB_EXCEPTION_FRAME_SIZE];
+	uint64_t top = l->exception_stack_gpa + l->exception_stack_size;
+	_Static_assert(sizeof(struct nub_fault_frame) == NUB_EXCEPTION_FRAME_SIZE, "frame layout");
+
+	memset(f, 0, sizeof *f);
+	if (nub_mem_read(m, top - NUB_EXCEPTION_FRAME_SIZE, frame, sizeof frame, NULL) != NUB_OK)
+		return false;
+	f->error_code = nub_le64(frame);
+	f->rip = nub_le64(frame + 8);
+	f->cs = nub_le64(frame + 16);
+	f->rflags = nub_le64(frame + 24);
+	f->rsp = nub_le64(frame + 32);
+	f->ss = nub_le64(frame + 40);
+	return true;
+}
+
 /*
  * Turns an exception abort into a fault report. RIP and the error code come from the frame the CPU
  * pushed at the top of the exception stack and CR2 from the vCPU, not from the guest's message.
  */
 static void report_fault(const struct nub_exit_env *env, struct nub_error *err)
 {
-	const struct nub_layout *l = env->layout;
-	uint8_t frame[NUB_EXCEPTION_FRAME_SIZE];
-	uint64_t top = l->exception_stack_gpa + l->exception_stack_size;
-	uint64_t rip = 0, cr2 = 0, code = 0, vcpu_rip;
+	struct nub_fault_frame f;
+	uint64_t cr2 = 0, vcpu_rip;
 	uint8_t vector = err->vector;
 	char guest_msg[NUB_ABORT_MAX_BYTES + 1];
 
 	/* Keep only the guest's own words: the abort message is "guest aborted with code N: <text>". */
 	const char *text = strstr(err->message, ": ");
 	snprintf(guest_msg, sizeof guest_msg, "%s", text ? text + 2 : "");
-	if (nub_mem_read(env->mem, top - NUB_EXCEPTION_FRAME_SIZE, frame, sizeof frame, NULL) ==
-	    NUB_OK) {
-		code = nub_le64(frame);
-		rip = nub_le64(frame + 8);
-	}
+	nub_exit_fault_frame(env->mem, env->layout, &f);
+	uint64_t rip = f.rip, code = f.error_code;
 	if (env->read_fault_regs(env->vcpu, &vcpu_rip, &cr2, NULL) != NUB_OK)
 		cr2 = 0;
 	nub_error_set(err, NUB_E_GUEST_FAULT,

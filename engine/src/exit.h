@@ -52,6 +52,18 @@ struct nub_exit {
 };
 
 /* What decoding an exit may use besides the record. */
+/* The frame the CPU pushed for a guest exception (abi.h: NUB_EXCEPTION_FRAME_SIZE bytes). */
+struct nub_fault_frame {
+	uint64_t error_code, rip, cs, rflags, rsp, ss;
+};
+
+/*
+ * Reads the frame at the top of (l)'s exception stack from (m) into (f), copied out of guest
+ * memory; false if that memory is not backed (f is then zeroed).
+ */
+bool nub_exit_fault_frame(const struct nub_mem *m, const struct nub_layout *l,
+			  struct nub_fault_frame *f);
+
 struct nub_exit_env {
 	struct nub_outb_env *outb;       /* the guest-to-host port protocol's state */
 	const struct nub_mem *mem;       /* guest memory: the exception frame of a fault */

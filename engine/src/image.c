@@ -2,6 +2,7 @@
 #include "image.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -209,8 +210,10 @@ enum nub_status nub_uninit_new(const struct nub_guest_env *env, const struct nub
 	}
 	u->img.cfg = rc;
 	u->img.layout = layout;
-	st = nub_mem_map(&u->img.mem, layout.primary_size, layout.scratch_gpa,
-			 layout.scratch_size, -1, err);
+	st = nub_image_own_config(&u->img, env->path, "guest", err);
+	if (st == NUB_OK)
+		st = nub_mem_map(&u->img.mem, layout.primary_size, layout.scratch_gpa,
+				 layout.scratch_size, -1, err);
 	if (st == NUB_OK)
 		st = build_image(&u->img, &elf, data, len, env, init_perms, err);
 	if (st != NUB_OK) {
@@ -232,6 +235,31 @@ void nub_image_release(struct nub_image *img)
 	nub_hostfn_free(&img->hostfns, &hook);
 	nub_counter_free(img->counter, &hook);
 	img->counter = NULL;
+	nub_alloc_free(&hook, img->core_dir);
+	img->core_dir = NULL;
+	img->cfg.core_dump_dir = NULL;
+}
+
+enum nub_status nub_image_own_config(struct nub_image *img, const char *path,
+				     const char *fallback, struct nub_error *err)
+{
+	const char *name = fallback;
+	if (path) {
+		const char *slash = strrchr(path, '/');
+		name = slash ? slash + 1 : path;
+	}
+	snprintf(img->guest_name, sizeof img->guest_name, "%s", name);
+	const char *dir = img->cfg.core_dump_dir;
+	img->cfg.core_dump_dir = NULL;
+	if (!dir)
+		return NUB_OK;
+	size_t n = strlen(dir) + 1; /* below NUB_CORE_DIR_MAX: the config was validated */
+	img->core_dir = nub_alloc_zeroed(&img->cfg.alloc, n);
+	if (!img->core_dir)
+		return nub_error_set(err, NUB_E_NOMEM, "config.core_dump_dir copy (%zu bytes)", n);
+	memcpy(img->core_dir, dir, n);
+	img->cfg.core_dump_dir = img->core_dir;
+	return NUB_OK;
 }
 
 void nub_image_take(struct nub_image *dst, struct nub_uninit *u)

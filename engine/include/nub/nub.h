@@ -126,7 +126,19 @@ struct nub_config {
 	nub_print_fn debug_print; /* guest debug print; NULL drops it */
 	void *debug_print_ctx;
 	struct nub_alloc_hook alloc;
+	/*
+	 * ELF core files (off by default, so fuzzing pays nothing): when on, every outcome that
+	 * poisons the sandbox (fault, abort, protocol error, MMIO, triple fault, emulation failure,
+	 * time limit; never a kill) and a failed evolve write a core of the guest, named
+	 * GUEST.YYYYmmdd-HHMMSS.PID.N.core, into (core_dump_dir) (copied), else $NUB_CORE_DUMP_DIR,
+	 * else $TMPDIR, else /tmp. A core that cannot be written is reported through (log) at
+	 * NUB_LEVEL_ERROR and never changes the call's outcome; a written one at NUB_LEVEL_INFO.
+	 */
+	bool core_dump;
+	const char *core_dump_dir; /* NULL or a non-empty path shorter than NUB_CORE_DIR_MAX */
 };
+
+#define NUB_CORE_DIR_MAX 3072u
 
 /* Fills (cfg) with the defaults. */
 void nub_config_default(struct nub_config *cfg);
@@ -254,6 +266,23 @@ struct nub_sandbox_stats {
 
 /* Copies (sb)'s counters into (*out). Call it from the thread that uses the sandbox. */
 void nub_sandbox_get_stats(const struct nub_sandbox *sb, struct nub_sandbox_stats *out);
+
+/*
+ * Writes an ELF core file of (sb)'s guest as it is now to (path), atomically: one PT_LOAD per
+ * range the guest's own page tables map (walked as hostile input, bounded), the registers, the
+ * x87/SSE state, the entry point and the guest's name; `gdb GUEST.elf CORE` opens it. Works on a
+ * ready or poisoned sandbox; after a fault the registers are those the CPU saved at the fault.
+ * (path) must be absent or a regular file. Errors: NUB_E_INVALID (NULL, a path that is not a
+ * regular file), NUB_E_UNRECOVERABLE, NUB_E_IO, NUB_E_NOMEM, NUB_E_KVM reading the vCPU.
+ */
+enum nub_status nub_sandbox_write_core(struct nub_sandbox *sb, const char *path,
+				       struct nub_error *err);
+
+/*
+ * The path of the core file (config.core_dump) the last poisoning outcome of (sb) wrote, or NULL
+ * if it wrote none. Valid until the next poisoning outcome of (sb) or its free.
+ */
+const char *nub_sandbox_last_core(const struct nub_sandbox *sb);
 
 /* ---- Snapshots ---- */
 

@@ -20,10 +20,13 @@
 #include "snapshot.h"
 #include "wire.h"
 
-static void poison(struct nub_sandbox *sb, enum nub_status why)
+/* Marks (sb) poisoned by (outcome), which is kept, and writes its core if configured. */
+static void poison(struct nub_sandbox *sb, const struct nub_error *outcome)
 {
 	sb->status = NUB_SANDBOX_POISONED;
-	sb->poisoned_by = why;
+	sb->poisoned_by = outcome->status;
+	sb->outcome = *outcome;
+	nub_crashdump_outcome(sb, outcome);
 }
 
 void nub_sandbox_free(struct nub_sandbox *sb)
@@ -44,6 +47,7 @@ void nub_sandbox_free(struct nub_sandbox *sb)
 	nub_alloc_free(&hook, sb->dirty[1]);
 	nub_alloc_free(&hook, sb->dirty_tmp);
 	nub_alloc_free(&hook, sb->staging);
+	nub_alloc_free(&hook, sb->last_core);
 	nub_alloc_free(&hook, sb);
 }
 
@@ -146,6 +150,8 @@ enum nub_status nub_uninit_evolve(struct nub_uninit *u, struct nub_sandbox **out
 	if (st == NUB_OK) {
 		nub_counter_write(&sb->img);
 		st = nub_run_guest(sb, err);
+		if (st != NUB_OK)
+			nub_crashdump_outcome(sb, err);
 	}
 	if (st != NUB_OK) {
 		nub_sandbox_free(sb);
@@ -178,7 +184,7 @@ static enum nub_status take_response(struct nub_sandbox *sb, struct nub_buf *res
 	if (st == NUB_OK)
 		st = nub_wire_decode_response(sb->staging, len, &v, err);
 	if (st != NUB_OK) {
-		poison(sb, st);
+		poison(sb, err);
 		return st;
 	}
 	if (v.status != NUB_STATUS_OK) {
@@ -221,7 +227,7 @@ enum nub_status nub_sandbox_call(struct nub_sandbox *sb, uint32_t fn_id, const v
 
 	st = nub_run_guest(sb, err);
 	if (st != NUB_OK) {
-		poison(sb, st);
+		poison(sb, err);
 		return st;
 	}
 	return take_response(sb, resp, err);
@@ -317,6 +323,8 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 	enum nub_status st = config_for_snapshot(cfg, &snap->layout, &rc, err);
 	if (st == NUB_OK)
 		st = sandbox_alloc(&rc, &snap->layout, &sb, err);
+	if (st == NUB_OK)
+		st = nub_image_own_config(&sb->img, NULL, "snapshot", err);
 	for (size_t i = 0; st == NUB_OK && i < n; i++)
 		st = nub_hostfn_register(&sb->img.hostfns, &sb->img.cfg.alloc, fns[i].fn_id,
 					 fns[i].fn, fns[i].ctx, err);

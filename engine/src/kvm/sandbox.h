@@ -26,6 +26,9 @@ struct nub_sandbox {
 	struct nub_interrupt *intr;
 	enum nub_sandbox_status status;
 	enum nub_status poisoned_by;
+	struct nub_error outcome; /* what poisoned it, for an on-demand core's registers */
+	char *last_core;          /* the path of the last core config.core_dump wrote, or NULL */
+	uint64_t cores;           /* cores written, numbering their files */
 	uint8_t *staging; /* private copies of frames; max(input, output) bytes */
 	uint64_t staging_size;
 	struct nub_abort_stream abort;
@@ -56,6 +59,16 @@ enum nub_status nub_sandbox_check_ready(const struct nub_sandbox *sb, struct nub
  * failure here happened with the guest mid-flight, so callers poison on any non-OK result.
  */
 enum nub_status nub_run_guest(struct nub_sandbox *sb, struct nub_error *err);
+
+/* ---- crashdump.c ---- */
+
+/*
+ * Writes a core of (sb) for the poisoning or evolve-failing (outcome) when config.core_dump is on
+ * and the outcome is one that gets a core (never a kill), and records its path for
+ * nub_sandbox_last_core. A failure to write is logged, never returned: it must not change the
+ * call's outcome.
+ */
+void nub_crashdump_outcome(struct nub_sandbox *sb, const struct nub_error *outcome);
 
 /* ---- restore.c ---- */
 

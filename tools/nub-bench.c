@@ -16,10 +16,8 @@
 
 #include "nub/nub.h"
 #include "rawkvm.h"
+#include "fuzz_cmds.h"
 #include "simple_fns.h"
-/* The fuzz guest's function ids; tools/CMakeLists.txt adds only guests/simple to the include
- * path, so this one is found relative to this file. */
-#include "../guests/fuzz/fuzz_cmds.h"
 
 #ifndef NUB_GUEST_DIR
 #define NUB_GUEST_DIR "guests"

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "simple_fns.h"
 #include "testlib.h"
 
 /* ---- Helpers ---- */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "simple_fns.h"
 #include "testlib.h"
 
 #include "interrupt.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "simple_fns.h"
 #include "testlib.h"
 
 #define HOST_UPPER 10

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "simple_fns.h"
 #include "kvm.h"
 #include "reset.h"
 #include "snapshot.h"

@@ -10,7 +10,6 @@
  * vCPU state, host function list and memory, and whose own re-encoding is byte-identical (the
  * writer's output is canonical); every allocation is freed.
  */
-/* nub-fuzz-target: pure */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>

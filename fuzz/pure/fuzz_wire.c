@@ -1,5 +1,4 @@
 /* fuzz_wire: request, response and log frame decoding; whatever decodes must re-encode to the same bytes. */
-/* nub-fuzz-target: pure */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,4 @@
 /* fuzz_elf: guest ELF parsing and loading; what parses must load inside the image it describes. */
-/* nub-fuzz-target: pure */
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>

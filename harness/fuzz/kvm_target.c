@@ -9,7 +9,7 @@
 #include "rawkvm.h"
 
 #ifndef NUB_GUEST_DIR
-#error "NUB_GUEST_DIR must name the build's guest directory (set by fuzz/CMakeLists.txt)"
+#error "NUB_GUEST_DIR must name the build's guest directory (set by harness/fuzz/targets.cmake)"
 #endif
 
 void kvm_fuzz_require_kvm(const char *target)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fuzz/seeds.sh check|update SEEDGEN GUEST_DIR CORPUS_DIR
+# harness/scripts/seeds.sh check|update SEEDGEN GUEST_DIR CORPUS_DIR
 #   check:  regenerates the seeds into a temporary directory and compares them with the seed-*
 #           files under CORPUS_DIR (the seeds-match test); other files (regress-*, finds named by
 #           SHA-1) are left alone.
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 if [[ $# -ne 4 || ( "$1" != check && "$1" != update ) ]]; then
-	echo "usage: fuzz/seeds.sh check|update SEEDGEN GUEST_DIR CORPUS_DIR" >&2
+	echo "usage: harness/scripts/seeds.sh check|update SEEDGEN GUEST_DIR CORPUS_DIR" >&2
 	exit 2
 fi
 mode="$1" seedgen="$2" guest_dir="$3" corpus="$4"

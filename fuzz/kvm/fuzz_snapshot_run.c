@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../guests/simple/simple_fns.h"
 #include "kvm_target.h"
 #include "nub_fuzz.h"
+#include "simple_fns.h"
 #include "snapshot_repair.h"
 
 #define MAX_INPUT (4u << 20)

@@ -1,6 +1,6 @@
 /*
  * Input formats of the fuzz targets, shared by the targets (decoders), their describe functions
- * and fuzz/seedgen.c (encoders). All integers are little-endian; a field cut off by the end of the
+ * and harness/fuzz/seedgen.c (encoders). All integers are little-endian; a field cut off by the end of the
  * input reads as zero (fuzz_input.h). Changing a format means regenerating corpus/ (seeds-match
  * fails until then) and renaming or re-encoding regress-* files by hand.
  */

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../guests/simple/simple_fns.h"
 #include "fuzz_input.h"
 #include "kvm_target.h"
 #include "nub_fuzz.h"
+#include "simple_fns.h"
 
 #define MAX_INPUT 8192u
 /* Requests up to this size and their responses always fit the 16 KiB buffers. */

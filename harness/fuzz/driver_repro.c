@@ -21,7 +21,7 @@
 #include "nub_fuzz.h"
 
 #ifndef NUB_FUZZ_TARGET_NAME
-#error "NUB_FUZZ_TARGET_NAME must name the target (set by fuzz/CMakeLists.txt)"
+#error "NUB_FUZZ_TARGET_NAME must name the target (set by harness/fuzz/targets.cmake)"
 #endif
 
 /* Optional in a target: the weak references are NULL when it does not define them. */

@@ -1,5 +1,4 @@
 /* fuzz_iobuf: push/pop/reset and guest rewrites on an I/O buffer, checked against a model of the spec in iobuf.h. */
-/* nub-fuzz-target: pure */
 #include <stdlib.h>
 #include <string.h>
 

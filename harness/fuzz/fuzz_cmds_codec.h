@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../guests/fuzz/fuzz_cmds.h"
+#include "fuzz_cmds.h"
 
 /*
  * ---- How the guest reads a stream (the one place these rules are written down) ----

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# fuzz/signature.sh TARGET REPORT [EXIT_STATUS]: prints the crash signature of a reproducer or
-# libFuzzer run from its combined output (REPORT):
+# harness/scripts/signature.sh TARGET REPORT [EXIT_STATUS]: prints the crash signature of a
+# reproducer or libFuzzer run from its combined output (REPORT):
 #   signature: <target> | <host crash type or none> | <top 3 frames in nub code or -> | <outcome class>
 # Crash type: ASan's "ERROR: AddressSanitizer: <type>" (+ "READ/WRITE <size>"), LeakSanitizer's
 # memory-leak, UBSan's "runtime error: <what>" without numbers, libFuzzer's deadly-signal /
 # timeout / out-of-memory, or the exit status (timeout, signal-N). Frames: the first stack trace,
-# keeping frames whose source lies under engine/ or fuzz/ (the drivers and fuzz/harness.c
-# excepted), innermost first, function names only so that line moves do not change signatures.
+# keeping frames whose source lies under engine/, fuzz/ or harness/ (the framework's drivers and
+# outcome bookkeeping, harness/fuzz/driver_*.c and harness.c, excepted), innermost first, function names only so that line moves do not change signatures.
 # Outcome: the last "outcome:" line of the report (the target's class for the crashing input), or -.
 # A report from a reproducer without a sanitizer already holds its signature (after "crash:").
 set -euo pipefail
 
 if [[ $# -lt 2 || $# -gt 3 ]]; then
-	echo "usage: fuzz/signature.sh TARGET REPORT [EXIT_STATUS]" >&2
+	echo "usage: harness/scripts/signature.sh TARGET REPORT [EXIT_STATUS]" >&2
 	exit 2
 fi
 target="$1" report="$2" rc="${3:-0}"
@@ -51,7 +51,8 @@ type != "" && !stack_done && /^ *#[0-9]+ / {
 	if (match($0, / in [^ ]+ /)) {
 		fn = substr($0, RSTART + 4, RLENGTH - 5)
 		loc = substr($0, RSTART + RLENGTH)
-		if (loc ~ /\/(engine|fuzz)\// && loc !~ /\/fuzz\/(driver_[a-z]+|harness)\.c/ && n < 3)
+		if (loc ~ /\/(engine|fuzz|harness)\// &&
+		    loc !~ /\/harness\/fuzz\/(driver_[a-z]+|harness)\.c/ && n < 3)
 			frames[n++] = fn
 	}
 	next

@@ -10,7 +10,7 @@
 #include "nub/nub.h"
 
 /*
- * Defined by each target fuzz/fuzz_<surface>.c. TestOneInput runs one input and returns 0; it
+ * Defined by each target fuzz/<kind>/fuzz_<surface>.c. TestOneInput runs one input and returns 0; it
  * calls abort() (through NUB_FUZZ_CHECK) on a violated invariant and never exits, prints to
  * stdout or writes files. The other two are optional (drivers declare them weak).
  */

@@ -86,7 +86,7 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
  *   nub-fuzz: <target>: trivial iteration (empty input; medians of n = 200): wall W us = X RT;
  *   engine E RT (goal <= 4.4 RT; restore R RT via ..., guest work G RT); RT = T us (...)
  * DESIGN §4 asks for a trivial KVM fuzz iteration of at most 4.4 RT. RT is measured now, with a
- * raw VM (tools/rawkvm.h: median of 2000 KVM_RUN -> out -> back round trips after 200 untimed).
+ * raw VM (harness/common/rawkvm.h: median of 2000 KVM_RUN -> out -> back round trips after 200 untimed).
  * The iteration is the target's own LLVMFuzzerTestOneInput on an empty input, 200 timed runs
  * after 20 untimed ones, with the outcome sink muted; restore is the part in kvm_fuzz_restore.
  * Guest work is the time inside (sb)'s guest KVM_RUNs less one RT each (nub_sandbox_get_stats):

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# fuzz/replay.sh REPRO CORPUS_DIR: the replay-<target> test. Runs the reproducer over the corpus
+# harness/scripts/replay.sh REPRO CORPUS_DIR: the replay-<target> test. Runs the reproducer over the corpus
 # twice; fails if an input is not handled (crash, sanitizer report) or the two runs differ.
 # Exit 77 from the reproducer (a KVM target without /dev/kvm) is passed on as "skipped".
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
-	echo "usage: fuzz/replay.sh REPRO CORPUS_DIR" >&2
+	echo "usage: harness/scripts/replay.sh REPRO CORPUS_DIR" >&2
 	exit 2
 fi
 repro="$1"

@@ -1,5 +1,4 @@
 /* fuzz_outb_decode: guest port writes (log, host call, abort stream, debug print) on fake I/O buffers. */
-/* nub-fuzz-target: pure */
 #include <stdlib.h>
 #include <string.h>
 

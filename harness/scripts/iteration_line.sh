@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# fuzz/iteration_line.sh REPRO TARGET: the iteration-line-<target> test. Runs a KVM target's
+# harness/scripts/iteration_line.sh REPRO TARGET: the iteration-line-<target> test. Runs a KVM target's
 # reproducer on an empty input and checks that it printed its trivial-iteration line
-# (kvm_fuzz_report_iteration in fuzz/kvm_target.h) once, with numbers where they belong. The
+# (kvm_fuzz_report_iteration in harness/fuzz/kvm_target.h) once, with numbers where they belong. The
 # times are printed, never judged: tests do not assert absolute times or ratios.
 # Exit 77 from the reproducer (no /dev/kvm) is passed on as "skipped".
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
-	echo "usage: fuzz/iteration_line.sh REPRO TARGET" >&2
+	echo "usage: harness/scripts/iteration_line.sh REPRO TARGET" >&2
 	exit 2
 fi
 repro="$1" target="$2"

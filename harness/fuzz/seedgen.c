@@ -1,13 +1,13 @@
 /*
  * nub-seedgen OUT_DIR [--guest-dir DIR] [--no-kvm]: writes the seed corpus of every fuzz target
  * into OUT_DIR/<target>/seed-<what>, encoding each input with the engine's own encoders (frames,
- * snapshot files), the formats of fuzz/fuzz_formats.h and the `fuzz` guest's program encoder
+ * snapshot files), the formats of fuzz_formats.h and the `fuzz` guest's program encoder
  * (fuzz_cmds_codec.h). With --guest-dir, fuzz_elf and fuzz_guest_blob also get the built guests
  * (dummy.elf, simple.elf, fuzz.elf) as seeds, reduced to their loadable view (section headers and
  * everything after the last segment dropped) so they do not depend on build paths; and when
  * /dev/kvm can be opened, the snapshot targets get real snapshots of `simple` and `dummy` taken
  * after their init (seed-kvm-*, unless --no-kvm; the line "kvm seeds: generated|skipped" tells
- * fuzz/seeds.sh). Output is deterministic: `ctest -R seeds-match` regenerates and compares with
+ * harness/scripts/seeds.sh). Output is deterministic: `ctest -R seeds-match` regenerates and compares with
  * corpus/.
  */
 #include <elf.h>
@@ -18,14 +18,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../guests/simple/simple_fns.h"
 #include "bytes.h"
-#include "guest_elf.h"
 #include "fuzz_cmds_codec.h"
 #include "fuzz_formats.h"
 #include "fuzz_output.h"
+#include "guest_elf.h"
 #include "layout.h"
 #include "nub/abi.h"
+#include "simple_fns.h"
 #include "snapshot.h"
 #include "snapshot_repair.h"
 #include "wire.h"

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fuzz_input.h"
+#include "kvm_skip.h"
 #include "kvm_target.h"
 #include "nub_fuzz.h"
 
@@ -30,7 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	kvm_fuzz_require_kvm("fuzz_guest_blob");
+	kvm_skip_unless_available("fuzz_guest_blob");
 	kvm_fuzz_warm_up();
 	/* The outcome names now, not on an input's first use (stable AFL++ coverage). */
 	kvm_fuzz_outcome("load", NUB_OK);

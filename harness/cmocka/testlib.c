@@ -8,26 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void nub_test_require_kvm(void)
-{
-	if (nub_kvm_available())
-		return;
-	const char *req = getenv("NUB_REQUIRE_KVM");
-	if (req && strcmp(req, "1") == 0) {
-		fprintf(stderr, "NUB_REQUIRE_KVM=1 but /dev/kvm cannot be opened\n");
-		exit(1);
-	}
-	fprintf(stderr, "/dev/kvm cannot be opened: skipping\n");
-	exit(77);
-}
-
-void nub_test_apply_filter(void)
-{
-	const char *pattern = getenv("NUB_TEST_FILTER");
-	if (pattern && *pattern)
-		cmocka_set_test_filter(pattern);
-}
-
 static void *counting_realloc(void *ctx, void *ptr, size_t size)
 {
 	struct nub_test_alloc *a = ctx;

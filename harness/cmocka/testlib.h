@@ -14,13 +14,17 @@
 #define NUB_TEST_GUEST(name) NUB_GUEST_DIR "/" name ".elf"
 
 /*
- * Called first by KVM tests: exits 77 (ctest "skipped") if /dev/kvm cannot be opened, unless the
- * environment sets NUB_REQUIRE_KVM=1, in which case it fails (exit 1) instead.
+ * A suite is the array of its test cases: each tests/test_<name>.c ends with
+ * NUB_TEST_SUITE(tests), and the shared main (cmocka/main.c) runs it, after skipping the whole
+ * suite without /dev/kvm when it is labelled kvm, and honours NUB_TEST_FILTER=<glob>.
  */
-void nub_test_require_kvm(void);
-
-/* Runs only the tests matching the glob in $NUB_TEST_FILTER, if set (for debugging one test). */
-void nub_test_apply_filter(void);
+struct nub_test_suite {
+	const struct CMUnitTest *tests;
+	size_t count;
+};
+extern const struct nub_test_suite nub_test_suite;
+#define NUB_TEST_SUITE(array) \
+	const struct nub_test_suite nub_test_suite = { (array), sizeof(array) / sizeof((array)[0]) }
 
 /*
  * Allocation hook that fails the (fail_at)-th allocation (1-based; 0 = never) and counts live

@@ -5,25 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvm_skip.h"
 #include "nub_fuzz.h"
 #include "rawkvm.h"
 
 #ifndef NUB_GUEST_DIR
 #error "NUB_GUEST_DIR must name the build's guest directory (set by harness/fuzz/targets.cmake)"
 #endif
-
-void kvm_fuzz_require_kvm(const char *target)
-{
-	if (nub_kvm_available())
-		return;
-	const char *req = getenv("NUB_REQUIRE_KVM");
-	if (req && strcmp(req, "1") == 0) {
-		fprintf(stderr, "%s: NUB_REQUIRE_KVM=1 but /dev/kvm cannot be opened\n", target);
-		exit(1);
-	}
-	fprintf(stderr, "%s: /dev/kvm cannot be opened: skipping (exit 77)\n", target);
-	exit(77);
-}
 
 void kvm_fuzz_guest_path(const char *name, char *buf, size_t size)
 {
@@ -193,7 +181,7 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
 
 	if (s->sb)
 		return;
-	kvm_fuzz_require_kvm(target);
+	kvm_skip_unless_available(target);
 	kvm_fuzz_guest_path(guest, path, sizeof path);
 	kvm_fuzz_config(&cfg);
 	struct nub_guest_env env = { .path = path };

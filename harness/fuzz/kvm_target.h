@@ -34,12 +34,6 @@ enum kvm_fuzz_fn { KFN_ECHO = 1, KFN_UPPER = 2, KFN_FAIL = 3, KFN_HUGE = 4, KFN_
 #define KVM_FUZZ_HUGE_BYTES (64u << 10)
 
 /*
- * Exits 77 ("skipped" for ctest) with a message when /dev/kvm cannot be opened, unless
- * NUB_REQUIRE_KVM=1 (then exit 1), as the harness/ tests do.
- */
-void kvm_fuzz_require_kvm(const char *target);
-
-/*
  * Evolves, snapshots, restores and frees one `dummy` sandbox, for targets that build a sandbox
  * per input: the engine's once-per-process paths (CPUID cache, XCR0 probe, kick handler) then run
  * before the first input, and AFL++ sees the same edges for every input. Aborts on failure.
@@ -72,7 +66,8 @@ struct kvm_fuzz_sandbox {
 };
 
 /*
- * On the first call only (later calls return at once): checks /dev/kvm for (target), evolves
+ * On the first call only (later calls return at once): checks /dev/kvm for (target)
+ * (kvm_skip_unless_available), evolves
  * the guest named (guest) with the fuzz configuration and host functions, snapshots it into (s)
  * and prints the trivial-iteration line (kvm_fuzz_report_iteration, which runs the target's
  * LLVMFuzzerTestOneInput). Lazy so that under AFL++ the VM is made in the persistent child,
@@ -86,9 +81,10 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
  *   nub-fuzz: <target>: trivial iteration (empty input; medians of n = 200): wall W us = X RT;
  *   engine E RT (goal <= 4.4 RT; restore R RT via ..., guest work G RT); RT = T us (...)
  * DESIGN §4 asks for a trivial KVM fuzz iteration of at most 4.4 RT. RT is measured now, with a
- * raw VM (harness/common/rawkvm.h: median of 2000 KVM_RUN -> out -> back round trips after 200 untimed).
- * The iteration is the target's own LLVMFuzzerTestOneInput on an empty input, 200 timed runs
- * after 20 untimed ones, with the outcome sink muted; restore is the part in kvm_fuzz_restore.
+ * raw VM (harness/common/rawkvm.h: median of 2000 KVM_RUN -> out -> back round trips after 200
+ * untimed). The iteration is the target's own LLVMFuzzerTestOneInput on an empty input, 200
+ * timed runs after 20 untimed ones, with the outcome sink muted; restore is the part in
+ * kvm_fuzz_restore.
  * Guest work is the time inside (sb)'s guest KVM_RUNs less one RT each (nub_sandbox_get_stats):
  * guest instructions, which this host emulates; engine = wall - guest work. Each is a median of
  * its per-run values, so they need not add up exactly. (sb) is the target's long-lived sandbox,

@@ -644,27 +644,23 @@ static void test_time_limit_follows_the_calling_thread(void **state)
 	nub_sandbox_free(sb);
 }
 
-int main(void)
-{
-	nub_test_require_kvm();
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_port_read_during_init),
-		cmocka_unit_test(test_guest_spinning_in_init_hits_time_limit),
-		cmocka_unit_test(test_exception_abort_without_vector_is_a_protocol_error),
-		cmocka_unit_test(test_unsorted_segments_sharing_a_page),
-		cmocka_unit_test(test_null_arguments),
-		cmocka_unit_test(test_evolve_without_out_consumes_uninit),
-		cmocka_unit_test(test_call_argument_errors),
-		cmocka_unit_test(test_env_validation),
-		cmocka_unit_test(test_config_errors_through_uninit_new),
-		cmocka_unit_test(test_layout_error_through_uninit_new),
-		cmocka_unit_test(test_shared_mem_size_tracks_heap_and_init_data),
-		cmocka_unit_test(test_request_larger_than_input_buffer),
-		cmocka_unit_test(test_response_appends_to_callers_buffer),
-		cmocka_unit_test(test_signal_with_application_handler_is_refused),
-		cmocka_unit_test(test_stray_kick_outside_a_call_is_harmless),
-		cmocka_unit_test(test_time_limit_follows_the_calling_thread),
-		};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_guest_port_read_during_init),
+	cmocka_unit_test(test_guest_spinning_in_init_hits_time_limit),
+	cmocka_unit_test(test_exception_abort_without_vector_is_a_protocol_error),
+	cmocka_unit_test(test_unsorted_segments_sharing_a_page),
+	cmocka_unit_test(test_null_arguments),
+	cmocka_unit_test(test_evolve_without_out_consumes_uninit),
+	cmocka_unit_test(test_call_argument_errors),
+	cmocka_unit_test(test_env_validation),
+	cmocka_unit_test(test_config_errors_through_uninit_new),
+	cmocka_unit_test(test_layout_error_through_uninit_new),
+	cmocka_unit_test(test_shared_mem_size_tracks_heap_and_init_data),
+	cmocka_unit_test(test_request_larger_than_input_buffer),
+	cmocka_unit_test(test_response_appends_to_callers_buffer),
+	cmocka_unit_test(test_signal_with_application_handler_is_refused),
+	cmocka_unit_test(test_stray_kick_outside_a_call_is_harmless),
+	cmocka_unit_test(test_time_limit_follows_the_calling_thread),
+};
+
+NUB_TEST_SUITE(tests);

@@ -567,36 +567,33 @@ static void test_config_resolve_failure_leaves_out(void **state)
 	assert_int_equal(nub_config_resolve(&in, NULL, &err), NUB_E_INVALID);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_str_names),
-		cmocka_unit_test(test_status_str_every_status_distinct),
-		cmocka_unit_test(test_status_str_out_of_range),
-		cmocka_unit_test(test_error_set_resets_and_formats),
-		cmocka_unit_test(test_error_set_null_err),
-		cmocka_unit_test(test_error_set_truncates),
-		cmocka_unit_test(test_error_set_unformattable),
-		cmocka_unit_test(test_error_set_errno),
-		cmocka_unit_test(test_error_set_errno_truncates),
-		cmocka_unit_test(test_error_clear),
-		cmocka_unit_test(test_alloc_hook_paths),
-		cmocka_unit_test(test_alloc_hook_failure),
-		cmocka_unit_test(test_alloc_libc_paths),
-		cmocka_unit_test(test_buf_append_grows),
-		cmocka_unit_test(test_buf_append_edge_cases),
-		cmocka_unit_test(test_buf_append_overflow),
-		cmocka_unit_test(test_buf_append_capacity_doubling_overflow),
-		cmocka_unit_test(test_buf_append_self),
-		cmocka_unit_test(test_buf_allocation_failures),
-		cmocka_unit_test(test_config_default),
-		cmocka_unit_test(test_config_validate_sizes),
-		cmocka_unit_test(test_config_validate_log_level),
-		cmocka_unit_test(test_config_validate_signal),
-		cmocka_unit_test(test_config_validate_null),
-		cmocka_unit_test(test_config_resolve),
-		cmocka_unit_test(test_config_resolve_failure_leaves_out),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_status_str_names),
+	cmocka_unit_test(test_status_str_every_status_distinct),
+	cmocka_unit_test(test_status_str_out_of_range),
+	cmocka_unit_test(test_error_set_resets_and_formats),
+	cmocka_unit_test(test_error_set_null_err),
+	cmocka_unit_test(test_error_set_truncates),
+	cmocka_unit_test(test_error_set_unformattable),
+	cmocka_unit_test(test_error_set_errno),
+	cmocka_unit_test(test_error_set_errno_truncates),
+	cmocka_unit_test(test_error_clear),
+	cmocka_unit_test(test_alloc_hook_paths),
+	cmocka_unit_test(test_alloc_hook_failure),
+	cmocka_unit_test(test_alloc_libc_paths),
+	cmocka_unit_test(test_buf_append_grows),
+	cmocka_unit_test(test_buf_append_edge_cases),
+	cmocka_unit_test(test_buf_append_overflow),
+	cmocka_unit_test(test_buf_append_capacity_doubling_overflow),
+	cmocka_unit_test(test_buf_append_self),
+	cmocka_unit_test(test_buf_allocation_failures),
+	cmocka_unit_test(test_config_default),
+	cmocka_unit_test(test_config_validate_sizes),
+	cmocka_unit_test(test_config_validate_log_level),
+	cmocka_unit_test(test_config_validate_signal),
+	cmocka_unit_test(test_config_validate_null),
+	cmocka_unit_test(test_config_resolve),
+	cmocka_unit_test(test_config_resolve_failure_leaves_out),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

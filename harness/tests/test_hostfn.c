@@ -169,15 +169,12 @@ static void test_allocation_failures(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_and_find),
-		cmocka_unit_test(test_duplicate),
-		cmocka_unit_test(test_null_fn),
-		cmocka_unit_test(test_many),
-		cmocka_unit_test(test_allocation_failures),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_register_and_find),
+	cmocka_unit_test(test_duplicate),
+	cmocka_unit_test(test_null_fn),
+	cmocka_unit_test(test_many),
+	cmocka_unit_test(test_allocation_failures),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

@@ -360,20 +360,17 @@ static void test_table_pages(void **state)
 	assert_int_equal(nub_layout_table_pages(UINT64_MAX, UINT64_MAX), 3);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector_defaults),
-		cmocka_unit_test(test_vector_unaligned),
-		cmocka_unit_test(test_vector_fixed_point),
-		cmocka_unit_test(test_invariants),
-		cmocka_unit_test(test_image_end_refused),
-		cmocka_unit_test(test_huge_heap_and_init_data),
-		cmocka_unit_test(test_tables_push_primary_over),
-		cmocka_unit_test(test_scratch_refused),
-		cmocka_unit_test(test_null_arguments),
-		cmocka_unit_test(test_table_pages),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_vector_defaults),
+	cmocka_unit_test(test_vector_unaligned),
+	cmocka_unit_test(test_vector_fixed_point),
+	cmocka_unit_test(test_invariants),
+	cmocka_unit_test(test_image_end_refused),
+	cmocka_unit_test(test_huge_heap_and_init_data),
+	cmocka_unit_test(test_tables_push_primary_over),
+	cmocka_unit_test(test_scratch_refused),
+	cmocka_unit_test(test_null_arguments),
+	cmocka_unit_test(test_table_pages),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

@@ -333,23 +333,20 @@ static void test_no_callbacks(void **state)
 	assert_int_equal(f->cap.printed_len, 0);
 }
 
-int main(void)
-{
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_abort_code_and_message, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_exception_vector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_exception_without_vector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_terminator_mid_write_and_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_bad_byte_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ports_and_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_delivery_and_filter, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_call_corrupt_frames, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_message_control_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_callbacks, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_abort_code_and_message, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_exception_vector, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_exception_without_vector, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_terminator_mid_write_and_empty, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_cap, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_bad_byte_count, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_ports_and_sizes, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_log_delivery_and_filter, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_host_call_corrupt_frames, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_message_control_bytes, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_no_callbacks, setup, teardown),
+};
+
+NUB_TEST_SUITE(tests);

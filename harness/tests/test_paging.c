@@ -453,20 +453,18 @@ static void test_large_pages(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_translate_boundaries),
-		T(test_entry_bits),
-		T(test_no_maps),
-		T(test_exact_table_budget),
-		T(test_large_map),
-		T(test_bad_maps),
-		T(test_overlaps),
-		T(test_bad_arguments),
-		T(test_hostile_entries),
-		T(test_permissions_combine_across_levels),
-		T(test_large_pages),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	T(test_translate_boundaries),
+	T(test_entry_bits),
+	T(test_no_maps),
+	T(test_exact_table_budget),
+	T(test_large_map),
+	T(test_bad_maps),
+	T(test_overlaps),
+	T(test_bad_arguments),
+	T(test_hostile_entries),
+	T(test_permissions_combine_across_levels),
+	T(test_large_pages),
+};
+
+NUB_TEST_SUITE(tests);

@@ -608,40 +608,36 @@ static void test_allocation_failures(void **state)
 	assert_true(completed);
 }
 
-int main(void)
-{
-	nub_test_require_kvm();
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dummy_has_no_functions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_add_and_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_guest_function, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_response_at_and_over_capacity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_request_too_large, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_call_failures_do_not_poison, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_logs_every_level, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_level_filter, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_with_code_and_message, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_long_message_is_capped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu_exceptions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_breakpoint, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_null_dereference, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_to_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_execute_data, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stack_overflow_hits_guard, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_heap_exhaustion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_infinite_loop_hits_time_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_protocol_violations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hlt_ends_a_call, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_static_state_persists_between_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_boot_info, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_data_is_described, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uninit_argument_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guest_from_buffer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_dummy_has_no_functions, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_add_and_guest_error, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_unknown_guest_function, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_response_at_and_over_capacity, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_request_too_large, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_host_call_failures_do_not_poison, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_logs_every_level, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_log_level_filter, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_with_code_and_message, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_abort_long_message_is_capped, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_cpu_exceptions, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_breakpoint, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_null_dereference, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_write_to_code, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_execute_data, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_stack_overflow_hits_guard, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_heap_exhaustion, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_infinite_loop_hits_time_limit, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_protocol_violations, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_hlt_ends_a_call, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_static_state_persists_between_calls, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_boot_info, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_init_data_is_described, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_uninit_argument_errors, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_guest_from_buffer, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
+};
+
+NUB_TEST_SUITE(tests);

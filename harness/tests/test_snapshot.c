@@ -708,27 +708,23 @@ static void test_completion_rule(void **state)
 	assert_true(nub_kvm_exit_needs_completion(&k, NUB_RESET_CODE_GPA));
 }
 
-int main(void)
-{
-	nub_test_require_kvm();
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_restore_after_every_damage_is_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_is_repeatable_from_any_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_clears_poison, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_refusals_change_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_from_snapshot_twice_stays_isolated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_from_snapshot_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_counter_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_data_permissions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_file_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_resets_xcr0, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_removes_later_mappings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vcpu_damage_reaches_snapshots, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_reset_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_resets_fpu_state, setup, teardown),
-		cmocka_unit_test(test_completion_rule),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_restore_after_every_damage_is_exact, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_restore_is_repeatable_from_any_state, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_snapshot_chain, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_restore_clears_poison, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_restore_refusals_change_nothing, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_from_snapshot_twice_stays_isolated, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_from_snapshot_refusals, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_counter_rules, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_init_data_permissions, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_map_file_rules, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_restore_resets_xcr0, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_restore_removes_later_mappings, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_vcpu_damage_reaches_snapshots, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_restore_reset_path, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_restore_resets_fpu_state, setup, teardown),
+	cmocka_unit_test(test_completion_rule),
+};
+
+NUB_TEST_SUITE(tests);

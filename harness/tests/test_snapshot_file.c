@@ -1310,34 +1310,30 @@ static void test_load_errors(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_fixture_layout),
-		T(test_crc_reference),
-		T(test_encoding_is_as_documented),
-		T(test_round_trip),
-		T(test_encode_appends),
-		T(test_round_trip_empty),
-		T(test_round_trip_max_fns_full_memory),
-		T(test_encode_bad_arguments),
-		T(test_malformed_fields),
-		T(test_valid_variants),
-		T(test_table_order_and_gaps),
-		T(test_truncated),
-		T(test_truncated_consistent),
-		T(test_byte_flips_are_refused),
-		T(test_decode_allocation_failures),
-		T(test_load_allocation_failures),
-		T(test_encode_allocation_failures),
-		T(test_save_load),
-		T(test_save_replaces),
-		T(test_save_failure_keeps_old_file),
-		T(test_save_rename_failure_cleans_up),
-		T(test_save_allocation_failures),
-		T(test_load_errors),
-	};
+static const struct CMUnitTest tests[] = {
+	T(test_fixture_layout),
+	T(test_crc_reference),
+	T(test_encoding_is_as_documented),
+	T(test_round_trip),
+	T(test_encode_appends),
+	T(test_round_trip_empty),
+	T(test_round_trip_max_fns_full_memory),
+	T(test_encode_bad_arguments),
+	T(test_malformed_fields),
+	T(test_valid_variants),
+	T(test_table_order_and_gaps),
+	T(test_truncated),
+	T(test_truncated_consistent),
+	T(test_byte_flips_are_refused),
+	T(test_decode_allocation_failures),
+	T(test_load_allocation_failures),
+	T(test_encode_allocation_failures),
+	T(test_save_load),
+	T(test_save_replaces),
+	T(test_save_failure_keeps_old_file),
+	T(test_save_rename_failure_cleans_up),
+	T(test_save_allocation_failures),
+	T(test_load_errors),
+};
 
-	nub_test_apply_filter();
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

@@ -8,31 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void *counting_realloc(void *ctx, void *ptr, size_t size)
-{
-	struct nub_test_alloc *a = ctx;
-	if (size == 0) {
-		if (ptr) {
-			a->live--;
-			free(ptr);
-		}
-		return NULL;
-	}
-	a->calls++;
-	if (a->fail_at > 0 && a->calls == a->fail_at)
-		return NULL;
-	void *p = realloc(ptr, size);
-	if (p && !ptr)
-		a->live++;
-	return p;
-}
-
-struct nub_alloc_hook nub_test_alloc_hook(struct nub_test_alloc *a)
-{
-	struct nub_alloc_hook h = { .realloc = counting_realloc, .ctx = a };
-	return h;
-}
-
 static void capture_log(void *ctx, const struct nub_log_record *r)
 {
 	struct nub_test_capture *c = ctx;
@@ -54,19 +29,6 @@ static void capture_print(void *ctx, const char *text, size_t len)
 	memcpy(c->printed + c->printed_len, text, len);
 	c->printed_len += len;
 	c->printed[c->printed_len] = '\0';
-}
-
-int nub_test_host_upper(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-			struct nub_error *err)
-{
-	(void)ctx;
-	(void)err;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = req[i] >= 'a' && req[i] <= 'z' ? (uint8_t)(req[i] - 32) : req[i];
-		if (nub_buf_append(resp, &c, 1) != NUB_OK)
-			return -1;
-	}
-	return 0;
 }
 
 void nub_test_capture_attach(struct nub_config *cfg, struct nub_test_capture *cap)

@@ -26,17 +26,6 @@ extern const struct nub_test_suite nub_test_suite;
 #define NUB_TEST_SUITE(array) \
 	const struct nub_test_suite nub_test_suite = { (array), sizeof(array) / sizeof((array)[0]) }
 
-/*
- * Allocation hook that fails the (fail_at)-th allocation (1-based; 0 = never) and counts live
- * blocks, so a test can walk every allocation failure and check nothing leaks.
- */
-struct nub_test_alloc {
-	long fail_at;
-	long calls; /* allocations attempted so far */
-	long live;  /* blocks currently allocated */
-};
-struct nub_alloc_hook nub_test_alloc_hook(struct nub_test_alloc *a);
-
 /* Captures log records and debug-print text for assertions. */
 #define NUB_TEST_MAX_LOGS 32
 struct nub_test_capture {
@@ -67,10 +56,6 @@ struct nub_test_segment {
 };
 uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uint64_t entry,
 			      size_t *len);
-
-/* A host function that upper-cases ASCII letters of its request (ctx unused). */
-int nub_test_host_upper(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-			struct nub_error *err);
 
 /* Asserts (err)'s status is (st) and its message contains (needle) (NULL = skip the message check). */
 #define nub_assert_error(err, st, needle) nub_test_assert_error((err), (st), (needle), __FILE__, __LINE__)

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "timing.h"
 
 /* Page tables and code of the raw guest (rawkvm.h): PML4, PDPT, PD, then the code page. */
 #define RAW_PML4 0x1000u
@@ -50,14 +51,6 @@ static int fail(struct rawkvm_error *e, const char *fmt, ...)
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-uint64_t rawkvm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ioctl, retried on EINTR/EAGAIN; returns its result, or -1 with (*e) naming (what). */
@@ -190,12 +183,12 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 	struct rawkvm_error ignored;
 
 	*vm = (struct rawkvm_vm){ .vm_fd = -1, .vcpu_fd = -1, .mem = MAP_FAILED, .run = MAP_FAILED };
-	s[0] = rawkvm_now_ns();
+	s[0] = timing_now_ns();
 	vm->vm_fd = xioctl(k->kvm_fd, KVM_CREATE_VM, NULL, "KVM_CREATE_VM", e);
 	if (vm->vm_fd < 0)
 		goto fail;
 
-	s[1] = rawkvm_now_ns();
+	s[1] = timing_now_ns();
 	vm->mem = mmap(NULL, RAWKVM_MEM_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED) {
@@ -204,7 +197,7 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 	}
 	fill_memory(vm->mem);
 
-	s[2] = rawkvm_now_ns();
+	s[2] = timing_now_ns();
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
 		.guest_phys_addr = 0,
@@ -215,7 +208,7 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 		   e) < 0)
 		goto fail;
 
-	s[3] = rawkvm_now_ns();
+	s[3] = timing_now_ns();
 	vm->vcpu_fd = xioctl(vm->vm_fd, KVM_CREATE_VCPU, NULL, "KVM_CREATE_VCPU", e);
 	if (vm->vcpu_fd < 0)
 		goto fail;
@@ -226,18 +219,18 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 		goto fail;
 	}
 
-	s[4] = rawkvm_now_ns();
+	s[4] = timing_now_ns();
 	if (xioctl(vm->vcpu_fd, KVM_SET_CPUID2, k->cpuid, "KVM_SET_CPUID2", e) < 0)
 		goto fail;
 
-	s[5] = rawkvm_now_ns();
+	s[5] = timing_now_ns();
 	if (!k->have_sregs) {
 		/* Once per process, outside any measured create: a template of the reset state. */
 		if (xioctl(vm->vcpu_fd, KVM_GET_SREGS, &k->sregs, "KVM_GET_SREGS", e) < 0)
 			goto fail;
 		make_long_mode(&k->sregs);
 		k->have_sregs = true;
-		s[5] = rawkvm_now_ns();
+		s[5] = timing_now_ns();
 	}
 	if (xioctl(vm->vcpu_fd, KVM_SET_SREGS, &k->sregs, "KVM_SET_SREGS", e) < 0)
 		goto fail;
@@ -245,10 +238,10 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 	if (xioctl(vm->vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS", e) < 0)
 		goto fail;
 
-	s[6] = rawkvm_now_ns();
+	s[6] = timing_now_ns();
 	if (xioctl(vm->vcpu_fd, KVM_RUN, NULL, "KVM_RUN (first)", e) < 0)
 		goto fail;
-	s[7] = rawkvm_now_ns();
+	s[7] = timing_now_ns();
 	if (check_out_exit(vm->run, "first KVM_RUN", e) != 0)
 		goto fail;
 
@@ -280,30 +273,16 @@ int rawkvm_destroy(struct rawkvm *k, struct rawkvm_vm *vm, struct rawkvm_error *
 int rawkvm_round_trips(struct rawkvm_vm *vm, uint64_t *ns, size_t n, struct rawkvm_error *e)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t0 = rawkvm_now_ns();
+		uint64_t t0 = timing_now_ns();
 		if (xioctl(vm->vcpu_fd, KVM_RUN, NULL, "KVM_RUN", e) < 0)
 			return -1;
-		uint64_t t1 = rawkvm_now_ns();
+		uint64_t t1 = timing_now_ns();
 		if (ns)
 			ns[i] = t1 - t0;
 		if (check_out_exit(vm->run, "KVM_RUN", e) != 0)
 			return -1;
 	}
 	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-double rawkvm_median_ns(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	if (n % 2)
-		return (double)v[n / 2];
-	return ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
 }
 
 int rawkvm_measure_rt(size_t warmup, size_t n, double *rt_ns, struct rawkvm_error *e)
@@ -323,7 +302,7 @@ int rawkvm_measure_rt(size_t warmup, size_t n, double *rt_ns, struct rawkvm_erro
 	if (rawkvm_create(&k, &vm, NULL, e) == 0) {
 		if (rawkvm_round_trips(&vm, NULL, warmup, e) == 0 &&
 		    rawkvm_round_trips(&vm, v, n, e) == 0) {
-			*rt_ns = rawkvm_median_ns(v, n);
+			*rt_ns = timing_median_ns(v, n);
 			rc = 0;
 		}
 		/* (*e) keeps the first failure. */

@@ -1,4 +1,4 @@
-/* rawkvm: the raw-KVM yardstick (a minimal `out`-looping guest and RT), shared by nub-bench and the KVM fuzz targets. */
+/* rawkvm: the raw-KVM yardstick (an `out`-looping guest and RT) of nub-bench and the KVM targets. */
 #ifndef NUB_TOOLS_RAWKVM_H
 #define NUB_TOOLS_RAWKVM_H
 
@@ -53,9 +53,6 @@ enum rawkvm_step {
 /* A short description of each step, for reports. */
 extern const char *const rawkvm_step_names[RAWKVM_STEP_COUNT];
 
-/* CLOCK_MONOTONIC in nanoseconds (no error path: a valid clock id and pointer). */
-uint64_t rawkvm_now_ns(void);
-
 /*
  * Opens /dev/kvm into (*k), checks the API version and fetches the vCPU mmap size and the
  * supported CPUID list. Returns 0, or -1 with (*e) filled and nothing left open.
@@ -83,12 +80,6 @@ int rawkvm_destroy(struct rawkvm *k, struct rawkvm_vm *vm, struct rawkvm_error *
  * Returns 0, or -1 with (*e) filled when a KVM_RUN fails or ends at anything but the OUT.
  */
 int rawkvm_round_trips(struct rawkvm_vm *vm, uint64_t *ns, size_t n, struct rawkvm_error *e);
-
-/*
- * The median of (n) samples in nanoseconds (n > 0); sorts (v) in place, so percentiles can be
- * read from it afterwards.
- */
-double rawkvm_median_ns(uint64_t *v, size_t n);
 
 /*
  * RT, measured now: opens /dev/kvm, creates a raw VM, runs (warmup) untimed round trips, then

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_inject.h"
 #include "nub_fuzz.h"
 #include "outb.h"
 
@@ -34,53 +35,27 @@ nub_fuzz_outcome_sink nub_fuzz_set_outcome_sink(nub_fuzz_outcome_sink sink)
 	return old;
 }
 
-static struct {
-	size_t live;
-	size_t failures;
-	uint32_t count; /* allocations and growths since the reset */
-	uint32_t fail_at;
-} alloc_state;
-
-static void *counting_realloc(void *ctx, void *ptr, size_t size)
-{
-	(void)ctx;
-	if (size == 0) {
-		if (ptr) {
-			NUB_FUZZ_CHECK(alloc_state.live > 0); /* a free of something never allocated */
-			alloc_state.live--;
-			free(ptr);
-		}
-		return NULL;
-	}
-	if (++alloc_state.count == alloc_state.fail_at) {
-		alloc_state.failures++;
-		return NULL;
-	}
-	void *p = realloc(ptr, size);
-	if (p && !ptr)
-		alloc_state.live++;
-	return p;
-}
+/* The counting allocation hook of every fuzz target: one injector per process (one input at a time). */
+static struct alloc_inject fuzz_alloc;
 
 struct nub_alloc_hook nub_fuzz_alloc_hook(void)
 {
-	return (struct nub_alloc_hook){ .realloc = counting_realloc, .ctx = NULL };
+	return alloc_inject_hook(&fuzz_alloc);
 }
 
 void nub_fuzz_alloc_reset(uint32_t fail_at)
 {
-	memset(&alloc_state, 0, sizeof alloc_state);
-	alloc_state.fail_at = fail_at;
+	fuzz_alloc = (struct alloc_inject){ .fail_at = fail_at };
 }
 
 size_t nub_fuzz_alloc_live(void)
 {
-	return alloc_state.live;
+	return (size_t)fuzz_alloc.live;
 }
 
 size_t nub_fuzz_alloc_failures(void)
 {
-	return alloc_state.failures;
+	return (size_t)fuzz_alloc.failures;
 }
 
 void nub_fuzz_fail(const char *file, int line, const char *expr)

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_fns.h"
 #include "kvm_skip.h"
 #include "nub_fuzz.h"
 #include "rawkvm.h"
+#include "timing.h"
 
 #ifndef NUB_GUEST_DIR
 #error "NUB_GUEST_DIR must name the build's guest directory (set by harness/fuzz/targets.cmake)"
@@ -66,64 +68,13 @@ void kvm_fuzz_config(struct nub_config *cfg)
 
 /* ---- Host functions ---- */
 
-static int echo_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		   struct nub_error *err)
-{
-	(void)ctx;
-	if (nub_buf_append(resp, req, len) != NUB_OK) {
-		snprintf(err->message, sizeof err->message, "echo: out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int upper_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		    struct nub_error *err)
-{
-	(void)ctx;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = req[i] >= 'a' && req[i] <= 'z' ? (uint8_t)(req[i] - 32) : req[i];
-		if (nub_buf_append(resp, &c, 1) != NUB_OK) {
-			snprintf(err->message, sizeof err->message, "upper: out of memory");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int fail_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		   struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)resp;
-	snprintf(err->message, sizeof err->message, "fail: refused a %zu-byte request", len);
-	return 1;
-}
-
-static int huge_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		   struct nub_error *err)
-{
-	static uint8_t block[4096];
-
-	(void)ctx;
-	(void)req;
-	for (size_t left = KVM_FUZZ_HUGE_BYTES + len; left;) {
-		size_t n = left < sizeof block ? left : sizeof block;
-		if (nub_buf_append(resp, block, n) != NUB_OK) {
-			snprintf(err->message, sizeof err->message, "huge: out of memory");
-			return -1;
-		}
-		left -= n;
-	}
-	return 0;
-}
+static size_t huge_bytes = KVM_FUZZ_HUGE_BYTES; /* KFN_HUGE's ctx, never written */
 
 static const struct nub_host_function host_functions[KFN_COUNT] = {
-	{ KFN_ECHO, echo_fn, NULL },
-	{ KFN_UPPER, upper_fn, NULL },
-	{ KFN_FAIL, fail_fn, NULL },
-	{ KFN_HUGE, huge_fn, NULL },
+	{ KFN_ECHO, host_fn_echo, NULL },
+	{ KFN_UPPER, host_fn_upper, NULL },
+	{ KFN_FAIL, host_fn_fail, NULL },
+	{ KFN_HUGE, host_fn_huge, &huge_bytes },
 };
 
 const struct nub_host_function *kvm_fuzz_host_functions(size_t *n)
@@ -207,19 +158,6 @@ static struct {
 	uint64_t restore_ns;
 } calibration;
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Median of (n) > 0 values; sorts (v). */
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
 void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 {
 	static bool done;
@@ -245,9 +183,9 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 			nub_sandbox_get_stats(sb, &s0);
 		calibration.restore_ns = 0;
 		calibration.on = true;
-		uint64_t t0 = rawkvm_now_ns();
+		uint64_t t0 = timing_now_ns();
 		LLVMFuzzerTestOneInput(empty, 0);
-		uint64_t t1 = rawkvm_now_ns();
+		uint64_t t1 = timing_now_ns();
 		calibration.on = false;
 		if (sb)
 			nub_sandbox_get_stats(sb, &s1);
@@ -267,7 +205,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 	nub_fuzz_set_outcome_sink(sink);
 	nub_fuzz_outcome_reset();
 
-	double wall_ns = median(wall, ITER_RUNS), engine_ns = median(engine, ITER_RUNS);
+	double wall_ns = timing_median(wall, ITER_RUNS);
+	double engine_ns = timing_median(engine, ITER_RUNS);
 	char split[256];
 	if (!sb) {
 		snprintf(split, sizeof split,
@@ -283,8 +222,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 		else if (stub)
 			snprintf(via, sizeof via, "via the reset stub");
 		snprintf(split, sizeof split, "goal <= %.1f RT; restore %.1f RT %s, guest work %.1f RT",
-			 ITER_GOAL_RT, median(restore, ITER_RUNS) / rt, via,
-			 median(guest, ITER_RUNS) / rt);
+			 ITER_GOAL_RT, timing_median(restore, ITER_RUNS) / rt, via,
+			 timing_median(guest, ITER_RUNS) / rt);
 	}
 	fprintf(stderr,
 		"nub-fuzz: %s: trivial iteration (empty input; medians of n = %u): wall %.1f us = "
@@ -299,11 +238,11 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 {
 	struct nub_error err;
-	uint64_t t0 = calibration.on ? rawkvm_now_ns() : 0;
+	uint64_t t0 = calibration.on ? timing_now_ns() : 0;
 	enum nub_status st = nub_sandbox_restore(sb, snap, &err);
 
 	if (calibration.on)
-		calibration.restore_ns += rawkvm_now_ns() - t0;
+		calibration.restore_ns += timing_now_ns() - t0;
 	if (st != NUB_OK)
 		fprintf(stderr, "nub-fuzz: restore failed: %s: %s\n", nub_status_str(st), err.message);
 	NUB_FUZZ_CHECK(st == NUB_OK);

@@ -38,10 +38,10 @@ typedef void (*nub_fuzz_outcome_sink)(const char *cls);
 nub_fuzz_outcome_sink nub_fuzz_set_outcome_sink(nub_fuzz_outcome_sink sink);
 
 /*
- * A counting allocation hook for struct nub_alloc_hook / nub_config.alloc. It tracks live blocks
- * (leak check: nub_fuzz_alloc_live() == 0 once everything is freed) and fails the (fail_at)th
- * allocation or growth after nub_fuzz_alloc_reset(fail_at) (0 = never), so every target can check
- * "an allocation failed => the API reported failure".
+ * The process's allocation-failure injector (alloc_inject.h) as a hook for struct nub_alloc_hook /
+ * nub_config.alloc. It tracks live blocks (leak check: nub_fuzz_alloc_live() == 0 once everything
+ * is freed) and fails the (fail_at)th allocation or growth after nub_fuzz_alloc_reset(fail_at)
+ * (0 = never), so every target can check "an allocation failed => the API reported failure".
  */
 struct nub_alloc_hook nub_fuzz_alloc_hook(void);
 void nub_fuzz_alloc_reset(uint32_t fail_at);

@@ -23,6 +23,7 @@
 #include "fuzz_formats.h"
 #include "fuzz_output.h"
 #include "guest_elf.h"
+#include "host_fns.h"
 #include "layout.h"
 #include "nub/abi.h"
 #include "simple_fns.h"
@@ -1448,14 +1449,6 @@ static void seeds_snapshot_constructed(void)
 
 /* ---- Real snapshots, taken on KVM after the guest's init (seed-kvm-*) ---- */
 
-static int seed_echo_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-			struct nub_error *err)
-{
-	(void)ctx;
-	(void)err;
-	return nub_buf_append(resp, req, len) == NUB_OK ? 0 : -1;
-}
-
 /*
  * The file of a snapshot of (guest) taken right after its init, with host functions 1..4
  * registered (the ids fuzz_snapshot_run provides). Deterministic: the guests read no clock, and
@@ -1477,7 +1470,7 @@ static void kvm_snapshot(const char *guest_dir, const char *guest, struct nub_bu
 	if (nub_uninit_new(&env, &cfg, &u, &err) != NUB_OK)
 		die(path, err.message);
 	for (uint32_t id = 1; id <= 4; id++)
-		if (nub_uninit_register(u, id, seed_echo_fn, NULL, &err) != NUB_OK)
+		if (nub_uninit_register(u, id, host_fn_echo, NULL, &err) != NUB_OK)
 			die("nub_uninit_register", err.message);
 	if (nub_uninit_evolve(u, &sb, &err) != NUB_OK)
 		die("nub_uninit_evolve", err.message);

@@ -5,8 +5,10 @@
 # Crash type: ASan's "ERROR: AddressSanitizer: <type>" (+ "READ/WRITE <size>"), LeakSanitizer's
 # memory-leak, UBSan's "runtime error: <what>" without numbers, libFuzzer's deadly-signal /
 # timeout / out-of-memory, or the exit status (timeout, signal-N). Frames: the first stack trace,
-# keeping frames whose source lies under engine/, fuzz/ or harness/ (the framework's drivers and
-# outcome bookkeeping, harness/fuzz/driver_*.c and harness.c, excepted), innermost first, function names only so that line moves do not change signatures.
+# keeping frames whose source lies under engine/, fuzz/ or harness/ (the framework's drivers,
+# outcome bookkeeping and allocation hook, harness/fuzz/driver_*.c and harness.c and
+# harness/common/alloc_inject.c, excepted), innermost first, function names only so that line
+# moves do not change signatures.
 # Outcome: the last "outcome:" line of the report (the target's class for the crashing input), or -.
 # A report from a reproducer without a sanitizer already holds its signature (after "crash:").
 set -euo pipefail
@@ -52,7 +54,8 @@ type != "" && !stack_done && /^ *#[0-9]+ / {
 		fn = substr($0, RSTART + 4, RLENGTH - 5)
 		loc = substr($0, RSTART + RLENGTH)
 		if (loc ~ /\/(engine|fuzz|harness)\// &&
-		    loc !~ /\/harness\/fuzz\/(driver_[a-z]+|harness)\.c/ && n < 3)
+		    loc !~ /\/harness\/(fuzz\/driver_[a-z]+|fuzz\/harness|common\/alloc_inject)\.c/ &&
+		    n < 3)
 			frames[n++] = fn
 	}
 	next

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc_inject.h"
 #include "testlib.h"
 
 #include "alloc.h"
@@ -970,8 +971,8 @@ static void test_read_file_alloc_failure(void **state)
 	path_in(f, "guest.elf", path, sizeof path);
 	write_file(path, f->b, f->len);
 
-	struct nub_test_alloc a = { .fail_at = 1 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { .fail_at = 1 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *data = NULL;
 	size_t len = 0;
 	struct nub_error err;
@@ -982,7 +983,7 @@ static void test_read_file_alloc_failure(void **state)
 	assert_int_equal(a.live, 0);
 
 	/* Without injected failure: one block, released through the same hook. */
-	a = (struct nub_test_alloc){ 0 };
+	a = (struct alloc_inject){ 0 };
 	assert_int_equal(nub_elf_read_file(path, &hook, &data, &len, &err), NUB_OK);
 	assert_int_equal(a.live, 1);
 	assert_int_equal(len, f->len);
@@ -1013,8 +1014,8 @@ static void test_read_file_shrank(void **state)
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode) && st.st_size == 0x1000);
-	struct nub_test_alloc a = { 0 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { 0 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *data = (uint8_t *)"sentinel";
 	size_t len = 99;
 	struct nub_error err;
@@ -1032,8 +1033,8 @@ static void test_read_file_read_error(void **state)
 {
 	(void)state;
 	const char *path = "/sys/devices/software/power/autosuspend_delay_ms";
-	struct nub_test_alloc a = { 0 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { 0 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *data = NULL;
 	size_t len = 0;
 	struct nub_error err;

@@ -7,6 +7,7 @@
 #include <wchar.h>
 
 #include "alloc.h"
+#include "alloc_inject.h"
 #include "config.h"
 #include "error.h"
 #include "testlib.h"
@@ -176,8 +177,8 @@ static void test_error_clear(void **state)
 
 static void test_alloc_hook_paths(void **state)
 {
-	struct nub_test_alloc a = { 0 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { 0 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *p, *q;
 
 	(void)state;
@@ -203,8 +204,8 @@ static void test_alloc_hook_paths(void **state)
 
 static void test_alloc_hook_failure(void **state)
 {
-	struct nub_test_alloc a = { .fail_at = 2 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { .fail_at = 2 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *p;
 
 	(void)state;
@@ -354,8 +355,8 @@ static void test_buf_allocation_failures(void **state)
 
 	(void)state;
 	for (long fail_at = 1;; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
-		struct nub_buf buf = { .alloc = nub_test_alloc_hook(&a) };
+		struct alloc_inject a = { .fail_at = fail_at };
+		struct nub_buf buf = { .alloc = alloc_inject_hook(&a) };
 		int failed = 0;
 
 		for (int i = 0; i < 40; i++) {

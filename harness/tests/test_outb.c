@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_fns.h"
 #include "hostfn.h"
 #include "iobuf.h"
 #include "outb.h"
@@ -24,24 +25,8 @@ struct fixture {
 	struct nub_error err;
 };
 
-static int echo_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		   struct nub_error *err)
-{
-	(void)ctx;
-	(void)err;
-	return nub_buf_append(resp, req, len) == NUB_OK ? 0 : -1;
-}
-
-static int fail_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		   struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)resp;
-	snprintf(err->message, sizeof err->message, "nope");
-	return 1;
-}
+/* The message of host function 2. */
+static char fail_message[] = "nope";
 
 static int setup(void **state)
 {
@@ -51,8 +36,8 @@ static int setup(void **state)
 	f->cfg.max_guest_log_level = NUB_LEVEL_INFO;
 	nub_iobuf_reset(f->input, BUF);
 	nub_iobuf_reset(f->output, BUF);
-	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 1, echo_fn, NULL, NULL), NUB_OK);
-	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 2, fail_fn, NULL, NULL), NUB_OK);
+	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 1, host_fn_echo, NULL, NULL), NUB_OK);
+	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 2, host_fn_fail, fail_message, NULL), NUB_OK);
 	f->env = (struct nub_outb_env){
 		.input = f->input, .input_size = BUF, .output = f->output, .output_size = BUF,
 		.staging = f->staging, .staging_size = BUF, .hostfns = &f->fns, .cfg = &f->cfg,

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc_inject.h"
 #include "simple_fns.h"
+#include "host_fns.h"
 #include "testlib.h"
 
 #define HOST_UPPER 10
@@ -26,27 +28,9 @@ static int host_increment(void *ctx, const uint8_t *req, size_t len, struct nub_
 	return 0;
 }
 
-static int host_fail(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		     struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)resp;
-	snprintf(err->message, sizeof err->message, "host says no");
-	return 1;
-}
-
-static int host_huge(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		     struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)err;
-	static uint8_t big[20000];
-	return nub_buf_append(resp, big, sizeof big) == NUB_OK ? 0 : -1;
-}
+/* HOST_FAIL's message, and HOST_HUGE's response size: more than the 16 KiB input buffer holds. */
+static char fail_message[] = "host says no";
+static size_t huge_bytes = 20000;
 
 struct fixture {
 	struct nub_config cfg;
@@ -65,11 +49,12 @@ static struct nub_sandbox *make(struct fixture *f, const char *guest)
 	struct nub_sandbox *sb = NULL;
 
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
 	assert_int_equal(nub_uninit_register(u, HOST_INCREMENT, host_increment, &f->increments, &f->err),
 			 NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_FAIL, host_fail, NULL, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_HUGE, host_huge, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_FAIL, host_fn_fail, fail_message, &f->err),
+			 NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_HUGE, host_fn_huge, &huge_bytes, &f->err), NUB_OK);
 	if (nub_uninit_evolve(u, &sb, &f->err) != NUB_OK)
 		fail_msg("evolve %s: %s: %s", guest, nub_status_str(f->err.status), f->err.message);
 	assert_int_equal(nub_sandbox_status(sb), NUB_SANDBOX_READY);
@@ -558,8 +543,8 @@ static void test_guest_from_buffer(void **state)
 	f->sb = NULL;
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	assert_true(nub_uninit_shared_mem_size(u) > 0x20000); /* holds at least the heap */
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_E_EXISTS);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_E_EXISTS);
 	assert_int_equal(nub_uninit_evolve(u, &f->sb, &f->err), NUB_OK);
 	assert_ready_echo(f);
 }
@@ -572,9 +557,9 @@ static void test_allocation_failures(void **state)
 	f->sb = NULL;
 	bool completed = false;
 	for (long fail_at = 1; !completed && fail_at < 200; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
+		struct alloc_inject a = { .fail_at = fail_at };
 		struct nub_config cfg = f->cfg;
-		cfg.alloc = nub_test_alloc_hook(&a);
+		cfg.alloc = alloc_inject_hook(&a);
 		struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
 		struct nub_uninit *u = NULL;
 		struct nub_sandbox *sb = NULL;
@@ -584,7 +569,7 @@ static void test_allocation_failures(void **state)
 		memcpy(p + 4, "abcd", 4);
 		enum nub_status st = nub_uninit_new(&env, &cfg, &u, &f->err);
 		if (st == NUB_OK)
-			st = nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err);
+			st = nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err);
 		if (st == NUB_OK) {
 			st = nub_uninit_evolve(u, &sb, &f->err);
 			u = NULL;

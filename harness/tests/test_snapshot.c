@@ -7,10 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "simple_fns.h"
 #include "kvm.h"
 #include "reset.h"
+#include "simple_fns.h"
 #include "snapshot.h"
+#include "host_fns.h"
 #include "testlib.h"
 
 #define HOST_UPPER 10
@@ -35,7 +36,7 @@ static struct nub_sandbox *make(struct fixture *f, bool with_fns, struct nub_cou
 		env = *env_in;
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	if (with_fns)
-		assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
+		assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
 	if (counter)
 		assert_int_equal(nub_uninit_guest_counter(u, counter, &f->err), NUB_OK);
 	if (nub_uninit_evolve(u, &sb, &f->err) != NUB_OK)
@@ -296,7 +297,7 @@ static void test_restore_refusals_change_nothing(void **state)
 static void test_from_snapshot_twice_stays_isolated(void **state)
 {
 	struct fixture *f = *state;
-	const struct nub_host_function fns[] = { { HOST_UPPER, nub_test_host_upper, NULL } };
+	const struct nub_host_function fns[] = { { HOST_UPPER, host_fn_upper, NULL } };
 	struct nub_sandbox *x = NULL, *y = NULL;
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &f->cfg, &x, &f->err), NUB_OK);
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, NULL, &y, &f->err), NUB_OK);
@@ -325,13 +326,13 @@ static void test_from_snapshot_refusals(void **state)
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, NULL, 0, NULL, &x, &f->err), NUB_E_INVALID);
 	nub_assert_error(&f->err, NUB_E_INVALID, "needs host function fn_id 10");
 	assert_null(x);
-	const struct nub_host_function fns[] = { { HOST_UPPER, nub_test_host_upper, NULL } };
+	const struct nub_host_function fns[] = { { HOST_UPPER, host_fn_upper, NULL } };
 	struct nub_config cfg = f->cfg;
 	cfg.heap_size = 0x10000;
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &cfg, &x, &f->err), NUB_E_INVALID);
 	nub_assert_error(&f->err, NUB_E_INVALID, "config.heap_size 0x10000 differs from the snapshot's 0x20000");
-	const struct nub_host_function dup[] = { { HOST_UPPER, nub_test_host_upper, NULL },
-						 { HOST_UPPER, nub_test_host_upper, NULL } };
+	const struct nub_host_function dup[] = { { HOST_UPPER, host_fn_upper, NULL },
+						 { HOST_UPPER, host_fn_upper, NULL } };
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, dup, 2, NULL, &x, &f->err), NUB_E_EXISTS);
 	assert_int_equal(nub_sandbox_from_snapshot(NULL, fns, 1, NULL, &x, &f->err), NUB_E_INVALID);
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc_inject.h"
 #include "testlib.h"
 
 #include "bytes.h"
@@ -1026,8 +1027,8 @@ static void test_decode_allocation_failures(void **state)
 	long fail_at;
 
 	for (fail_at = 1;; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
-		struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+		struct alloc_inject a = { .fail_at = fail_at };
+		struct nub_alloc_hook hook = alloc_inject_hook(&a);
 		struct nub_snapshot *s = NULL;
 		struct nub_error err;
 		enum nub_status st = nub_snapshot_load_buffer(f->file, f->len, &hook, &s, &err);
@@ -1054,8 +1055,8 @@ static void test_load_allocation_failures(void **state)
 	snprintf(path, sizeof path, "%s/a.snap", f->dir);
 	assert_int_equal(nub_snapshot_save(f->snap, path, &err), NUB_OK);
 	for (fail_at = 1;; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
-		struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+		struct alloc_inject a = { .fail_at = fail_at };
+		struct nub_alloc_hook hook = alloc_inject_hook(&a);
 		struct nub_snapshot *s = NULL;
 		enum nub_status st = nub_snapshot_load(path, &hook, &s, &err);
 		if (st == NUB_OK) {
@@ -1076,11 +1077,11 @@ static void test_encode_allocation_failures(void **state)
 	long fail_at;
 
 	for (fail_at = 1;; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = 0 };
+		struct alloc_inject a = { .fail_at = 0 };
 		struct nub_buf buf;
 		struct nub_error err;
 		memset(&buf, 0, sizeof buf);
-		buf.alloc = nub_test_alloc_hook(&a);
+		buf.alloc = alloc_inject_hook(&a);
 		assert_int_equal(nub_buf_append(&buf, "xy", 2), NUB_OK);
 		a.fail_at = a.calls + fail_at; /* the (fail_at)-th allocation of the encoder fails */
 		size_t before = buf.len;
@@ -1230,8 +1231,8 @@ static void test_save_allocation_failures(void **state)
 
 	snprintf(path, sizeof path, "%s/a.snap", f->dir);
 	for (fail_at = 1;; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
-		struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+		struct alloc_inject a = { .fail_at = fail_at };
+		struct nub_alloc_hook hook = alloc_inject_hook(&a);
 		struct nub_snapshot *s = NULL;
 		assert_int_equal(nub_snapshot_load_buffer(f->file, f->len, NULL, &s, &err), NUB_OK);
 		s->alloc = hook; /* save allocates through the snapshot's hook */

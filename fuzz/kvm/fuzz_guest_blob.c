@@ -14,10 +14,10 @@
  * (kvm_target.h); the call leaves the sandbox ready or poisoned as nub.h promises; and every
  * engine allocation is freed once the sandbox is (the counting allocation hook).
  */
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "elf_file.h"
 #include "fuzz_input.h"
 #include "kvm_skip.h"
 #include "kvm_target.h"
@@ -100,15 +100,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-static uint64_t rd(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 {
 	struct fuzz_input in;
@@ -124,27 +115,5 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 		perms & NUB_MEM_EXECUTE ? "x" : "-", init_len, want);
 	nub_fuzz_hexdump(out, init, init_len, 64);
 	fprintf(out, "  ELF file, %zu bytes\n", n);
-	if (n < sizeof(Elf64_Ehdr)) {
-		nub_fuzz_hexdump(out, elf, n, 64);
-		return;
-	}
-	uint64_t entry = rd(elf + 24, 8), phoff = rd(elf + 32, 8);
-	unsigned phnum = (unsigned)rd(elf + 56, 2);
-	fprintf(out, "  class %u type %u machine %u entry 0x%llx phoff 0x%llx phnum %u\n",
-		elf[EI_CLASS], (unsigned)rd(elf + 16, 2), (unsigned)rd(elf + 18, 2),
-		(unsigned long long)entry, (unsigned long long)phoff, phnum);
-	for (unsigned i = 0; i < phnum && i < 32; i++) {
-		uint64_t at = phoff + (uint64_t)i * sizeof(Elf64_Phdr);
-		if (phoff > n || at > n || n - at < sizeof(Elf64_Phdr)) {
-			fprintf(out, "  phdr[%u]: past the end of the file\n", i);
-			break;
-		}
-		const uint8_t *ph = elf + at;
-		uint32_t flags = (uint32_t)rd(ph + 4, 4);
-		fprintf(out, "  phdr[%u] type 0x%x %c%c%c off 0x%llx vaddr 0x%llx filesz 0x%llx memsz 0x%llx\n",
-			i, (unsigned)rd(ph, 4), flags & PF_R ? 'r' : '-', flags & PF_W ? 'w' : '-',
-			flags & PF_X ? 'x' : '-', (unsigned long long)rd(ph + 8, 8),
-			(unsigned long long)rd(ph + 16, 8), (unsigned long long)rd(ph + 32, 8),
-			(unsigned long long)rd(ph + 40, 8));
-	}
+	elf_file_describe(elf, n, out);
 }

@@ -1,7 +1,7 @@
 /*
  * fuzz_snapshot_run: untrusted snapshot files, loaded and run on a real VM. The input is a
  * snapshot file (engine/snapshot-format.md). The target repairs its file_size and CRC-32C trailer
- * (snapshot_repair.h: the checksum must not stop the fuzzer), loads it with
+ * (snapshot_format.h: the checksum must not stop the fuzzer), loads it with
  * nub_snapshot_load_buffer (the production load path), makes a sandbox from it with
  * nub_sandbox_from_snapshot (host functions ECHO 1, UPPER 2, FAIL 3, HUGE 4: what the seed
  * snapshots list), calls SIMPLE_ECHO ("ping") and SIMPLE_STATIC_COUNTER of the `simple` guest
@@ -24,7 +24,7 @@
 #include "kvm_target.h"
 #include "nub_fuzz.h"
 #include "simple_fns.h"
-#include "snapshot_repair.h"
+#include "snapshot_format.h"
 
 #define MAX_INPUT (4u << 20)
 
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!ready)
 		LLVMFuzzerInitialize(NULL, NULL);
-	uint8_t *file = snapshot_repaired_copy(data, size);
+	uint8_t *file = snap_repaired_copy(data, size);
 
 	nub_fuzz_alloc_reset(0);
 	struct nub_alloc_hook hook = nub_fuzz_alloc_hook();
@@ -117,5 +117,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 {
-	snapshot_describe(data, len, out);
+	snap_describe(data, len, out);
 }

@@ -1,10 +1,10 @@
 /* fuzz_elf: guest ELF parsing and loading; what parses must load inside the image it describes. */
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest_elf.h"
+#include "elf_file.h"
 #include "fuzz_formats.h"
+#include "guest_elf.h"
 #include "nub_fuzz.h"
 
 #define MAX_INPUT (1u << 20)
@@ -138,63 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-static uint64_t rd(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static const char *ptype_name(uint32_t t)
-{
-	switch (t) {
-	case PT_NULL: return "NULL";
-	case PT_LOAD: return "LOAD";
-	case PT_DYNAMIC: return "DYNAMIC";
-	case PT_INTERP: return "INTERP";
-	case PT_NOTE: return "NOTE";
-	case PT_PHDR: return "PHDR";
-	case PT_TLS: return "TLS";
-	case PT_GNU_STACK: return "GNU_STACK";
-	default: return "?";
-	}
-}
-
 void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 {
-	if (len < sizeof(Elf64_Ehdr)) {
-		fprintf(out, "  %zu bytes: shorter than an ELF64 header\n", len);
-		nub_fuzz_hexdump(out, data, len, 64);
-		return;
-	}
-	fprintf(out, "  ident %02x %02x %02x %02x class %u data %u version %u\n", data[0], data[1],
-		data[2], data[3], data[EI_CLASS], data[EI_DATA], data[EI_VERSION]);
-	uint64_t entry = rd(data + 24, 8), phoff = rd(data + 32, 8), shoff = rd(data + 40, 8);
-	unsigned type = (unsigned)rd(data + 16, 2), machine = (unsigned)rd(data + 18, 2);
-	unsigned phentsize = (unsigned)rd(data + 54, 2), phnum = (unsigned)rd(data + 56, 2);
-	unsigned shnum = (unsigned)rd(data + 60, 2);
-	fprintf(out, "  e_type %u e_machine %u e_entry 0x%llx\n", type, machine,
-		(unsigned long long)entry);
-	fprintf(out, "  e_phoff 0x%llx e_phentsize %u e_phnum %u, e_shoff 0x%llx e_shnum %u\n",
-		(unsigned long long)phoff, phentsize, phnum, (unsigned long long)shoff, shnum);
-	for (unsigned i = 0; i < phnum && i < 32; i++) {
-		uint64_t at = phoff + (uint64_t)i * sizeof(Elf64_Phdr);
-		if (phoff > len || at > len || len - at < sizeof(Elf64_Phdr)) {
-			fprintf(out, "  phdr[%u] at 0x%llx: past the end of the file\n", i,
-				(unsigned long long)at);
-			break;
-		}
-		const uint8_t *ph = data + at;
-		uint32_t pt = (uint32_t)rd(ph, 4), flags = (uint32_t)rd(ph + 4, 4);
-		fprintf(out,
-			"  phdr[%u] %-9s %c%c%c off 0x%llx vaddr 0x%llx filesz 0x%llx memsz 0x%llx align 0x%llx\n",
-			i, ptype_name(pt), flags & PF_R ? 'R' : '-', flags & PF_W ? 'W' : '-',
-			flags & PF_X ? 'X' : '-', (unsigned long long)rd(ph + 8, 8),
-			(unsigned long long)rd(ph + 16, 8), (unsigned long long)rd(ph + 32, 8),
-			(unsigned long long)rd(ph + 40, 8), (unsigned long long)rd(ph + 48, 8));
-	}
-	if (phnum > 32)
-		fprintf(out, "  ... (%u program headers)\n", phnum);
+	elf_file_describe(data, len, out);
 }

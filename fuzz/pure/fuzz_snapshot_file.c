@@ -1,7 +1,7 @@
 /*
  * fuzz_snapshot_file: the snapshot file decoder and validator (engine/src/snapshot_file.c), no VM.
  * The input is a snapshot file (engine/snapshot-format.md); the target repairs its file_size and
- * CRC-32C trailer (snapshot_repair.h: the checksum must not stop the fuzzer) and decodes it with
+ * CRC-32C trailer (snapshot_format.h: the checksum must not stop the fuzzer) and decodes it with
  * nub_snapshot_file_decode.
  *
  * Invariants: the status is NUB_OK, NUB_E_SNAPSHOT or NUB_E_ABI (NUB_E_NOMEM only for an
@@ -17,7 +17,7 @@
 
 #include "nub_fuzz.h"
 #include "snapshot.h"
-#include "snapshot_repair.h"
+#include "snapshot_format.h"
 
 #define MAX_INPUT (4u << 20)
 
@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	uint8_t *file = snapshot_repaired_copy(data, size);
+	uint8_t *file = snap_repaired_copy(data, size);
 
 	nub_fuzz_alloc_reset(0);
 	struct nub_alloc_hook hook = nub_fuzz_alloc_hook();
@@ -145,5 +145,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 {
-	snapshot_describe(data, len, out);
+	snap_describe(data, len, out);
 }

@@ -2,11 +2,10 @@
 #include "testlib.h"
 
 #include <elf.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "elf_file.h"
 
 static void capture_log(void *ctx, const struct nub_log_record *r)
 {
@@ -55,61 +54,28 @@ void nub_test_assert_error(const struct nub_error *err, enum nub_status st, cons
 	}
 }
 
+/* Where the ABI note goes: inside the first page, after the program headers. */
 #define GUEST_NOTE_OFF 0x200u
-#define GUEST_NOTE_SIZE 20u
 
 uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uint64_t entry,
 			      size_t *len)
 {
+	struct elf_seg s[NUB_TEST_MAX_SEGMENTS + 1];
+	uint8_t note[20];
+
 	assert_true(n >= 1 && n <= NUB_TEST_MAX_SEGMENTS);
-	size_t size = (n + 1) * 0x1000u;
-	uint8_t *b = calloc(1, size);
-	assert_non_null(b);
-
-	Elf64_Ehdr eh;
-	memset(&eh, 0, sizeof eh);
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_EXEC;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_entry = entry;
-	eh.e_phoff = sizeof eh;
-	eh.e_ehsize = sizeof eh;
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_phnum = (Elf64_Half)(n + 1);
-	memcpy(b, &eh, sizeof eh);
-
 	for (size_t i = 0; i < n; i++) {
-		Elf64_Phdr ph = {
-			.p_type = PT_LOAD,
-			.p_flags = segs[i].flags,
-			.p_offset = (i + 1) * 0x1000u,
-			.p_vaddr = segs[i].gpa,
-			.p_paddr = segs[i].gpa,
-			.p_filesz = segs[i].len,
-			.p_memsz = segs[i].len,
-			.p_align = 0x1000,
-		};
 		assert_true(segs[i].len <= 0x1000);
-		memcpy(b + ph.p_offset, segs[i].bytes, segs[i].len);
-		memcpy(b + sizeof eh + i * sizeof ph, &ph, sizeof ph);
+		s[i] = (struct elf_seg){ .type = PT_LOAD, .flags = segs[i].flags, .vaddr = segs[i].gpa,
+					 .data = segs[i].bytes, .len = segs[i].len,
+					 .at = (i + 1) * 0x1000u };
 	}
-	Elf64_Phdr note = {
-		.p_type = PT_NOTE,
-		.p_flags = PF_R,
-		.p_offset = GUEST_NOTE_OFF,
-		.p_filesz = GUEST_NOTE_SIZE,
-		.p_align = 4,
-	};
-	memcpy(b + sizeof eh + n * sizeof note, &note, sizeof note);
-	const uint32_t hdr[3] = { sizeof NUB_NOTE_NAME, 4, NUB_NOTE_TYPE_ABI };
-	const uint32_t version = NUB_ABI_VERSION;
-	memcpy(b + GUEST_NOTE_OFF, hdr, sizeof hdr);
-	memcpy(b + GUEST_NOTE_OFF + 12, NUB_NOTE_NAME, sizeof NUB_NOTE_NAME);
-	memcpy(b + GUEST_NOTE_OFF + 16, &version, sizeof version);
-	*len = size;
+	elf_file_abi_note(note, NUB_ABI_VERSION, 4);
+	s[n] = (struct elf_seg){ .type = PT_NOTE, .flags = PF_R, .data = note, .len = sizeof note,
+				 .at = GUEST_NOTE_OFF };
+	const struct elf_spec spec = { .entry = entry, .segs = s, .nseg = n + 1,
+				       .size = (n + 1) * 0x1000u };
+	uint8_t *b = elf_file_build(&spec, len);
+	assert_non_null(b);
 	return b;
 }

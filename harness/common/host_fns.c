@@ -38,7 +38,8 @@ int host_fn_fail(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp
 	if (ctx)
 		snprintf(err->message, sizeof err->message, "%s", (const char *)ctx);
 	else
-		snprintf(err->message, sizeof err->message, "fail: refused a %zu-byte request", len);
+		snprintf(err->message, sizeof err->message, "fail: refused a %zu-byte request",
+			 len);
 	return 1;
 }
 

@@ -80,7 +80,7 @@ enum fuzz_outb_fn { OUTB_FN_ECHO = 1, OUTB_FN_FAIL = 2, OUTB_FN_GROW = 3 };
  *   fuzz_guest_blob:    u8 init_data_perms, u32 init_len, min(init_len, rest) bytes of init data,
  *                       then the ELF file;
  *   fuzz_snapshot_run and fuzz_snapshot_file (pure): a snapshot file (engine/snapshot-format.md),
- *                       file_size and CRC-32C trailer repaired before decoding (snapshot_repair.h).
+ *                       file_size and CRC-32C trailer repaired before decoding (snapshot_format.h).
  */
 
 /* fuzz_elf: the whole input is the ELF file. Images whose primary region would exceed this are parsed, not loaded. */

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 
 #include "bytes.h"
+#include "elf_file.h"
+#include "elf_variants.h"
 #include "fuzz_cmds_codec.h"
 #include "fuzz_formats.h"
 #include "fuzz_output.h"
@@ -28,7 +30,8 @@
 #include "nub/abi.h"
 #include "simple_fns.h"
 #include "snapshot.h"
-#include "snapshot_repair.h"
+#include "snapshot_format.h"
+#include "snapshot_variants.h"
 #include "wire.h"
 
 static const char *out_dir;
@@ -533,302 +536,32 @@ static void seeds_outb(void)
 
 /* ---- fuzz_elf ---- */
 
-struct seg {
-	uint32_t type;
-	uint32_t flags;
-	uint64_t vaddr;
-	uint64_t memsz; /* 0: the data length */
-	uint64_t align;
-	const void *data;
-	size_t len;
-	uint64_t filesz;   /* 0: the data length */
-	uint64_t offset;   /* 0: where the data lands */
-};
-
-struct elf_opts {
-	uint8_t ei_class;
-	uint16_t e_type;
-	uint16_t e_machine;
-	uint64_t phoff; /* 0: right after the header */
-	size_t truncate; /* 0: whole file */
-	bool bad_magic;
-};
-
-static const uint8_t guest_code[] = {
-	0xb8, 0x00, 0x00, 0x00, 0x00, /* mov $0, %eax */
-	0xe7, 0x6c,                   /* out %eax, $108 (halt port) */
-	0xf4,                         /* hlt */
-};
-
-/* A NUB_NOTE_NAME note of type NUB_NOTE_TYPE_ABI carrying (version), with (descsz). */
-static size_t make_note(uint8_t *buf, uint32_t version, uint32_t descsz)
-{
-	uint32_t hdr[3] = { sizeof(NUB_NOTE_NAME), descsz, NUB_NOTE_TYPE_ABI };
-
-	memcpy(buf, hdr, sizeof hdr);
-	memcpy(buf + 12, NUB_NOTE_NAME "\0\0\0\0", 4 + 4);
-	memcpy(buf + 16, &version, 4);
-	return 20;
-}
-
-/* Appends an ELF file made of (segs) to (o); (opt) NULL: a well-formed file. */
-static void encode_elf(struct fuzz_output *o, uint64_t entry, const struct seg *segs, size_t n,
-		       const struct elf_opts *opt)
-{
-	struct elf_opts none = { 0 };
-	size_t start = o->len;
-	Elf64_Ehdr eh;
-	uint64_t offsets[32];
-	uint64_t pos = sizeof eh + n * sizeof(Elf64_Phdr);
-
-	if (!opt)
-		opt = &none;
-	for (size_t i = 0; i < n; i++) {
-		pos = (pos + 15) & ~(uint64_t)15;
-		offsets[i] = pos;
-		pos += segs[i].len;
-	}
-	memset(&eh, 0, sizeof eh);
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	if (opt->bad_magic)
-		eh.e_ident[EI_MAG1] = 'X';
-	eh.e_ident[EI_CLASS] = opt->ei_class ? opt->ei_class : ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = opt->e_type ? opt->e_type : ET_EXEC;
-	eh.e_machine = opt->e_machine ? opt->e_machine : EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_entry = entry;
-	eh.e_phoff = opt->phoff ? opt->phoff : sizeof eh;
-	eh.e_ehsize = sizeof eh;
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_phnum = (uint16_t)n;
-	fuzz_write_bytes(o, &eh, sizeof eh);
-	for (size_t i = 0; i < n; i++) {
-		Elf64_Phdr ph;
-		memset(&ph, 0, sizeof ph);
-		ph.p_type = segs[i].type;
-		ph.p_flags = segs[i].flags;
-		ph.p_offset = segs[i].offset ? segs[i].offset : offsets[i];
-		ph.p_vaddr = ph.p_paddr = segs[i].vaddr;
-		ph.p_filesz = segs[i].filesz ? segs[i].filesz : segs[i].len;
-		ph.p_memsz = segs[i].memsz ? segs[i].memsz : segs[i].len;
-		ph.p_align = segs[i].align ? segs[i].align : (segs[i].type == PT_NOTE ? 4 : 0x1000);
-		fuzz_write_bytes(o, &ph, sizeof ph);
-	}
-	for (size_t i = 0; i < n; i++) {
-		while (o->len - start < offsets[i])
-			fuzz_write_u8(o, 0);
-		fuzz_write_bytes(o, segs[i].data, segs[i].len);
-	}
-	if (opt->truncate && opt->truncate < o->len - start)
-		o->len = start + opt->truncate;
-}
-
-static void build_elf(const char *name, uint64_t entry, const struct seg *segs, size_t n,
-		      const struct elf_opts *opt)
-{
-	struct fuzz_output o = { 0 };
-
-	encode_elf(&o, entry, segs, n, opt);
-	emit("fuzz_elf", name, &o);
-}
-
-#define CODE(va) { .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = (va), \
-		      .data = guest_code, .len = sizeof guest_code }
-#define NOTE(buf) { .type = PT_NOTE, .flags = PF_R, .data = (buf), .len = 20 }
-
+/* The crafted files of the catalogue (elf_variants.h) that are fuzz_elf's seeds. */
 static void seeds_elf_crafted(void)
 {
-	uint8_t note[20], note_v2[20], note_bad_desc[20], note8[24];
-	static const uint8_t rodata[] = "read-only data";
-	static const uint8_t data[16] = "initialised";
-
-	make_note(note, NUB_ABI_VERSION, 4);
-	make_note(note_v2, NUB_ABI_VERSION + 1, 4);
-	make_note(note_bad_desc, NUB_ABI_VERSION, 0x7fffffff);
-	make_note(note8, NUB_ABI_VERSION, 4);
-	memset(note8 + 20, 0, 4);
-
-	{
-		struct seg s[] = { CODE(0x4000), NOTE(note) };
-		build_elf("minimal", 0x4000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = {
-			CODE(0x4000),
-			{ .type = PT_LOAD, .flags = PF_R, .vaddr = 0x5000, .data = rodata,
-			  .len = sizeof rodata },
-			{ .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = 0x6000, .data = data,
-			  .len = sizeof data, .memsz = 0x1800 },
-			NOTE(note),
-		};
-		build_elf("code-rodata-data-bss", 0x4004, s, 4, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_NOTE, .flags = PF_R, .data = note8, .len = 24,
-				     .align = 8 } };
-		build_elf("note-aligned-8", 0x4000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000) };
-		build_elf("no-abi-note", 0x4000, s, 1, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000), NOTE(note_v2) };
-		build_elf("abi-version-mismatch", 0x4000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000), NOTE(note_bad_desc) };
-		build_elf("note-descsz-past-end", 0x4000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { { .type = PT_LOAD, .flags = PF_R | PF_W | PF_X, .vaddr = 0x4000,
-				     .data = guest_code, .len = sizeof guest_code },
-				   NOTE(note) };
-		build_elf("writable-and-executable", 0x4000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_LOAD, .flags = PF_R, .vaddr = 0x4004, .data = rodata,
-				     .len = sizeof rodata },
-				   NOTE(note) };
-		build_elf("overlapping-segments", 0x4000, s, 3, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = 0x4800,
-				     .data = data, .len = sizeof data },
-				   NOTE(note) };
-		build_elf("page-shared-by-permissions", 0x4000, s, 3, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = 0x4100,
-				     .data = rodata, .len = sizeof rodata },
-				   NOTE(note) };
-		build_elf("page-shared-same-permissions", 0x4100, s, 3, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000), NOTE(note) };
-		build_elf("entry-outside-segments", 0x9000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = 0x6000,
-				     .data = data, .len = sizeof data },
-				   NOTE(note) };
-		build_elf("entry-in-data", 0x6004, s, 3, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x1000), NOTE(note) };
-		build_elf("below-primary-base", 0x1000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { { .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = 0x4000,
-				     .data = guest_code, .len = sizeof guest_code, .memsz = 4 },
-				   NOTE(note) };
-		build_elf("filesz-above-memsz", 0x4000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { { .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = 0x4000,
-				     .data = guest_code, .len = sizeof guest_code,
-				     .filesz = 0x100000 },
-				   NOTE(note) };
-		build_elf("file-range-past-end", 0x4000, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { { .type = PT_LOAD, .flags = PF_R | PF_X,
-				     .vaddr = NUB_ELF_MAX_IMAGE_END - 4, .data = guest_code,
-				     .len = sizeof guest_code },
-				   NOTE(note) };
-		build_elf("past-image-limit", NUB_ELF_MAX_IMAGE_END - 4, s, 2, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = 0x5000,
-				     .data = data, .len = sizeof data, .memsz = 2u << 20 },
-				   NOTE(note) };
-		build_elf("bss-2mib", 0x4000, s, 3, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = 0x5000,
-				     .data = data, .len = sizeof data, .memsz = 64u << 20 },
-				   NOTE(note) };
-		build_elf("bss-64mib-not-loaded", 0x4000, s, 3, NULL);
-	}
-	{
-		struct seg s[17];
-		for (unsigned i = 0; i < 17; i++)
-			s[i] = (struct seg){ .type = PT_LOAD, .flags = i ? PF_R : PF_R | PF_X,
-					     .vaddr = 0x4000 + 0x1000 * (uint64_t)i,
-					     .data = guest_code, .len = sizeof guest_code };
-		build_elf("sixteen-loads", 0x4000, s, 16, NULL);
-		s[16] = (struct seg)NOTE(note);
-		build_elf("sixteen-loads-and-note", 0x4000, s, 17, NULL);
-		s[16] = s[15];
-		s[16].vaddr += 0x1000;
-		build_elf("seventeen-loads", 0x4000, s, 17, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000), NOTE(note) };
-		build_elf("phoff-past-end", 0x4000, s, 2, &(struct elf_opts){ .phoff = 0x10000 });
-		build_elf("truncated-header", 0x4000, s, 2, &(struct elf_opts){ .truncate = 40 });
-		build_elf("truncated-phdrs", 0x4000, s, 2, &(struct elf_opts){ .truncate = 100 });
-		build_elf("bad-magic", 0x4000, s, 2, &(struct elf_opts){ .bad_magic = true });
-		build_elf("elfclass32", 0x4000, s, 2, &(struct elf_opts){ .ei_class = ELFCLASS32 });
-		build_elf("e-type-dyn", 0x4000, s, 2, &(struct elf_opts){ .e_type = ET_DYN });
-		build_elf("e-machine-386", 0x4000, s, 2, &(struct elf_opts){ .e_machine = EM_386 });
-	}
-	{
-		struct seg s[] = { { .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = 0x4000,
-				     .data = guest_code, .len = 0, .memsz = 0 },
-				   NOTE(note) };
-		build_elf("empty-segment", 0x4000, s, 2, NULL);
+	for (size_t i = 0; i < elf_variant_count; i++) {
+		const struct elf_variant *v = &elf_variants[i];
+		size_t len;
+		if (!v->elf_seed)
+			continue;
+		uint8_t *b = elf_file_build(&v->spec, &len);
+		if (!b)
+			die("elf_file_build", v->elf_seed);
+		write_seed("fuzz_elf", v->elf_seed, b, len);
+		free(b);
 	}
 }
 
-/*
- * A built guest reduced to its loadable view: the bytes up to the end of the last program header
- * or segment, with the section header fields cleared. Debug info and symbols (which hold build
- * paths) are dropped; everything nub_elf_parse reads is kept.
- */
+/* The built guest (guest) reduced to its loadable view (elf_file_loadable_view). */
 static uint8_t *guest_view(const char *guest_dir, const char *guest, size_t *len)
 {
 	char path[4096];
-	FILE *f;
-	long size = 0;
+	const char *why;
 
 	snprintf(path, sizeof path, "%s/%s.elf", guest_dir, guest);
-	f = fopen(path, "rb");
-	if (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < (long)sizeof(Elf64_Ehdr) ||
-	    fseek(f, 0, SEEK_SET) != 0)
-		die(path, "cannot read the guest (build it first)");
-	uint8_t *buf = malloc((size_t)size);
-	if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size)
-		die(path, "short read");
-	fclose(f);
-
-	Elf64_Ehdr eh;
-	memcpy(&eh, buf, sizeof eh);
-	uint64_t end = eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || end > (uint64_t)size)
-		die(path, "not an ELF file with program headers inside it");
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		memcpy(&ph, buf + eh.e_phoff + i * sizeof ph, sizeof ph);
-		if (ph.p_offset + ph.p_filesz > end)
-			end = ph.p_offset + ph.p_filesz;
-	}
-	if (end > (uint64_t)size)
-		die(path, "a segment runs past the end of the file");
-	eh.e_shoff = 0;
-	eh.e_shnum = 0;
-	eh.e_shstrndx = 0;
-	memcpy(buf, &eh, sizeof eh);
-	*len = (size_t)end;
+	uint8_t *buf = elf_file_loadable_view(path, len, &why);
+	if (!buf)
+		die(path, why);
 	return buf;
 }
 
@@ -1143,21 +876,10 @@ static void blob(const char *name, uint8_t perms, const void *init, uint32_t ini
 	emit("fuzz_guest_blob", name, &o);
 }
 
-static void blob_crafted(const char *name, uint64_t entry, const struct seg *segs, size_t n,
-			 const struct elf_opts *opt)
-{
-	struct fuzz_output elf = { 0 };
-
-	encode_elf(&elf, entry, segs, n, opt);
-	blob(name, NUB_MEM_READ, "init", 4, elf.data, elf.len);
-	fuzz_output_free(&elf);
-}
-
 static void seeds_guest_blob(const char *guest_dir)
 {
 	static const uint8_t ret_code[] = { 0xc3, 0xc3, 0xc3, 0xc3 };
-	static const uint8_t data[16] = "initialised";
-	uint8_t note[20], rw[64];
+	uint8_t rw[64];
 	size_t len;
 	uint8_t *elf;
 
@@ -1180,270 +902,97 @@ static void seeds_guest_blob(const char *guest_dir)
 		free(elf);
 	}
 
-	make_note(note, NUB_ABI_VERSION, 4);
-	{
-		struct seg s[] = { CODE(0x4000), NOTE(note) };
-		blob_crafted("elf-minimal-halts", 0x4000, s, 2, NULL);
-		blob_crafted("elf-truncated-phdrs", 0x4000, s, 2, &(struct elf_opts){ .truncate = 100 });
-	}
-	{
-		struct seg s[] = {
-			CODE(0x4000),
-			{ .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = 0x6000, .data = data,
-			  .len = sizeof data, .memsz = 0x1800 },
-			NOTE(note),
-		};
-		blob_crafted("elf-code-data-bss", 0x4000, s, 3, NULL);
-		blob_crafted("elf-entry-in-data", 0x6004, s, 3, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000) };
-		blob_crafted("elf-no-abi-note", 0x4000, s, 1, NULL);
-	}
-	{
-		struct seg s[] = { CODE(0x4000),
-				   { .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = 0x5000,
-				     .data = data, .len = sizeof data, .memsz = 2u << 20 },
-				   NOTE(note) };
-		blob_crafted("elf-bss-2mib", 0x4000, s, 3, NULL);
-	}
-	{
-		/* Code that never halts: `jmp .` (the 20 ms limit ends the init). */
-		static const uint8_t spin[] = { 0xeb, 0xfe };
-		struct seg s[] = { { .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = 0x4000,
-				     .data = spin, .len = sizeof spin },
-				   NOTE(note) };
-		blob_crafted("elf-init-spins", 0x4000, s, 2, NULL);
+	/* The crafted files of the catalogue (elf_variants.h) that are fuzz_guest_blob's seeds. */
+	for (size_t i = 0; i < elf_variant_count; i++) {
+		const struct elf_variant *v = &elf_variants[i];
+		if (!v->blob_seed)
+			continue;
+		elf = elf_file_build(&v->spec, &len);
+		if (!elf)
+			die("elf_file_build", v->blob_seed);
+		blob(v->blob_seed, NUB_MEM_READ, "init", 4, elf, len);
+		free(elf);
 	}
 }
 
 /* ---- Snapshot files: fuzz_snapshot_file (pure) and fuzz_snapshot_run (KVM) ---- */
 
-#define SNAP_SECTION(i) (SNAPSHOT_HEADER_SIZE + 24u * (i))
-enum { SEC_LAYOUT = 1, SEC_VCPU = 2, SEC_FNS = 3, SEC_MEMORY = 4 };
-/* VCPU section offsets (engine/snapshot-format.md). */
-#define V_RSP (8u * 6)
-#define V_RIP 128u
-#define V_RFLAGS 136u
-#define V_SEG(i) (144u + 24u * (i))
-#define V_CS 0u
-#define V_TR 6u
-#define S_TYPE 14u
-#define S_L 19u
-#define S_RESERVED 23u
-#define V_GDT_BASE 336u
-#define V_CR0 360u
-#define V_CR3 376u
-#define V_CR4 384u
-#define V_EFER 400u
-#define V_APIC 408u
-#define V_XCR0 888u
-
-static struct nub_segment segment(uint64_t base, uint32_t limit, uint16_t sel, uint8_t type,
-				  uint8_t present, uint8_t db, uint8_t s, uint8_t l, uint8_t g,
-				  uint8_t unusable)
+/* (file) with the seed variants of the catalogue (snapshot_variants.h) applied, one each. */
+static void seeds_snapshot_variants(const char *target, const struct nub_buf *file)
 {
-	struct nub_segment r;
-
-	memset(&r, 0, sizeof r);
-	r.base = base;
-	r.limit = limit;
-	r.selector = sel;
-	r.type = type;
-	r.present = present;
-	r.db = db;
-	r.s = s;
-	r.l = l;
-	r.g = g;
-	r.unusable = unusable;
-	return r;
-}
-
-/* A plausible state of a long-mode guest at CPL0 (as harness/tests/test_snapshot_file.c). */
-static void plausible_vcpu(struct nub_vcpu_state *v, const struct nub_layout *l)
-{
-	memset(v, 0, sizeof *v);
-	for (unsigned i = 0; i < 16; i++)
-		v->gpr[i] = 0x0101010101010101ull * (i + 1);
-	v->gpr[6] = l->stack_gpa + l->stack_size - 0x18;
-	v->rip = NUB_PRIMARY_BASE + 0x10;
-	v->rflags = 0x246;
-	v->cs = segment(0, 0xffffffff, 0x08, 11, 1, 0, 1, 1, 1, 0);
-	v->ds = segment(0, 0xffffffff, 0x10, 3, 1, 1, 1, 0, 1, 0);
-	v->es = v->ds;
-	v->ss = v->ds;
-	v->fs = segment(0x12345000, 0xffffffff, 0x10, 3, 1, 1, 1, 0, 1, 0);
-	v->gs = segment(0xffff800000001000ull, 0xffffffff, 0x10, 3, 1, 1, 1, 0, 1, 0);
-	v->tr = segment(l->boot_info_gpa, 0x67, 0x18, 11, 1, 0, 0, 0, 0, 0);
-	v->ldt = segment(0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
-	v->gdt_base = NUB_PRIMARY_BASE + 0x1000;
-	v->gdt_limit = 0x27;
-	v->idt_base = NUB_PRIMARY_BASE + 0x2000;
-	v->idt_limit = 0xfff;
-	v->cr0 = 0x80050033;
-	v->cr3 = l->page_tables_gpa;
-	v->cr4 = 0x620;
-	v->efer = 0xd01;
-	v->apic_base = 0xfee00900;
-	nub_put_le32(v->fpu + 128, 0x37f);  /* fcw */
-	nub_put_le32(v->fpu + 408, 0x1f80); /* mxcsr */
-	v->dr6 = 0xffff0ff0;
-	v->dr7 = 0x400;
-	v->xcr0 = NUB_XCR0_X87;
-}
-
-enum mem_fill { FILL_NONE, FILL_PATTERN };
-
-/* A snapshot file built without KVM from (p), (fns) and a memory pattern. */
-static void constructed_snapshot(struct nub_buf *file, const struct nub_layout_params *p,
-				 const uint32_t *fns, uint32_t nfns, enum mem_fill fill)
-{
-	struct nub_layout l;
-	struct nub_vcpu_state v;
-	struct nub_snapshot *snap = NULL;
-	struct nub_error err;
-	uint8_t *mem = NULL;
-
-	if (nub_layout_compute(p, &l, &err) != NUB_OK)
-		die("nub_layout_compute", err.message);
-	plausible_vcpu(&v, &l);
-	if (nub_snapshot_new(&l, &v, fns, nfns, NULL, &snap, &mem, &err) != NUB_OK)
-		die("nub_snapshot_new", err.message);
-	if (fill == FILL_PATTERN) {
-		/* Code at the entry (the guest_code halt sequence), two data runs, the stack top. */
-		memcpy(mem + 0x10, guest_code, sizeof guest_code);
-		for (unsigned i = 0; i < 2 * NUB_PAGE_SIZE; i++)
-			mem[NUB_PAGE_SIZE + i] = (uint8_t)(i * 7 + 1);
-		mem[l.primary_size - 1] = 0xab;
-		mem[l.primary_size + (l.stack_gpa - l.scratch_gpa) + l.stack_size - 8] = 0x5a;
-	}
-	memset(file, 0, sizeof *file);
-	if (nub_snapshot_seal(snap, mem, &err) != NUB_OK ||
-	    nub_snapshot_file_encode(snap, file, &err) != NUB_OK)
-		die("snapshot encode", err.message);
-	nub_snapshot_unref(snap);
-}
-
-/* The offset of section (type) in a writer-made file. */
-static size_t section_offset(const struct nub_buf *f, uint32_t type)
-{
-	uint32_t count = nub_le32(f->data + 20);
-
-	for (uint32_t i = 0; i < count; i++)
-		if (nub_le32(f->data + SNAP_SECTION(i)) == type)
-			return (size_t)nub_le64(f->data + SNAP_SECTION(i) + 8);
-	die("section_offset", "no such section");
-}
-
-/* Writes (f) with (n) bytes at (at) replaced by (v) (little-endian), trailer repaired. */
-static void snapshot_variant(const char *target, const char *name, const struct nub_buf *f,
-			     size_t at, uint64_t v, unsigned n)
-{
-	uint8_t *b = malloc(f->len);
+	uint8_t *b = malloc(file->len);
 
 	if (!b)
-		die("snapshot_variant", "out of memory");
-	memcpy(b, f->data, f->len);
-	for (unsigned i = 0; i < n; i++)
-		b[at + i] = (uint8_t)(v >> (8 * i));
-	snapshot_repair(b, f->len);
-	write_seed(target, name, b, f->len);
+		die("seeds_snapshot_variants", "out of memory");
+	for (size_t i = 0; i < snap_variant_count; i++) {
+		if (!snap_variants[i].seed)
+			continue;
+		memcpy(b, file->data, file->len);
+		snap_variant_apply(b, file->len, &snap_variants[i]);
+		write_seed(target, snap_variants[i].seed, b, file->len);
+	}
 	free(b);
 }
 
-static const struct nub_layout_params small_layout = {
-	.image_end = 0x10000, .heap_size = 0x4000, .init_data_size = 0x1801,
-	.input_size = 0x2000, .output_size = 0x2000, .stack_size = 0x2000,
-};
+/* A constructed snapshot file (snap_fixture_file); dies on failure. */
+static void constructed(struct nub_buf *file, const struct nub_layout_params *p,
+			const uint32_t *fns, uint32_t nfns, bool fill)
+{
+	struct nub_error err;
+
+	if (snap_fixture_file(p, fns, nfns, fill, file, &err) != NUB_OK)
+		die("snap_fixture_file", err.message);
+}
 
 static void seeds_snapshot_constructed(void)
 {
 	static const uint32_t fns[] = { 1, 2, 4 };
+	static const struct nub_layout_params larger = {
+		.image_end = 0x100000, .heap_size = 0x100000, .input_size = 0x10000,
+		.output_size = 0x10000, .stack_size = 0x10000,
+	};
 	const char *t = "fuzz_snapshot_file";
 	struct nub_buf f, g;
 
-	constructed_snapshot(&f, &small_layout, fns, 3, FILL_PATTERN);
+	constructed(&f, &snap_fixture_params, fns, 3, true);
 	write_seed(t, "valid-small", f.data, f.len);
 	write_seed("fuzz_snapshot_run", "constructed-small", f.data, f.len);
 
-	constructed_snapshot(&g, &small_layout, NULL, 0, FILL_NONE);
+	constructed(&g, &snap_fixture_params, NULL, 0, false);
 	write_seed(t, "valid-no-fns-zero-memory", g.data, g.len);
 	nub_buf_free(&g);
 
-	{
-		struct nub_layout_params p = { .image_end = 0x100000, .heap_size = 0x100000,
-					       .input_size = 0x10000, .output_size = 0x10000,
-					       .stack_size = 0x10000 };
-		constructed_snapshot(&g, &p, fns, 1, FILL_PATTERN);
-		write_seed(t, "valid-larger-layout", g.data, g.len);
-		nub_buf_free(&g);
-	}
+	constructed(&g, &larger, fns, 1, true);
+	write_seed(t, "valid-larger-layout", g.data, g.len);
+	nub_buf_free(&g);
 
 	/* The same sections in reverse order, 8 unused bytes between each. */
 	{
 		struct fuzz_output o = { 0 };
-		size_t off[5], len[5], pos = SNAPSHOT_HEADER_SIZE + 4 * 24;
+		size_t off[5], len[5], pos = SNAP_ENTRY(4);
 
-		for (uint32_t type = SEC_MEMORY; type >= SEC_LAYOUT; type--) {
-			off[type] = section_offset(&f, type);
-			len[type] = (size_t)nub_le64(f.data + SNAP_SECTION(type - 1) + 16);
+		for (uint32_t type = SNAP_MEMORY; type >= SNAP_LAYOUT; type--) {
+			off[type] = snap_section_offset(f.data, f.len, type);
+			len[type] = (size_t)nub_le64(f.data + SNAP_ENTRY(type - 1) + SNAP_E_LENGTH);
 		}
-		fuzz_write_bytes(&o, f.data, SNAPSHOT_HEADER_SIZE);
-		for (uint32_t type = SEC_MEMORY, i = 0; type >= SEC_LAYOUT; type--, i++) {
+		fuzz_write_bytes(&o, f.data, SNAP_HEADER_SIZE);
+		for (uint32_t type = SNAP_MEMORY; type >= SNAP_LAYOUT; type--) {
 			fuzz_write_u32(&o, type);
 			fuzz_write_u32(&o, 0);
 			fuzz_write_u64(&o, pos + 8);
 			fuzz_write_u64(&o, len[type]);
 			pos += 8 + len[type];
 		}
-		for (uint32_t type = SEC_MEMORY; type >= SEC_LAYOUT; type--) {
+		for (uint32_t type = SNAP_MEMORY; type >= SNAP_LAYOUT; type--) {
 			fuzz_write_u64(&o, 0);
 			fuzz_write_bytes(&o, f.data + off[type], len[type]);
 		}
 		fuzz_write_u32(&o, 0); /* trailer */
-		snapshot_repair(o.data, o.len);
+		snap_repair(o.data, o.len);
 		emit(t, "valid-reordered-with-gaps", &o);
 	}
 
-	size_t lay = section_offset(&f, SEC_LAYOUT), vcpu = section_offset(&f, SEC_VCPU);
-	size_t fns_at = section_offset(&f, SEC_FNS), mem = section_offset(&f, SEC_MEMORY);
-	snapshot_variant(t, "bad-magic", &f, 0, 'X', 1);
-	snapshot_variant(t, "format-version-2", &f, 8, 2, 4);
-	snapshot_variant(t, "abi-version-other", &f, 12, NUB_ABI_VERSION + 1, 4);
-	snapshot_variant(t, "header-size-40", &f, 16, 40, 4);
-	snapshot_variant(t, "section-count-0", &f, 20, 0, 4);
-	snapshot_variant(t, "section-count-17", &f, 20, 17, 4);
-	snapshot_variant(t, "section-type-unknown", &f, SNAP_SECTION(2), 9, 4);
-	snapshot_variant(t, "section-reserved-set", &f, SNAP_SECTION(1) + 4, 1, 4);
-	snapshot_variant(t, "section-duplicate-layout", &f, SNAP_SECTION(2), SEC_LAYOUT, 4);
-	snapshot_variant(t, "section-layout-length-40", &f, SNAP_SECTION(0) + 16, 40, 8);
-	snapshot_variant(t, "sections-overlap", &f, SNAP_SECTION(1) + 8, lay + 8, 8);
-	snapshot_variant(t, "section-past-trailer", &f, SNAP_SECTION(3) + 16, f.len, 8);
-	snapshot_variant(t, "layout-image-end-unaligned", &f, lay, 0x10010, 8);
-	snapshot_variant(t, "layout-heap-too-large", &f, lay + 8, 0x80000000ull, 8);
-	snapshot_variant(t, "layout-input-too-small", &f, lay + 24, 0x1000, 8);
-	snapshot_variant(t, "vcpu-cs-not-long-mode", &f, vcpu + V_SEG(V_CS) + S_L, 0, 1);
-	snapshot_variant(t, "vcpu-tr-not-busy-tss", &f, vcpu + V_SEG(V_TR) + S_TYPE, 9, 1);
-	snapshot_variant(t, "vcpu-segment-reserved", &f, vcpu + V_SEG(1) + S_RESERVED, 1, 1);
-	snapshot_variant(t, "vcpu-cr0-no-paging", &f, vcpu + V_CR0, 0x50033, 8);
-	snapshot_variant(t, "vcpu-cr4-la57", &f, vcpu + V_CR4, 0x1620, 8);
-	snapshot_variant(t, "vcpu-efer-no-lma", &f, vcpu + V_EFER, 0x101, 8);
-	snapshot_variant(t, "vcpu-cr3-unaligned", &f, vcpu + V_CR3,
-			 nub_le64(f.data + vcpu + V_CR3) + 8, 8);
-	snapshot_variant(t, "vcpu-rip-outside-image", &f, vcpu + V_RIP, 0x20000, 8);
-	snapshot_variant(t, "vcpu-rsp-outside-stack", &f, vcpu + V_RSP, 0x8000, 8);
-	snapshot_variant(t, "vcpu-rflags-reserved-clear", &f, vcpu + V_RFLAGS, 0x244, 8);
-	snapshot_variant(t, "vcpu-gdt-base-noncanonical", &f, vcpu + V_GDT_BASE,
-			 0x0000800000000000ull, 8);
-	snapshot_variant(t, "vcpu-apic-x2apic", &f, vcpu + V_APIC, 0xfee00d00, 8);
-	snapshot_variant(t, "vcpu-xcr0-avx", &f, vcpu + V_XCR0, 7, 8);
-	snapshot_variant(t, "fns-not-increasing", &f, fns_at + 8, 1, 4);
-	snapshot_variant(t, "fns-count-too-large", &f, fns_at, 0x10001, 4);
-	snapshot_variant(t, "memory-reserved-set", &f, mem + 4, 1, 4);
-	snapshot_variant(t, "memory-run-unaligned", &f, mem + 8, 0x10, 8);
-	snapshot_variant(t, "memory-run-past-end", &f, mem + 8, 0x7fffffff000ull, 8);
-	snapshot_variant(t, "memory-runs-overlap", &f, mem + 8 + 16, 0, 8);
-	snapshot_variant(t, "memory-run-count-high", &f, mem, 1000, 4);
+	seeds_snapshot_variants(t, &f);
 	nub_buf_free(&f);
 }
 

@@ -14,6 +14,8 @@
 
 #include "alloc.h"
 #include "bytes.h"
+#include "elf_file.h"
+#include "elf_variants.h"
 #include "guest_elf.h"
 
 /*
@@ -65,14 +67,6 @@ static Elf64_Phdr *phdr(struct fixture *f, unsigned i)
 	return (Elf64_Phdr *)(void *)(f->b + PHOFF + i * sizeof(Elf64_Phdr));
 }
 
-static void put_note(uint8_t *p, uint32_t namesz, uint32_t descsz, uint32_t type, const char *name)
-{
-	nub_put_le32(p, namesz);
-	nub_put_le32(p + 4, descsz);
-	nub_put_le32(p + 8, type);
-	memcpy(p + 12, name, namesz);
-}
-
 static void set_phdr(Elf64_Phdr *p, uint32_t type, uint32_t flags, uint64_t off, uint64_t gpa,
 		     uint64_t filesz, uint64_t memsz, uint64_t align)
 {
@@ -89,46 +83,34 @@ static void set_phdr(Elf64_Phdr *p, uint32_t type, uint32_t flags, uint64_t off,
 /* A valid minimal ELF64 ET_EXEC guest image in a fresh heap buffer. */
 static uint8_t *build_elf(size_t *len)
 {
-	struct fixture f = { .b = calloc(1, FILE_SIZE), .len = FILE_SIZE };
-	assert_non_null(f.b);
-
-	Elf64_Ehdr *eh = ehdr(&f);
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_entry = ENTRY;
-	eh->e_phoff = PHOFF;
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = NPHDRS;
-
-	set_phdr(phdr(&f, PH_TEXT), PT_LOAD, PF_R | PF_X, TEXT_OFF, TEXT_GPA, TEXT_SIZE, TEXT_SIZE,
-		 0x1000);
-	set_phdr(phdr(&f, PH_RO), PT_LOAD, PF_R, RO_OFF, RO_GPA, RO_SIZE, RO_SIZE, 0x1000);
-	set_phdr(phdr(&f, PH_NOTE), PT_NOTE, PF_R, RO_OFF, RO_GPA, NOTES_SIZE, NOTES_SIZE, 4);
-	set_phdr(phdr(&f, PH_DATA), PT_LOAD, PF_R | PF_W, DATA_OFF, DATA_GPA, DATA_FILESZ,
-		 DATA_MEMSZ, 0x1000);
+	uint8_t text[TEXT_SIZE], ro[RO_SIZE], data[DATA_FILESZ];
 
 	for (size_t i = 0; i < TEXT_SIZE; i++)
-		f.b[TEXT_OFF + i] = pattern(i);
+		text[i] = pattern(i);
+	elf_file_note(ro, 4, 5, NT_GNU_BUILD_ID, "GNU");
+	memcpy(ro + 16, "\x01\x02\x03\x04\x05\0\0\0", 8);
+	elf_file_abi_note(ro + NUB_NOTE_AT, NUB_ABI_VERSION, 4);
 	for (size_t i = NOTES_SIZE; i < RO_SIZE; i++)
-		f.b[RO_OFF + i] = pattern(i + 0x100);
+		ro[i] = pattern(i + 0x100);
 	for (size_t i = 0; i < DATA_FILESZ; i++)
-		f.b[DATA_OFF + i] = pattern(i + 0x200);
+		data[i] = pattern(i + 0x200);
 
-	uint8_t *notes = f.b + RO_OFF;
-	put_note(notes, 4, 5, NT_GNU_BUILD_ID, "GNU");
-	memcpy(notes + 16, "\x01\x02\x03\x04\x05", 5);
-	put_note(notes + NUB_NOTE_AT, 4, 4, NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME);
-	nub_put_le32(notes + NUB_NOTE_AT + 16, NUB_ABI_VERSION);
-
-	*len = f.len;
-	return f.b;
+	/* In PH_* order; the notes are the start of the rodata segment. */
+	const struct elf_seg segs[NPHDRS] = {
+		{ .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = TEXT_GPA, .data = text,
+		  .len = TEXT_SIZE, .at = TEXT_OFF },
+		{ .type = PT_LOAD, .flags = PF_R, .vaddr = RO_GPA, .data = ro, .len = RO_SIZE,
+		  .at = RO_OFF },
+		{ .type = PT_NOTE, .flags = PF_R, .vaddr = RO_GPA, .offset = RO_OFF,
+		  .filesz = NOTES_SIZE, .memsz = NOTES_SIZE },
+		{ .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = DATA_GPA, .data = data,
+		  .len = DATA_FILESZ, .at = DATA_OFF, .memsz = DATA_MEMSZ },
+	};
+	const struct elf_spec spec = { .entry = ENTRY, .segs = segs, .nseg = NPHDRS };
+	uint8_t *b = elf_file_build(&spec, len);
+	assert_non_null(b);
+	assert_int_equal(*len, FILE_SIZE);
+	return b;
 }
 
 static int setup(void **state)
@@ -374,7 +356,7 @@ static void test_first_abi_note_wins(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t *notes = f->b + RO_OFF;
-	put_note(notes + NOTES_SIZE, 4, 4, NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME);
+	elf_file_note(notes + NOTES_SIZE, 4, 4, NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME);
 	nub_put_le32(notes + NOTES_SIZE + 16, NUB_ABI_VERSION + 1);
 	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 20;
 	phdr(f, PH_NOTE)->p_memsz = NOTES_SIZE + 20;
@@ -730,7 +712,7 @@ static void test_note_runs_past_segment(void **state)
 	nub_put_le32(notes + NUB_NOTE_AT + 4, 4);
 
 	/* A last note whose name padding alone reaches the segment end. */
-	put_note(notes + NOTES_SIZE, 1, 4, 9, "");
+	elf_file_note(notes + NOTES_SIZE, 1, 4, 9, "");
 	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 13;
 	assert_parse_fails(f, NUB_E_ELF,
 			   "PT_NOTE[2]: note at offset 0x2c: descsz 0x4 runs past the segment end "
@@ -763,7 +745,7 @@ static void test_note_padding_cut_at_segment_end(void **state)
 	struct fixture *f = *state;
 	/* A last note with a 1-byte name and no descriptor; its name padding lies past the end. */
 	uint8_t *notes = f->b + RO_OFF;
-	put_note(notes + NOTES_SIZE, 1, 0, 9, "");
+	elf_file_note(notes + NOTES_SIZE, 1, 0, 9, "");
 	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 13;
 	struct nub_elf_image img;
 	struct nub_error err;
@@ -1045,6 +1027,28 @@ static void test_read_file_read_error(void **state)
 	assert_int_equal(a.live, 0);
 }
 
+/* ---- The catalogue of crafted files (elf_variants.h), also the seeds of fuzz_elf and fuzz_guest_blob ---- */
+
+static void test_catalogue_variants(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < elf_variant_count; i++) {
+		const struct elf_variant *v = &elf_variants[i];
+		struct nub_elf_image img;
+		struct nub_error err;
+		size_t len;
+		uint8_t *b = elf_file_build(&v->spec, &len);
+
+		assert_non_null(b);
+		print_message("  variant: %s\n", v->elf_seed ? v->elf_seed : v->blob_seed);
+		enum nub_status st = nub_elf_parse(b, len, &img, &err);
+		assert_int_equal(st, v->status);
+		if (st != NUB_OK)
+			nub_assert_error(&err, v->status, v->message);
+		free(b);
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1101,6 +1105,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_read_file_null_arguments),
 	T(test_read_file_shrank),
 	T(test_read_file_read_error),
+	cmocka_unit_test(test_catalogue_variants),
 };
 
 NUB_TEST_SUITE(tests);

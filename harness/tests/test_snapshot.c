@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kvm.h"
+#include "le_bytes.h"
 #include "reset.h"
 #include "simple_fns.h"
 #include "snapshot.h"
@@ -114,11 +115,6 @@ static struct observation observe(struct fixture *f, struct nub_sandbox *sb)
 	o.counter = call_u64(f, sb, SIMPLE_READ_COUNTER, NULL, 0);
 	return o;
 }
-
-/* Little-endian payload bytes of a u16, u32 or u64 constant, for payload initialisers. */
-#define LE16(v) (uint8_t)(v), (uint8_t)((v) >> 8)
-#define LE32(v) LE16(v), LE16((v) >> 16)
-#define LE64(v) LE32(v), LE32((uint64_t)(v) >> 32)
 
 /*
  * How a restore resets the vCPU, seen in its stats deltas. The reset stub runs in the guest VM and

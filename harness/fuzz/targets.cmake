@@ -15,7 +15,7 @@
 # is made (today: the planted bug, nub_fuzz_plant below).
 set(NUB_FUZZ_KINDS pure kvm)
 set(NUB_FUZZ_DIR "${CMAKE_CURRENT_LIST_DIR}")
-set(NUB_FUZZ_SCRIPTS "${CMAKE_CURRENT_LIST_DIR}/../scripts")
+get_filename_component(NUB_FUZZ_SCRIPTS "${CMAKE_CURRENT_LIST_DIR}/../scripts" ABSOLUTE)
 set(NUB_FUZZ_CORPUS "${CMAKE_SOURCE_DIR}/corpus")
 
 set(NUB_PLANT_BUG "none" CACHE STRING
@@ -57,10 +57,14 @@ function(nub_fuzz_target name kind)
   elseif(kind STREQUAL "kvm")
     set(engine nub_fuzz_kvm nub)
   else()
-    message(FATAL_ERROR "fuzz/${kind}/${name}.c: '${kind}' is not a fuzz target kind (${NUB_FUZZ_KINDS})")
+    message(FATAL_ERROR "fuzz/${kind}/${name}.c: '${kind}' is not one of ${NUB_FUZZ_KINDS}")
   endif()
   if(EXISTS "${dir}/${name}.cmake")
     include("${dir}/${name}.cmake")
+  endif()
+  if(EXISTS "${dir}/seeds_${name}.c")
+    set_property(GLOBAL APPEND PROPERTY NUB_FUZZ_SEED_TARGETS ${name})
+    set_property(GLOBAL APPEND PROPERTY NUB_FUZZ_SEED_SOURCES "${dir}/seeds_${name}.c")
   endif()
 
   add_library(${name}_obj OBJECT ${sources})
@@ -125,11 +129,21 @@ function(nub_fuzz_target name kind)
   endif()
 endfunction()
 
-# nub_fuzz_seedgen(): the seed generator and the check that corpus/ holds exactly what it
-# generates. It links libnub.a: with /dev/kvm it also evolves guests to take real snapshots
-# (seed-kvm-*).
+# nub_fuzz_seedgen(), after every nub_fuzz_target: the seed generator, from seedgen.c and the seed
+# file fuzz/<kind>/seeds_<target>.c of each target that has one (seedgen_targets.h lists them for
+# seedgen.c), and the check that corpus/ holds exactly what it generates. It links libnub.a: with
+# /dev/kvm it also evolves guests to take real snapshots (seed-kvm-*).
 function(nub_fuzz_seedgen)
-  add_executable(nub-seedgen "${NUB_FUZZ_DIR}/seedgen.c")
+  get_property(targets GLOBAL PROPERTY NUB_FUZZ_SEED_TARGETS)
+  get_property(sources GLOBAL PROPERTY NUB_FUZZ_SEED_SOURCES)
+  set(list "")
+  foreach(t ${targets})
+    string(APPEND list "SEEDGEN_TARGET(${t})\n")
+  endforeach()
+  file(CONFIGURE OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/seedgen/seedgen_targets.h"
+       CONTENT "/* The targets with a seed file, by harness/fuzz/targets.cmake. */\n${list}")
+  add_executable(nub-seedgen "${NUB_FUZZ_DIR}/seedgen.c" ${sources})
+  target_include_directories(nub-seedgen PRIVATE "${CMAKE_CURRENT_BINARY_DIR}/seedgen")
   target_link_libraries(nub-seedgen PRIVATE nub_harness nub nub_flavor)
   add_dependencies(nub-seedgen nub_guests)
   add_test(NAME seeds-match

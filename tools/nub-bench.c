@@ -18,6 +18,7 @@
 #include "fuzz_cmds.h"
 #include "host_fns.h"
 #include "nub/nub.h"
+#include "nub/x86.h"
 #include "rawkvm.h"
 #include "simple_fns.h"
 #include "timing.h"
@@ -190,9 +191,7 @@ static const uint32_t restore_pages[] = { 0, 1, 16, 256, 4096 };
 #define RESTORE_HEAP_SIZE (17u << 20) /* room for 4096 dirty heap pages */
 #define RESTORE_NEXT_PAGES 256u       /* page count of the "next call after restore" comparison */
 #define MEM_SANDBOXES 64u             /* sandboxes made from one snapshot for the memory figures */
-#define PAGE_BYTES 4096u
 #define DIRTY_OFFSET 2048u            /* where SIMPLE_DIRTY_HEAP_PAGES writes in each page */
-#define MSR_KERNEL_GS_BASE 0xc0000102u
 
 struct iters {
 	size_t rt, ioctl, create, evolve, call;
@@ -286,7 +285,7 @@ static void page_bufs_free(struct page_bufs *b)
 /* Byte offset of page (p) of (n) spread over the buffers. */
 static size_t page_off(size_t p, size_t n)
 {
-	return p * (PAGE_BUFS_SIZE / PAGE_BYTES) / n * PAGE_BYTES;
+	return p * (PAGE_BUFS_SIZE / X86_PAGE_SIZE) / n * X86_PAGE_SIZE;
 }
 
 /* Writes one byte into each of the (n) destination pages, as the guest does (callers leave it
@@ -300,7 +299,7 @@ static void pages_mark(struct page_bufs *b, size_t n, uint8_t v)
 static void pages_copy(struct page_bufs *b, size_t n)
 {
 	for (size_t p = 0; p < n; p++)
-		memcpy(b->dst + page_off(p, n), b->src + page_off(p, n), PAGE_BYTES);
+		memcpy(b->dst + page_off(p, n), b->src + page_off(p, n), X86_PAGE_SIZE);
 }
 
 /* Measures "register reset + copying N pages" on the raw vCPU for every restore page count: the
@@ -312,7 +311,7 @@ static void bench_raw_reset(struct rawkvm_vm *vm, const struct iters *it, struct
 	struct raw_reset_state rs;
 	memset(&rs, 0, sizeof(rs));
 	rs.msr.head.nmsrs = 1;
-	rs.msr.head.entries[0].index = MSR_KERNEL_GS_BASE;
+	rs.msr.head.entries[0].index = X86_MSR_KERNEL_GS_BASE;
 	xioctl(vm->vcpu_fd, KVM_GET_FPU, &rs.fpu, "KVM_GET_FPU");
 	xioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &rs.dbg, "KVM_GET_DEBUGREGS");
 	if (xioctl(vm->vcpu_fd, KVM_GET_MSRS, &rs.msr, "KVM_GET_MSRS") != 1)

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "nub/x86.h"
 #include "timing.h"
 
 /* Page tables and code of the raw guest (rawkvm.h): PML4, PDPT, PD, then the code page. */
@@ -19,18 +20,6 @@
 #define RAW_PD 0x3000u
 #define RAW_CODE 0x4000u
 
-#define PTE_P 0x1u
-#define PTE_RW 0x2u
-#define PTE_PS 0x80u
-#define CR0_PE 0x1u
-#define CR0_MP 0x2u
-#define CR0_ET 0x10u
-#define CR0_NE 0x20u
-#define CR0_WP 0x10000u
-#define CR0_PG 0x80000000u
-#define CR4_PAE 0x20u
-#define EFER_LME 0x100u
-#define EFER_LMA 0x400u
 
 const char *const rawkvm_step_names[RAWKVM_STEP_COUNT] = {
 	"KVM_CREATE_VM",
@@ -133,9 +122,9 @@ static void fill_memory(uint8_t *mem)
 {
 	static const uint8_t code[] = { 0xE6, RAWKVM_PORT, /* out %al, $0x10 */
 					0xEB, 0xFC };      /* jmp .-2 (back to the out) */
-	write_u64(mem, RAW_PML4, RAW_PDPT | PTE_P | PTE_RW);
-	write_u64(mem, RAW_PDPT, RAW_PD | PTE_P | PTE_RW);
-	write_u64(mem, RAW_PD, 0 | PTE_P | PTE_RW | PTE_PS);
+	write_u64(mem, RAW_PML4, RAW_PDPT | X86_PTE_P | X86_PTE_RW);
+	write_u64(mem, RAW_PDPT, RAW_PD | X86_PTE_P | X86_PTE_RW);
+	write_u64(mem, RAW_PD, 0 | X86_PTE_P | X86_PTE_RW | X86_PTE_PS);
 	memcpy(mem + RAW_CODE, code, sizeof(code));
 }
 
@@ -143,20 +132,21 @@ static void fill_memory(uint8_t *mem)
 static void make_long_mode(struct kvm_sregs *s)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x8, .type = 11, .present = 1,
+		.base = 0, .limit = 0xffffffff, .selector = X86_SEL_CODE64,
+		.type = X86_SEG_TYPE_CODE_RX_ACCESSED, .present = 1,
 		.dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
 	};
 	struct kvm_segment data = code;
-	data.selector = 0x10;
-	data.type = 3;
+	data.selector = X86_SEL_DATA;
+	data.type = X86_SEG_TYPE_DATA_RW_ACCESSED;
 	data.db = 1;
 	data.l = 0;
 	s->cs = code;
 	s->ds = s->es = s->fs = s->gs = s->ss = data;
 	s->cr3 = RAW_PML4;
-	s->cr4 = CR4_PAE;
-	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	s->efer = EFER_LME | EFER_LMA;
+	s->cr4 = X86_CR4_PAE;
+	s->cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	s->efer = X86_EFER_LME | X86_EFER_LMA;
 }
 
 /* 0 if the vCPU stopped at the guest's OUT, else -1 with (*e) saying what happened (when). */
@@ -234,7 +224,8 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 	}
 	if (xioctl(vm->vcpu_fd, KVM_SET_SREGS, &k->sregs, "KVM_SET_SREGS", e) < 0)
 		goto fail;
-	struct kvm_regs regs = { .rip = RAW_CODE, .rflags = 0x2, .rsp = RAWKVM_MEM_SIZE };
+	struct kvm_regs regs = { .rip = RAW_CODE, .rflags = X86_RFLAGS_FIXED1,
+				 .rsp = RAWKVM_MEM_SIZE };
 	if (xioctl(vm->vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS", e) < 0)
 		goto fail;
 

@@ -9,6 +9,7 @@
 
 #include "kvm.h"
 #include "le_bytes.h"
+#include "nub/x86.h"
 #include "reset.h"
 #include "simple_fns.h"
 #include "snapshot.h"
@@ -164,7 +165,7 @@ struct damage {
 #define DAMAGED_MXCSR (0x1f00u | 0x6000u | 0x8000u | 0x1u)
 
 /* Data-write breakpoints (R/W 01, LEN 11 = 4 bytes) on addresses the guest never maps. */
-#define DATA_BP_DR7 (0x400u | 0x55u | 0xddddu << 16) /* L0..L3, R/W and LEN of each = 1101b */
+#define DATA_BP_DR7 (X86_DR7_FIXED_VALUE | 0x55u | 0xddddu << 16) /* L0..L3, R/W and LEN = 1101b */
 
 /* Calls, aborts, faults and protocol errors end on a port write; the rest on another exit. */
 static const struct damage damages[] = {

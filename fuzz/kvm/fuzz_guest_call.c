@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "fuzz_input.h"
 #include "kvm_target.h"
 #include "nub_fuzz.h"
@@ -23,22 +24,13 @@
 
 static struct kvm_fuzz_sandbox g;
 
-static void init_once(void)
-{
-	kvm_fuzz_sandbox_once(&g, "fuzz_guest_call", "simple");
-}
-
+/* The sandbox, made on the first call (kvm_fuzz_sandbox_once); every input calls it too. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	init_once();
+	kvm_fuzz_sandbox_once(&g, "fuzz_guest_call", "simple");
 	return 0;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* The exact results simple_fns.h promises. */
@@ -55,19 +47,19 @@ static void check_known(uint32_t fn, const uint8_t *p, size_t n, enum nub_status
 		if (n != 8) {
 			NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR && err->guest_code == 5);
 		} else {
-			uint32_t sum = le32(p) + le32(p + 4);
-			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 && le32(resp->data) == sum);
+			uint32_t sum = nub_le32(p) + nub_le32(p + 4);
+			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 && nub_le32(resp->data) == sum);
 		}
 		break;
 	case SIMPLE_FILL:
-		if (n == 4 && le32(p) <= 4096) {
-			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == le32(p));
+		if (n == 4 && nub_le32(p) <= 4096) {
+			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == nub_le32(p));
 			for (size_t i = 0; i < resp->len; i++)
 				NUB_FUZZ_CHECK(resp->data[i] == (uint8_t)i);
 		}
 		break;
 	case SIMPLE_STATIC_COUNTER:
-		NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 && le32(resp->data) == 1);
+		NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 && nub_le32(resp->data) == 1);
 		break;
 	case SIMPLE_DIVIDE_BY_ZERO:
 		NUB_FUZZ_CHECK(st == NUB_E_GUEST_FAULT && err->vector == 0);
@@ -95,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	init_once();
+	LLVMFuzzerInitialize(NULL, NULL);
 	fuzz_input_init(&in, data, size);
 	uint32_t fn = fuzz_read_u32(&in);
 	size_t n = fuzz_read_rest(&in, &payload);

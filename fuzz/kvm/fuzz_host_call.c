@@ -27,16 +27,12 @@
 
 static struct kvm_fuzz_sandbox g;
 
-static void init_once(void)
-{
-	kvm_fuzz_sandbox_once(&g, "fuzz_host_call", "simple");
-}
-
+/* The sandbox, made on the first call (kvm_fuzz_sandbox_once); every input calls it too. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	init_once();
+	kvm_fuzz_sandbox_once(&g, "fuzz_host_call", "simple");
 	return 0;
 }
 
@@ -91,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	init_once();
+	LLVMFuzzerInitialize(NULL, NULL);
 	memset(&resp, 0, sizeof resp);
 	enum nub_status st = nub_sandbox_call(g.sb, SIMPLE_HOST_CALL, data, size, &resp, &err);
 	nub_fuzz_outcome(st == NUB_E_GUEST_ERROR ? err.guest_code == NUB_STATUS_NO_SUCH_FUNCTION

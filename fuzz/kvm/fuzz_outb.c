@@ -28,16 +28,12 @@
 
 static struct kvm_fuzz_sandbox g;
 
-static void init_once(void)
-{
-	kvm_fuzz_sandbox_once(&g, "fuzz_outb", "fuzz");
-}
-
+/* The sandbox, made on the first call (kvm_fuzz_sandbox_once); every input calls it too. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	init_once();
+	kvm_fuzz_sandbox_once(&g, "fuzz_outb", "fuzz");
 	return 0;
 }
 
@@ -83,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	init_once();
+	LLVMFuzzerInitialize(NULL, NULL);
 
 	memset(&resp, 0, sizeof resp);
 	enum nub_status st = nub_sandbox_call(g.sb, FUZZ_FN_RUN, data, size, &resp, &err);

@@ -21,33 +21,6 @@
 
 #define MAX_INPUT (4u << 20)
 
-static bool segment_equal(const struct nub_segment *a, const struct nub_segment *b)
-{
-	return a->base == b->base && a->limit == b->limit && a->selector == b->selector &&
-	       a->type == b->type && a->present == b->present && a->dpl == b->dpl &&
-	       a->db == b->db && a->s == b->s && a->l == b->l && a->g == b->g && a->avl == b->avl &&
-	       a->unusable == b->unusable;
-}
-
-static void check_vcpu_equal(const struct nub_vcpu_state *a, const struct nub_vcpu_state *b)
-{
-	NUB_FUZZ_CHECK(memcmp(a->gpr, b->gpr, sizeof a->gpr) == 0);
-	NUB_FUZZ_CHECK(a->rip == b->rip && a->rflags == b->rflags);
-	NUB_FUZZ_CHECK(segment_equal(&a->cs, &b->cs) && segment_equal(&a->ds, &b->ds));
-	NUB_FUZZ_CHECK(segment_equal(&a->es, &b->es) && segment_equal(&a->fs, &b->fs));
-	NUB_FUZZ_CHECK(segment_equal(&a->gs, &b->gs) && segment_equal(&a->ss, &b->ss));
-	NUB_FUZZ_CHECK(segment_equal(&a->tr, &b->tr) && segment_equal(&a->ldt, &b->ldt));
-	NUB_FUZZ_CHECK(a->gdt_base == b->gdt_base && a->idt_base == b->idt_base);
-	NUB_FUZZ_CHECK(a->gdt_limit == b->gdt_limit && a->idt_limit == b->idt_limit);
-	NUB_FUZZ_CHECK(a->cr0 == b->cr0 && a->cr2 == b->cr2 && a->cr3 == b->cr3);
-	NUB_FUZZ_CHECK(a->cr4 == b->cr4 && a->cr8 == b->cr8 && a->efer == b->efer);
-	NUB_FUZZ_CHECK(a->apic_base == b->apic_base);
-	NUB_FUZZ_CHECK(memcmp(a->fpu, b->fpu, sizeof a->fpu) == 0);
-	NUB_FUZZ_CHECK(memcmp(a->dr, b->dr, sizeof a->dr) == 0);
-	NUB_FUZZ_CHECK(a->dr6 == b->dr6 && a->dr7 == b->dr7);
-	NUB_FUZZ_CHECK(a->kernel_gs_base == b->kernel_gs_base && a->xcr0 == b->xcr0);
-}
-
 /*
  * The data extents of (a)'s memory (holes are zero and cost nothing) compare equal in (b). Run
  * both ways, this compares all of both memories while touching only what either holds.
@@ -73,7 +46,7 @@ static void check_same(const struct nub_snapshot *a, const struct nub_snapshot *
 {
 	NUB_FUZZ_CHECK(memcmp(&a->layout, &b->layout, sizeof a->layout) == 0);
 	NUB_FUZZ_CHECK(a->abi_version == b->abi_version);
-	check_vcpu_equal(&a->vcpu, &b->vcpu);
+	NUB_FUZZ_CHECK(snap_vcpu_differs(&a->vcpu, &b->vcpu) == NULL);
 	NUB_FUZZ_CHECK(a->nfn == b->nfn);
 	NUB_FUZZ_CHECK(a->nfn == 0 || memcmp(a->fn_ids, b->fn_ids, a->nfn * sizeof *a->fn_ids) == 0);
 	NUB_FUZZ_CHECK(a->nmaps == 0 && b->nmaps == 0); /* files store no mappings */

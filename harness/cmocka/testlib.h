@@ -26,6 +26,9 @@ extern const struct nub_test_suite nub_test_suite;
 #define NUB_TEST_SUITE(array) \
 	const struct nub_test_suite nub_test_suite = { (array), sizeof(array) / sizeof((array)[0]) }
 
+/* A case of a suite whose file defines the fixture functions setup() and teardown(). */
+#define NUB_TEST_CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 /* Captures log records and debug-print text for assertions. */
 #define NUB_TEST_MAX_LOGS 32
 struct nub_test_capture {

@@ -115,6 +115,57 @@ void snap_describe(const uint8_t *data, size_t len, FILE *out)
 	}
 }
 
+static const char *segment_differs(const struct nub_segment *a, const struct nub_segment *b)
+{
+	if (a->base != b->base)
+		return "base";
+	if (a->limit != b->limit)
+		return "limit";
+	if (a->selector != b->selector)
+		return "selector";
+	if (a->type != b->type)
+		return "type";
+	if (a->present != b->present || a->dpl != b->dpl || a->db != b->db || a->s != b->s ||
+	    a->l != b->l || a->g != b->g || a->avl != b->avl || a->unusable != b->unusable)
+		return "flags";
+	return NULL;
+}
+
+const char *snap_vcpu_differs(const struct nub_vcpu_state *a, const struct nub_vcpu_state *b)
+{
+	static const char *const seg_names[] = { "cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt" };
+	const struct nub_segment *sa[] = { &a->cs, &a->ds, &a->es, &a->fs, &a->gs, &a->ss, &a->tr,
+					   &a->ldt };
+	const struct nub_segment *sb[] = { &b->cs, &b->ds, &b->es, &b->fs, &b->gs, &b->ss, &b->tr,
+					   &b->ldt };
+	static char name[32];
+
+	if (memcmp(a->gpr, b->gpr, sizeof a->gpr) != 0)
+		return "gpr";
+	if (a->rip != b->rip || a->rflags != b->rflags)
+		return "rip/rflags";
+	for (unsigned i = 0; i < 8; i++) {
+		const char *field = segment_differs(sa[i], sb[i]);
+		if (field) {
+			snprintf(name, sizeof name, "%s.%s", seg_names[i], field);
+			return name;
+		}
+	}
+	if (a->gdt_base != b->gdt_base || a->gdt_limit != b->gdt_limit || a->idt_base != b->idt_base ||
+	    a->idt_limit != b->idt_limit)
+		return "gdt/idt";
+	if (a->cr0 != b->cr0 || a->cr2 != b->cr2 || a->cr3 != b->cr3 || a->cr4 != b->cr4 ||
+	    a->cr8 != b->cr8 || a->efer != b->efer || a->apic_base != b->apic_base)
+		return "control registers";
+	if (memcmp(a->fpu, b->fpu, sizeof a->fpu) != 0)
+		return "fpu";
+	if (memcmp(a->dr, b->dr, sizeof a->dr) != 0 || a->dr6 != b->dr6 || a->dr7 != b->dr7)
+		return "debug registers";
+	if (a->kernel_gs_base != b->kernel_gs_base || a->xcr0 != b->xcr0)
+		return "kernel_gs_base/xcr0";
+	return NULL;
+}
+
 static struct nub_segment segment(uint64_t base, uint32_t limit, uint16_t sel, uint8_t type,
 				  uint8_t present, uint8_t db, uint8_t s, uint8_t l, uint8_t g,
 				  uint8_t unusable)

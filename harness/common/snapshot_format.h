@@ -128,6 +128,13 @@ size_t snap_section_offset(const uint8_t *b, size_t len, enum snap_section type)
 void snap_describe(const uint8_t *data, size_t len, FILE *out);
 
 /*
+ * The name of the first field of the vCPU state in which (a) and (b) differ ("rip", "cs.base",
+ * "fpu", ...), or NULL when every field (not the padding) is equal: the round-trip check of the
+ * snapshot tests and of fuzz_snapshot_file.
+ */
+const char *snap_vcpu_differs(const struct nub_vcpu_state *a, const struct nub_vcpu_state *b);
+
+/*
  * A plausible state of a long-mode guest at CPL0 halted in its dispatch loop in layout (l): the
  * registers a KVM snapshot holds, every field valid for the loader. Fields it leaves zero: cr2,
  * cr8, dr0-dr3, kernel_gs_base and the FPU image beyond FCW and MXCSR.

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
+#include "le_bytes.h"
+
 /* ---- Decoder ---- */
 
 /* Rule 1's table: fixed-argument bytes, and where the u16 data length sits in them (-1: none). */
@@ -32,19 +35,10 @@ static const struct op_info ops[FUZZ_OP_COUNT] = {
 	[FUZZ_OP_RESPOND] = { "RESPOND", 2, 0 },
 };
 
+/* The 16-bit twin of bytes.h's nub_le32. */
 static uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
 }
 
 static bool is_op(uint8_t op)
@@ -93,7 +87,7 @@ enum fuzz_cmd_result fuzz_cmd_next(const uint8_t *data, size_t len, size_t pos,
 	switch (cmd->op) {
 	case FUZZ_OP_OUT:
 		cmd->port = rd16(a);
-		cmd->value = rd32(a + 2);
+		cmd->value = nub_le32(a + 2);
 		break;
 	case FUZZ_OP_OUT8:
 		cmd->port = rd16(a);
@@ -104,10 +98,10 @@ enum fuzz_cmd_result fuzz_cmd_next(const uint8_t *data, size_t len, size_t pos,
 		cmd->off = rd16(a);
 		break;
 	case FUZZ_OP_SET_OUTPUT_SP:
-		cmd->value64 = rd64(a);
+		cmd->value64 = nub_le64(a);
 		break;
 	case FUZZ_OP_HOST_CALL:
-		cmd->fn_id = rd32(a);
+		cmd->fn_id = nub_le32(a);
 		break;
 	case FUZZ_OP_LOG:
 		cmd->level = a[0];
@@ -119,7 +113,7 @@ enum fuzz_cmd_result fuzz_cmd_next(const uint8_t *data, size_t len, size_t pos,
 		cmd->kind = a[0];
 		break;
 	case FUZZ_OP_SPIN:
-		cmd->value = rd32(a);
+		cmd->value = nub_le32(a);
 		break;
 	default:
 		break;
@@ -367,27 +361,29 @@ static void put(struct fuzz_prog *p, const void *bytes, size_t n)
 	p->len += n;
 }
 
-static void put8(struct fuzz_prog *p, uint8_t v)
+/* Appends one command: [op][(nargs) bytes of fixed arguments, already little-endian]. */
+static bool command(struct fuzz_prog *p, uint8_t op, const uint8_t *args, size_t nargs)
 {
-	p->buf[p->len++] = v;
+	if (!reserve(p, 1 + nargs))
+		return false;
+	put(p, &op, 1);
+	put(p, args, nargs);
+	return true;
 }
 
-static void put16(struct fuzz_prog *p, uint16_t v)
+/* Appends one command with data: [op][fixed arguments][u16 len][len bytes]. */
+static bool command_data(struct fuzz_prog *p, uint8_t op, const uint8_t *args, size_t nargs,
+			 const void *bytes, size_t len)
 {
-	put8(p, (uint8_t)v);
-	put8(p, (uint8_t)(v >> 8));
-}
+	const uint8_t declared[2] = { LE16(len) };
 
-static void put32(struct fuzz_prog *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p, (uint16_t)(v >> 16));
-}
-
-static void put64(struct fuzz_prog *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p, (uint32_t)(v >> 32));
+	if (len > UINT16_MAX || !reserve(p, 1 + nargs + sizeof declared + len))
+		return false;
+	put(p, &op, 1);
+	put(p, args, nargs);
+	put(p, declared, sizeof declared);
+	put(p, bytes, len);
+	return true;
 }
 
 bool fuzz_prog_raw(struct fuzz_prog *p, const void *bytes, size_t len)
@@ -400,143 +396,89 @@ bool fuzz_prog_raw(struct fuzz_prog *p, const void *bytes, size_t len)
 
 bool fuzz_prog_out(struct fuzz_prog *p, uint16_t port, uint32_t value)
 {
-	if (!reserve(p, 7))
-		return false;
-	put8(p, FUZZ_OP_OUT);
-	put16(p, port);
-	put32(p, value);
-	return true;
+	const uint8_t args[] = { LE16(port), LE32(value) };
+
+	return command(p, FUZZ_OP_OUT, args, sizeof args);
 }
 
 bool fuzz_prog_out8(struct fuzz_prog *p, uint16_t port, uint8_t value)
 {
-	if (!reserve(p, 4))
-		return false;
-	put8(p, FUZZ_OP_OUT8);
-	put16(p, port);
-	put8(p, value);
-	return true;
-}
+	const uint8_t args[] = { LE16(port), value };
 
-static bool write_buffer(struct fuzz_prog *p, uint8_t op, uint16_t off, const void *bytes,
-			 size_t len)
-{
-	if (len > UINT16_MAX || !reserve(p, 5 + len))
-		return false;
-	put8(p, op);
-	put16(p, off);
-	put16(p, (uint16_t)len);
-	put(p, bytes, len);
-	return true;
+	return command(p, FUZZ_OP_OUT8, args, sizeof args);
 }
 
 bool fuzz_prog_write_output(struct fuzz_prog *p, uint16_t off, const void *bytes, size_t len)
 {
-	return write_buffer(p, FUZZ_OP_WRITE_OUTPUT, off, bytes, len);
+	const uint8_t args[] = { LE16(off) };
+
+	return command_data(p, FUZZ_OP_WRITE_OUTPUT, args, sizeof args, bytes, len);
 }
 
 bool fuzz_prog_write_input(struct fuzz_prog *p, uint16_t off, const void *bytes, size_t len)
 {
-	return write_buffer(p, FUZZ_OP_WRITE_INPUT, off, bytes, len);
+	const uint8_t args[] = { LE16(off) };
+
+	return command_data(p, FUZZ_OP_WRITE_INPUT, args, sizeof args, bytes, len);
 }
 
 bool fuzz_prog_set_output_sp(struct fuzz_prog *p, uint64_t value)
 {
-	if (!reserve(p, 9))
-		return false;
-	put8(p, FUZZ_OP_SET_OUTPUT_SP);
-	put64(p, value);
-	return true;
-}
+	const uint8_t args[] = { LE64(value) };
 
-/* [op][u16 len][bytes]. */
-static bool op_len_data(struct fuzz_prog *p, uint8_t op, const void *bytes, size_t len)
-{
-	if (len > UINT16_MAX || !reserve(p, 3 + len))
-		return false;
-	put8(p, op);
-	put16(p, (uint16_t)len);
-	put(p, bytes, len);
-	return true;
-}
-
-/* [op][u8 b][u16 len][bytes]. */
-static bool op_byte_len_data(struct fuzz_prog *p, uint8_t op, uint8_t b, const void *bytes,
-			     size_t len)
-{
-	if (len > UINT16_MAX || !reserve(p, 4 + len))
-		return false;
-	put8(p, op);
-	put8(p, b);
-	put16(p, (uint16_t)len);
-	put(p, bytes, len);
-	return true;
+	return command(p, FUZZ_OP_SET_OUTPUT_SP, args, sizeof args);
 }
 
 bool fuzz_prog_push_output(struct fuzz_prog *p, const void *bytes, size_t len)
 {
-	return op_len_data(p, FUZZ_OP_PUSH_OUTPUT, bytes, len);
+	return command_data(p, FUZZ_OP_PUSH_OUTPUT, NULL, 0, bytes, len);
 }
 
 bool fuzz_prog_host_call(struct fuzz_prog *p, uint32_t fn_id, const void *bytes, size_t len)
 {
-	if (len > UINT16_MAX || !reserve(p, 7 + len))
-		return false;
-	put8(p, FUZZ_OP_HOST_CALL);
-	put32(p, fn_id);
-	put16(p, (uint16_t)len);
-	put(p, bytes, len);
-	return true;
+	const uint8_t args[] = { LE32(fn_id) };
+
+	return command_data(p, FUZZ_OP_HOST_CALL, args, sizeof args, bytes, len);
 }
 
 bool fuzz_prog_log(struct fuzz_prog *p, uint8_t level, const void *bytes, size_t len)
 {
-	return op_byte_len_data(p, FUZZ_OP_LOG, level, bytes, len);
+	return command_data(p, FUZZ_OP_LOG, &level, 1, bytes, len);
 }
 
 bool fuzz_prog_debug_print(struct fuzz_prog *p, const void *bytes, size_t len)
 {
-	return op_len_data(p, FUZZ_OP_DEBUG_PRINT, bytes, len);
+	return command_data(p, FUZZ_OP_DEBUG_PRINT, NULL, 0, bytes, len);
 }
 
 bool fuzz_prog_abort(struct fuzz_prog *p, uint8_t code, const void *bytes, size_t len)
 {
-	return op_byte_len_data(p, FUZZ_OP_ABORT, code, bytes, len);
+	return command_data(p, FUZZ_OP_ABORT, &code, 1, bytes, len);
 }
 
 bool fuzz_prog_exception(struct fuzz_prog *p, uint8_t kind)
 {
-	if (!reserve(p, 2))
-		return false;
-	put8(p, FUZZ_OP_EXCEPTION);
-	put8(p, kind);
-	return true;
+	return command(p, FUZZ_OP_EXCEPTION, &kind, 1);
 }
 
 bool fuzz_prog_spin(struct fuzz_prog *p, uint32_t n)
 {
-	if (!reserve(p, 5))
-		return false;
-	put8(p, FUZZ_OP_SPIN);
-	put32(p, n);
-	return true;
+	const uint8_t args[] = { LE32(n) };
+
+	return command(p, FUZZ_OP_SPIN, args, sizeof args);
 }
 
 bool fuzz_prog_halt(struct fuzz_prog *p)
 {
-	uint8_t op = FUZZ_OP_HALT;
-
-	return fuzz_prog_raw(p, &op, 1);
+	return command(p, FUZZ_OP_HALT, NULL, 0);
 }
 
 bool fuzz_prog_hlt(struct fuzz_prog *p)
 {
-	uint8_t op = FUZZ_OP_HLT;
-
-	return fuzz_prog_raw(p, &op, 1);
+	return command(p, FUZZ_OP_HLT, NULL, 0);
 }
 
 bool fuzz_prog_respond(struct fuzz_prog *p, const void *bytes, size_t len)
 {
-	return op_len_data(p, FUZZ_OP_RESPOND, bytes, len);
+	return command_data(p, FUZZ_OP_RESPOND, NULL, 0, bytes, len);
 }

@@ -319,19 +319,19 @@ static void test_no_callbacks(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test_setup_teardown(test_abort_code_and_message, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_abort_exception_vector, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_abort_exception_without_vector, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_abort_terminator_mid_write_and_empty, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_abort_cap, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_abort_bad_byte_count, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_ports_and_sizes, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_log_delivery_and_filter, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_host_call_corrupt_frames, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_abort_message_control_bytes, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_no_callbacks, setup, teardown),
+	NUB_TEST_CASE(test_abort_code_and_message),
+	NUB_TEST_CASE(test_abort_exception_vector),
+	NUB_TEST_CASE(test_abort_exception_without_vector),
+	NUB_TEST_CASE(test_abort_terminator_mid_write_and_empty),
+	NUB_TEST_CASE(test_abort_cap),
+	NUB_TEST_CASE(test_abort_bad_byte_count),
+	NUB_TEST_CASE(test_ports_and_sizes),
+	NUB_TEST_CASE(test_log_delivery_and_filter),
+	NUB_TEST_CASE(test_host_calls),
+	NUB_TEST_CASE(test_host_call_corrupt_frames),
+	NUB_TEST_CASE(test_debug_print),
+	NUB_TEST_CASE(test_abort_message_control_bytes),
+	NUB_TEST_CASE(test_no_callbacks),
 };
 
 NUB_TEST_SUITE(tests);

@@ -445,20 +445,18 @@ static void test_large_pages(void **state)
 	assert_maps(f, 0x4000, 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
 static const struct CMUnitTest tests[] = {
-	T(test_translate_boundaries),
-	T(test_entry_bits),
-	T(test_no_maps),
-	T(test_exact_table_budget),
-	T(test_large_map),
-	T(test_bad_maps),
-	T(test_overlaps),
-	T(test_bad_arguments),
-	T(test_hostile_entries),
-	T(test_permissions_combine_across_levels),
-	T(test_large_pages),
+	NUB_TEST_CASE(test_translate_boundaries),
+	NUB_TEST_CASE(test_entry_bits),
+	NUB_TEST_CASE(test_no_maps),
+	NUB_TEST_CASE(test_exact_table_budget),
+	NUB_TEST_CASE(test_large_map),
+	NUB_TEST_CASE(test_bad_maps),
+	NUB_TEST_CASE(test_overlaps),
+	NUB_TEST_CASE(test_bad_arguments),
+	NUB_TEST_CASE(test_hostile_entries),
+	NUB_TEST_CASE(test_permissions_combine_across_levels),
+	NUB_TEST_CASE(test_large_pages),
 };
 
 NUB_TEST_SUITE(tests);

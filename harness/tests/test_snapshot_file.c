@@ -116,61 +116,13 @@ static int teardown(void **state)
 
 /* ---- checking ---- */
 
-static void assert_segment_equal(const struct nub_segment *a, const struct nub_segment *b)
-{
-	assert_int_equal(a->base, b->base);
-	assert_int_equal(a->limit, b->limit);
-	assert_int_equal(a->selector, b->selector);
-	assert_int_equal(a->type, b->type);
-	assert_int_equal(a->present, b->present);
-	assert_int_equal(a->dpl, b->dpl);
-	assert_int_equal(a->db, b->db);
-	assert_int_equal(a->s, b->s);
-	assert_int_equal(a->l, b->l);
-	assert_int_equal(a->g, b->g);
-	assert_int_equal(a->avl, b->avl);
-	assert_int_equal(a->unusable, b->unusable);
-}
-
-static void assert_vcpu_equal(const struct nub_vcpu_state *a, const struct nub_vcpu_state *b)
-{
-	for (unsigned i = 0; i < 16; i++)
-		assert_int_equal(a->gpr[i], b->gpr[i]);
-	assert_int_equal(a->rip, b->rip);
-	assert_int_equal(a->rflags, b->rflags);
-	assert_segment_equal(&a->cs, &b->cs);
-	assert_segment_equal(&a->ds, &b->ds);
-	assert_segment_equal(&a->es, &b->es);
-	assert_segment_equal(&a->fs, &b->fs);
-	assert_segment_equal(&a->gs, &b->gs);
-	assert_segment_equal(&a->ss, &b->ss);
-	assert_segment_equal(&a->tr, &b->tr);
-	assert_segment_equal(&a->ldt, &b->ldt);
-	assert_int_equal(a->gdt_base, b->gdt_base);
-	assert_int_equal(a->idt_base, b->idt_base);
-	assert_int_equal(a->gdt_limit, b->gdt_limit);
-	assert_int_equal(a->idt_limit, b->idt_limit);
-	assert_int_equal(a->cr0, b->cr0);
-	assert_int_equal(a->cr2, b->cr2);
-	assert_int_equal(a->cr3, b->cr3);
-	assert_int_equal(a->cr4, b->cr4);
-	assert_int_equal(a->cr8, b->cr8);
-	assert_int_equal(a->efer, b->efer);
-	assert_int_equal(a->apic_base, b->apic_base);
-	assert_memory_equal(a->fpu, b->fpu, sizeof a->fpu);
-	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(a->dr[i], b->dr[i]);
-	assert_int_equal(a->dr6, b->dr6);
-	assert_int_equal(a->dr7, b->dr7);
-	assert_int_equal(a->kernel_gs_base, b->kernel_gs_base);
-	assert_int_equal(a->xcr0, b->xcr0);
-}
-
 static void assert_snapshot_equal(const struct nub_snapshot *a, const struct nub_snapshot *b)
 {
 	assert_memory_equal(&a->layout, &b->layout, sizeof a->layout);
 	assert_int_equal(a->abi_version, b->abi_version);
-	assert_vcpu_equal(&a->vcpu, &b->vcpu);
+	const char *field = snap_vcpu_differs(&a->vcpu, &b->vcpu);
+	if (field)
+		fail_msg("vcpu.%s differs", field);
 	assert_int_equal(a->nfn, b->nfn);
 	if (a->nfn)
 		assert_memory_equal(a->fn_ids, b->fn_ids, a->nfn * sizeof *a->fn_ids);
@@ -866,32 +818,30 @@ static void test_load_errors(void **state)
 	free(b);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
 static const struct CMUnitTest tests[] = {
-	T(test_fixture_layout),
-	T(test_crc_reference),
-	T(test_encoding_is_as_documented),
-	T(test_round_trip),
-	T(test_encode_appends),
-	T(test_round_trip_empty),
-	T(test_round_trip_max_fns_full_memory),
-	T(test_encode_bad_arguments),
-	T(test_malformed_fields),
-	T(test_valid_variants),
-	T(test_table_order_and_gaps),
-	T(test_truncated),
-	T(test_truncated_consistent),
-	T(test_byte_flips_are_refused),
-	T(test_decode_allocation_failures),
-	T(test_load_allocation_failures),
-	T(test_encode_allocation_failures),
-	T(test_save_load),
-	T(test_save_replaces),
-	T(test_save_failure_keeps_old_file),
-	T(test_save_rename_failure_cleans_up),
-	T(test_save_allocation_failures),
-	T(test_load_errors),
+	NUB_TEST_CASE(test_fixture_layout),
+	NUB_TEST_CASE(test_crc_reference),
+	NUB_TEST_CASE(test_encoding_is_as_documented),
+	NUB_TEST_CASE(test_round_trip),
+	NUB_TEST_CASE(test_encode_appends),
+	NUB_TEST_CASE(test_round_trip_empty),
+	NUB_TEST_CASE(test_round_trip_max_fns_full_memory),
+	NUB_TEST_CASE(test_encode_bad_arguments),
+	NUB_TEST_CASE(test_malformed_fields),
+	NUB_TEST_CASE(test_valid_variants),
+	NUB_TEST_CASE(test_table_order_and_gaps),
+	NUB_TEST_CASE(test_truncated),
+	NUB_TEST_CASE(test_truncated_consistent),
+	NUB_TEST_CASE(test_byte_flips_are_refused),
+	NUB_TEST_CASE(test_decode_allocation_failures),
+	NUB_TEST_CASE(test_load_allocation_failures),
+	NUB_TEST_CASE(test_encode_allocation_failures),
+	NUB_TEST_CASE(test_save_load),
+	NUB_TEST_CASE(test_save_replaces),
+	NUB_TEST_CASE(test_save_failure_keeps_old_file),
+	NUB_TEST_CASE(test_save_rename_failure_cleans_up),
+	NUB_TEST_CASE(test_save_allocation_failures),
+	NUB_TEST_CASE(test_load_errors),
 };
 
 NUB_TEST_SUITE(tests);

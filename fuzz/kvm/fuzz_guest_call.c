@@ -48,7 +48,8 @@ static void check_known(uint32_t fn, const uint8_t *p, size_t n, enum nub_status
 			NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR && err->guest_code == 5);
 		} else {
 			uint32_t sum = nub_le32(p) + nub_le32(p + 4);
-			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 && nub_le32(resp->data) == sum);
+			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 &&
+				       nub_le32(resp->data) == sum);
 		}
 		break;
 	case SIMPLE_FILL:

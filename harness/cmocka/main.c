@@ -1,4 +1,4 @@
-/* The main of every cmocka suite: the KVM-skip rule for kvm-labelled suites, NUB_TEST_FILTER, the suite. */
+/* The main of every cmocka suite: the KVM-skip rule for kvm suites, NUB_TEST_FILTER, the cases. */
 #include <stdlib.h>
 
 #include "kvm_skip.h"

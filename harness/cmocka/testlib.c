@@ -1,4 +1,4 @@
-/* Test support shared by the regression suite. */
+/* cmocka support of the regression suite; see testlib.h. */
 #include "testlib.h"
 
 #include <elf.h>
@@ -66,9 +66,9 @@ uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uin
 	assert_true(n >= 1 && n <= NUB_TEST_MAX_SEGMENTS);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(segs[i].len <= 0x1000);
-		s[i] = (struct elf_seg){ .type = PT_LOAD, .flags = segs[i].flags, .vaddr = segs[i].gpa,
-					 .data = segs[i].bytes, .len = segs[i].len,
-					 .at = (i + 1) * 0x1000u };
+		s[i] = (struct elf_seg){ .type = PT_LOAD, .flags = segs[i].flags,
+					 .vaddr = segs[i].gpa, .data = segs[i].bytes,
+					 .len = segs[i].len, .at = (i + 1) * 0x1000u };
 	}
 	elf_file_abi_note(note, NUB_ABI_VERSION, 4);
 	s[n] = (struct elf_seg){ .type = PT_NOTE, .flags = PF_R, .data = note, .len = sizeof note,

@@ -1,4 +1,4 @@
-/* Test support shared by the regression suite: guest paths, KVM skip rule, allocation hooks, capture callbacks. */
+/* cmocka support of the regression suite: suites, guest paths, log capture, test guests, asserts */
 #ifndef NUB_TESTLIB_H
 #define NUB_TESTLIB_H
 
@@ -47,8 +47,8 @@ void nub_test_capture_attach(struct nub_config *cfg, struct nub_test_capture *ca
  * A hand-made guest ELF (elf_file.h) for tests that need instructions the `simple` guest never
  * runs: up to NUB_TEST_MAX_SEGMENTS PT_LOAD segments (at most a page each, at file offsets
  * (i + 1) * 0x1000, listed in the given order, p_filesz == p_memsz), plus a PT_NOTE (not loaded)
- * with the nub ABI note. The guest starts at (entry) in long mode without an IDT, so any exception is a triple
- * fault. Returns a calloc'd image (free it) of *(len) bytes.
+ * with the nub ABI note. The guest starts at (entry) in long mode without an IDT, so any
+ * exception is a triple fault. Returns a calloc'd image (free it) of *(len) bytes.
  */
 #define NUB_TEST_MAX_SEGMENTS 4u
 struct nub_test_segment {

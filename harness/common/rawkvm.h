@@ -1,4 +1,4 @@
-/* rawkvm: the raw-KVM yardstick (an `out`-looping guest and RT) of nub-bench and the KVM targets. */
+/* rawkvm: the raw-KVM yardstick (an `out`-looping guest and RT) of nub-bench and KVM targets. */
 #ifndef NUB_TOOLS_RAWKVM_H
 #define NUB_TOOLS_RAWKVM_H
 

@@ -151,8 +151,8 @@ const char *snap_vcpu_differs(const struct nub_vcpu_state *a, const struct nub_v
 			return name;
 		}
 	}
-	if (a->gdt_base != b->gdt_base || a->gdt_limit != b->gdt_limit || a->idt_base != b->idt_base ||
-	    a->idt_limit != b->idt_limit)
+	if (a->gdt_base != b->gdt_base || a->gdt_limit != b->gdt_limit ||
+	    a->idt_base != b->idt_base || a->idt_limit != b->idt_limit)
 		return "gdt/idt";
 	if (a->cr0 != b->cr0 || a->cr2 != b->cr2 || a->cr3 != b->cr3 || a->cr4 != b->cr4 ||
 	    a->cr8 != b->cr8 || a->efer != b->efer || a->apic_base != b->apic_base)

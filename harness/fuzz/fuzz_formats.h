@@ -1,8 +1,9 @@
 /*
  * Input formats of the fuzz targets, shared by the targets (decoders), their describe functions
- * and harness/fuzz/seedgen.c (encoders). All integers are little-endian; a field cut off by the end of the
- * input reads as zero (fuzz_input.h). Changing a format means regenerating corpus/ (seeds-match
- * fails until then) and renaming or re-encoding regress-* files by hand.
+ * and the seed files fuzz/<kind>/seeds_<target>.c (encoders). All integers are little-endian; a
+ * field cut off by the end of the input reads as zero (fuzz_input.h). Changing a format means
+ * regenerating corpus/ (seeds-match fails until then) and renaming or re-encoding regress-* files
+ * by hand.
  */
 #ifndef NUB_FUZZ_FORMATS_H
 #define NUB_FUZZ_FORMATS_H

@@ -35,7 +35,7 @@ nub_fuzz_outcome_sink nub_fuzz_set_outcome_sink(nub_fuzz_outcome_sink sink)
 	return old;
 }
 
-/* The counting allocation hook of every fuzz target: one injector per process (one input at a time). */
+/* The counting allocation hook of the fuzz targets: one per process (inputs run one at a time). */
 static struct alloc_inject fuzz_alloc;
 
 struct nub_alloc_hook nub_fuzz_alloc_hook(void)

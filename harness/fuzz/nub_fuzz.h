@@ -10,8 +10,8 @@
 #include "nub/nub.h"
 
 /*
- * Defined by each target fuzz/<kind>/fuzz_<surface>.c. TestOneInput runs one input and returns 0; it
- * calls abort() (through NUB_FUZZ_CHECK) on a violated invariant and never exits, prints to
+ * Defined by each target fuzz/<kind>/fuzz_<surface>.c. TestOneInput runs one input and returns 0;
+ * it calls abort() (through NUB_FUZZ_CHECK) on a violated invariant and never exits, prints to
  * stdout or writes files. The other two are optional (drivers declare them weak).
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

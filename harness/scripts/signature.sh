@@ -54,7 +54,7 @@ type != "" && !stack_done && /^ *#[0-9]+ / {
 		fn = substr($0, RSTART + 4, RLENGTH - 5)
 		loc = substr($0, RSTART + RLENGTH)
 		if (loc ~ /\/(engine|fuzz|harness)\// &&
-		    loc !~ /\/harness\/(fuzz\/driver_[a-z]+|fuzz\/harness|common\/alloc_inject)\.c/ &&
+		    loc !~ /\/harness\/(fuzz\/(driver_[a-z]+|harness)|common\/alloc_inject)\.c/ &&
 		    n < 3)
 			frames[n++] = fn
 	}

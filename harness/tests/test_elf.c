@@ -1027,7 +1027,7 @@ static void test_read_file_read_error(void **state)
 	assert_int_equal(a.live, 0);
 }
 
-/* ---- The catalogue of crafted files (elf_variants.h), also the seeds of fuzz_elf and fuzz_guest_blob ---- */
+/* ---- The catalogue of crafted files (elf_variants.h), also fuzz_elf's and fuzz_guest_blob's seeds */
 
 static void test_catalogue_variants(void **state)
 {

@@ -27,10 +27,10 @@ static const struct nub_layout_params vector_params[3] = {
 	{ .image_end = 0x12345, .heap_size = 0x1001, .init_data_size = 0x1801, .input_size = 0x2001,
 	  .output_size = 0x2000, .stack_size = 0x3fff },
 	/*
-	 * Crosses 2 MiB and 1 GiB boundaries so the table count feeds back on itself: before the
-	 * tables, [0x4000, 0x40101000) needs 513 PT + 2 PD + 1 PDPT = 516; scratch [0xFFEEEA000, 2^36)
-	 * needs 9 PT + 1 PD + 1 PDPT = 11; so 528 pages, ending at 0x40311000, which reaches PT index
-	 * 0x201: 529 pages, ending at 0x40312000, still 517 + 11 + 1 = 529.
+	 * Crosses 2 MiB and 1 GiB boundaries so the table count feeds back on itself: before
+	 * the tables, [0x4000, 0x40101000) needs 513 PT + 2 PD + 1 PDPT = 516; scratch
+	 * [0xFFEEEA000, 2^36) needs 9 PT + 1 PD + 1 PDPT = 11; so 528 pages, ending at 0x40311000,
+	 * which reaches PT index 0x201: 529 pages, ending at 0x40312000, still 517 + 11 + 1 = 529.
 	 */
 	{ .image_end = 0x200000, .heap_size = 0x3FE00000, .init_data_size = 0x100000,
 	  .input_size = 0x1000000, .output_size = 0x10000, .stack_size = 0x100000 },
@@ -81,7 +81,8 @@ static void check_vector(unsigned v)
 		memcpy(&got, (const char *)&l + vector_fields[i].offset, sizeof got);
 		if (got != vector_fields[i].want[v])
 			fail_msg("layout.%s is 0x%llx, expected 0x%llx", vector_fields[i].name,
-				 (unsigned long long)got, (unsigned long long)vector_fields[i].want[v]);
+				 (unsigned long long)got,
+				 (unsigned long long)vector_fields[i].want[v]);
 	}
 }
 

@@ -37,7 +37,8 @@ static int setup(void **state)
 	nub_iobuf_reset(f->input, BUF);
 	nub_iobuf_reset(f->output, BUF);
 	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 1, host_fn_echo, NULL, NULL), NUB_OK);
-	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 2, host_fn_fail, fail_message, NULL), NUB_OK);
+	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 2, host_fn_fail, fail_message, NULL),
+			 NUB_OK);
 	f->env = (struct nub_outb_env){
 		.input = f->input, .input_size = BUF, .output = f->output, .output_size = BUF,
 		.staging = f->staging, .staging_size = BUF, .hostfns = &f->fns, .cfg = &f->cfg,

@@ -55,7 +55,8 @@ static struct nub_sandbox *make(struct fixture *f, const char *guest)
 			 NUB_OK);
 	assert_int_equal(nub_uninit_register(u, HOST_FAIL, host_fn_fail, fail_message, &f->err),
 			 NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_HUGE, host_fn_huge, &huge_bytes, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_HUGE, host_fn_huge, &huge_bytes, &f->err),
+			 NUB_OK);
 	if (nub_uninit_evolve(u, &sb, &f->err) != NUB_OK)
 		fail_msg("evolve %s: %s: %s", guest, nub_status_str(f->err.status), f->err.message);
 	assert_int_equal(nub_sandbox_status(sb), NUB_SANDBOX_READY);

@@ -244,7 +244,8 @@ static void test_encoding_is_as_documented(void **state)
 	assert_int_equal(nub_le64(b + SNAP_FIX_OFF_VCPU + SNAP_V_RIP), 0x4010);
 	assert_int_equal(b[SNAP_FIX_OFF_VCPU + SNAP_V_SEG(SNAP_CS) + SNAP_S_L], 1);
 	assert_int_equal(b[SNAP_FIX_OFF_VCPU + SNAP_V_SEG(SNAP_TR) + SNAP_S_TYPE], 11);
-	assert_int_equal(nub_le64(b + SNAP_FIX_OFF_VCPU + SNAP_V_SEG(SNAP_GS) + SNAP_S_BASE), 0xffff800000001000ull);
+	assert_int_equal(nub_le64(b + SNAP_FIX_OFF_VCPU + SNAP_V_SEG(SNAP_GS) + SNAP_S_BASE),
+			 0xffff800000001000ull);
 	assert_int_equal(nub_le64(b + SNAP_FIX_OFF_VCPU + SNAP_V_CR0), 0x80050033);
 	assert_int_equal(nub_le64(b + SNAP_FIX_OFF_VCPU + SNAP_V_CR3), SNAP_FIX_PT_ROOT);
 	assert_int_equal(nub_le64(b + SNAP_FIX_OFF_VCPU + SNAP_V_EFER), 0xd01);
@@ -350,7 +351,8 @@ static void test_round_trip_max_fns_full_memory(void **state)
 	size_t mem = SNAP_FIX_OFF_FNS + 4 + 4 * NUB_SNAPSHOT_MAX_FNS;
 	assert_int_equal(nub_le32(b + mem + SNAP_M_COUNT), 1);
 	assert_int_equal(nub_le64(b + mem + SNAP_M_RUN(0) + SNAP_R_OFFSET), 0);
-	assert_int_equal(nub_le64(b + mem + SNAP_M_RUN(0) + SNAP_R_PAGES), SNAP_FIX_MEM_SIZE / PAGE);
+	assert_int_equal(nub_le64(b + mem + SNAP_M_RUN(0) + SNAP_R_PAGES),
+			 SNAP_FIX_MEM_SIZE / PAGE);
 	assert_int_equal(len, mem + 8 + 16 + SNAP_FIX_MEM_SIZE + 4);
 	struct nub_snapshot *s = decode_ok(b, len);
 	assert_snapshot_equal(a, s);
@@ -389,7 +391,7 @@ static void test_encode_bad_arguments(void **state)
 	assert_int_equal(nub_snapshot_save(f->snap, "", &err), NUB_E_INVALID);
 }
 
-/* ---- malformed files (snapshot_variants.h): one patch each, the checksum fixed unless said ---- */
+/* ---- malformed files (snapshot_variants.h): one patch each, the checksum fixed unless said */
 
 static void run_variants(const struct fixture *f, bool valid)
 {
@@ -439,9 +441,11 @@ static void test_table_order_and_gaps(void **state)
 	b = calloc(1, len);
 	assert_non_null(b);
 	memcpy(b, f->file, SNAP_FIX_OFF_LAYOUT);
-	memcpy(b + SNAP_FIX_OFF_LAYOUT + 16, f->file + SNAP_FIX_OFF_LAYOUT, f->len - SNAP_FIX_OFF_LAYOUT);
+	memcpy(b + SNAP_FIX_OFF_LAYOUT + 16, f->file + SNAP_FIX_OFF_LAYOUT,
+	       f->len - SNAP_FIX_OFF_LAYOUT);
 	for (unsigned i = 0; i < 4; i++)
-		nub_put_le64(b + SNAP_ENTRY(i) + SNAP_E_OFFSET, nub_le64(b + SNAP_ENTRY(i) + SNAP_E_OFFSET) + 16);
+		nub_put_le64(b + SNAP_ENTRY(i) + SNAP_E_OFFSET,
+			     nub_le64(b + SNAP_ENTRY(i) + SNAP_E_OFFSET) + 16);
 	nub_put_le64(b + SNAP_HDR_FILE_SIZE, len);
 	snap_fix_crc(b, len);
 	s = decode_ok(b, len);
@@ -454,8 +458,9 @@ static void test_table_order_and_gaps(void **state)
 static void test_truncated(void **state)
 {
 	struct fixture *f = *state;
-	const size_t cuts[] = { 0, 1, 7, 8, 12, 31, 32, 33, SNAP_ENTRY(1), SNAP_ENTRY(4), SNAP_FIX_OFF_VCPU,
-				SNAP_FIX_OFF_VCPU + 1, SNAP_FIX_OFF_FNS, SNAP_FIX_OFF_MEMORY, SNAP_FIX_OFF_MEMORY + 8, SNAP_FIX_OFF_MEMORY + 88,
+	const size_t cuts[] = { 0, 1, 7, 8, 12, 31, 32, 33, SNAP_ENTRY(1), SNAP_ENTRY(4),
+				SNAP_FIX_OFF_VCPU, SNAP_FIX_OFF_VCPU + 1, SNAP_FIX_OFF_FNS,
+				SNAP_FIX_OFF_MEMORY, SNAP_FIX_OFF_MEMORY + 8, SNAP_FIX_OFF_MEMORY + 88,
 				SNAP_FIX_FILE_LEN - 5, SNAP_FIX_FILE_LEN - 4, SNAP_FIX_FILE_LEN - 1 };
 	char msg[128];
 

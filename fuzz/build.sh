@@ -6,9 +6,10 @@
 # Intermediate objects go to $WORK (or a temporary directory). Local check:
 #   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
 #     OUT=/tmp/out fuzz/build.sh
-# Pure targets are the fuzz/fuzz_*.c files carrying the "nub-fuzz-target: pure" marker; the engine
-# modules they link are nub_core, i.e. engine/src/*.c. libelf (and the zlib it
-# needs) is linked statically when its archives exist, since the runners install no packages;
+# Pure targets are the fuzz/pure/fuzz_*.c files; they link the engine core (engine/src/*.c: the
+# folder is nub_core's declaration) and the KVM-free framework nub_harness, whose source list is
+# read from harness/CMakeLists.txt. libelf (and the zlib it needs) is linked statically when its
+# archives exist, since the runners install no packages;
 # NUB_FUZZ_LIBELF overrides the link flags (e.g. a libelf built from source in the Dockerfile).
 set -euo pipefail
 
@@ -27,16 +28,20 @@ fi
 objs="$work_root/nub-fuzz-objs"
 mkdir -p "$objs" "$OUT"
 
-# The folder is the declaration: every engine/src/*.c is a core module (the KVM backend lives
-# in engine/src/kvm/).
-modules=()
-for src in "$repo"/engine/src/*.c; do
-	modules+=("$(basename "$src" .c)")
-done
-if [[ ! -e "$repo/engine/src/${modules[0]}.c" ]]; then
-	echo "fuzz/build.sh: no core modules found in engine/src/" >&2
-	exit 1
-fi
+# cmake_sources DIR LIBRARY: the .c files of add_library(LIBRARY ...) in DIR/CMakeLists.txt, as
+# paths under DIR, one per line.
+cmake_sources() {
+	local list
+	list="$(awk -v lib="add_library($2 " 'index($0, lib) == 1 { on = 1 } on { print } on && /\)/ { exit }' \
+		"$1/CMakeLists.txt" | grep -o '[a-z_/]*\.c')"
+	if [[ -z "$list" ]]; then
+		echo "fuzz/build.sh: the $2 source list not found in $1/CMakeLists.txt" >&2
+		exit 1
+	fi
+	echo "$list" | sed "s|^|$1/|"
+}
+engine_sources="$(printf '%s\n' "$repo"/engine/src/*.c)"
+harness_sources="$(cmake_sources "$repo/harness" nub_harness)"
 
 if [[ -n "${NUB_FUZZ_LIBELF:-}" ]]; then
 	read -r -a libelf <<<"$NUB_FUZZ_LIBELF"
@@ -49,26 +54,32 @@ else
 fi
 
 read -r -a cflags <<<"$CFLAGS"
-common=(-std=gnu11 -I"$repo/engine/include" -I"$repo/engine/src" -I"$repo/fuzz")
+common=(-std=gnu11 -I"$repo/engine/include" -I"$repo/engine/src" -I"$repo/harness/common"
+	-I"$repo/harness/fuzz" -I"$repo/guests/include")
 
+# The engine's objects are linked whole; the framework's as an archive (only what a target uses).
 engine_objs=()
-for m in "${modules[@]}"; do
-	"$CC" "${cflags[@]}" "${common[@]}" -c "$repo/engine/src/$m.c" -o "$objs/engine_$m.o"
-	engine_objs+=("$objs/engine_$m.o")
+for src in $engine_sources; do
+	o="$objs/engine_$(basename "$src" .c).o"
+	"$CC" "${cflags[@]}" "${common[@]}" -c "$src" -o "$o"
+	engine_objs+=("$o")
 done
-"$CC" "${cflags[@]}" "${common[@]}" -c "$repo/fuzz/harness.c" -o "$objs/harness.o"
-
-targets=()
-for src in "$repo"/fuzz/fuzz_*.c; do
-	grep -q 'nub-fuzz-target: pure' "$src" && targets+=("$(basename "$src" .c)")
+harness_objs=()
+for src in $harness_sources; do
+	o="$objs/harness_$(basename "$src" .c).o"
+	"$CC" "${cflags[@]}" "${common[@]}" -c "$src" -o "$o"
+	harness_objs+=("$o")
 done
+rm -f "$objs/libnub_harness.a"
+"${AR:-ar}" rcs "$objs/libnub_harness.a" "${harness_objs[@]}"
 
-for t in "${targets[@]}"; do
-	"$CC" "${cflags[@]}" "${common[@]}" -c "$repo/fuzz/$t.c" -o "$objs/$t.o"
+for src in "$repo"/fuzz/pure/fuzz_*.c; do
+	t="$(basename "$src" .c)"
+	"$CC" "${cflags[@]}" "${common[@]}" -c "$src" -o "$objs/$t.o"
 	# shellcheck disable=SC2086 # LIB_FUZZING_ENGINE may hold several flags
-	"$LINK" "${cflags[@]}" "$objs/$t.o" "$objs/harness.o" "${engine_objs[@]}" \
+	"$LINK" "${cflags[@]}" "$objs/$t.o" "${engine_objs[@]}" "$objs/libnub_harness.a" \
 		$LIB_FUZZING_ENGINE "${libelf[@]}" -o "$OUT/$t"
-	cp "$repo/fuzz/$t.dict" "$repo/fuzz/$t.options" "$OUT/"
+	cp "$repo/fuzz/pure/$t.dict" "$repo/fuzz/pure/$t.options" "$OUT/"
 	rm -f "$OUT/${t}_seed_corpus.zip"
 	if [[ -d "$repo/corpus/$t" ]] && [[ -n "$(ls -A "$repo/corpus/$t")" ]]; then
 		(cd "$repo/corpus/$t" && zip -q -X -j "$OUT/${t}_seed_corpus.zip" ./*)

@@ -14,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
+#include "fuzz_cmds.h"
+#include "host_fns.h"
 #include "nub/nub.h"
+#include "nub/x86.h"
 #include "rawkvm.h"
 #include "simple_fns.h"
-/* The fuzz guest's function ids; tools/CMakeLists.txt adds only guests/simple to the include
- * path, so this one is found relative to this file. */
-#include "../guests/fuzz/fuzz_cmds.h"
+#include "timing.h"
 
 #ifndef NUB_GUEST_DIR
 #define NUB_GUEST_DIR "guests"
@@ -54,14 +56,6 @@ static unsigned long count_overflow; /* calls whose (fd, request) found no free 
 static uint64_t run_ns;              /* wall time inside the real KVM_RUNs counted */
 static unsigned long run_timed;      /* KVM_RUNs summed into (run_ns) */
 
-/* CLOCK_MONOTONIC in nanoseconds for the wrapper: no error path (a valid clock id and pointer). */
-static uint64_t wrap_clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int __wrap_ioctl(int fd, unsigned long request, ...)
 {
 	va_list ap;
@@ -73,9 +67,9 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 		return __real_ioctl(fd, request, arg);
 
 	bool run = request == KVM_RUN;
-	uint64_t t0 = wrap_clock_ns();
+	uint64_t t0 = timing_now_ns();
 	int r = __real_ioctl(fd, request, arg);
-	uint64_t t1 = wrap_clock_ns();
+	uint64_t t1 = timing_now_ns();
 	int e = errno;
 
 	pthread_mutex_lock(&count_lock);
@@ -158,27 +152,16 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		die("clock_gettime: %s", strerror(errno));
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Median of (n) samples in nanoseconds, as microseconds. Sorts (v). */
 static double median_us(uint64_t *v, size_t n)
 {
-	return rawkvm_median_ns(v, n) / 1000.0;
+	return timing_median_ns(v, n) / 1000.0;
 }
 
 /* The (pct)-th percentile of sorted samples, in microseconds. */
 static double pct_us(const uint64_t *sorted, size_t n, unsigned pct)
 {
-	size_t i = n * pct / 100;
-	if (i >= n)
-		i = n - 1;
-	return (double)sorted[i] / 1000.0;
+	return timing_percentile_ns(sorted, n, pct) / 1000.0;
 }
 
 static uint64_t *samples_new(size_t n)
@@ -208,9 +191,7 @@ static const uint32_t restore_pages[] = { 0, 1, 16, 256, 4096 };
 #define RESTORE_HEAP_SIZE (17u << 20) /* room for 4096 dirty heap pages */
 #define RESTORE_NEXT_PAGES 256u       /* page count of the "next call after restore" comparison */
 #define MEM_SANDBOXES 64u             /* sandboxes made from one snapshot for the memory figures */
-#define PAGE_BYTES 4096u
 #define DIRTY_OFFSET 2048u            /* where SIMPLE_DIRTY_HEAP_PAGES writes in each page */
-#define MSR_KERNEL_GS_BASE 0xc0000102u
 
 struct iters {
 	size_t rt, ioctl, create, evolve, call;
@@ -304,7 +285,7 @@ static void page_bufs_free(struct page_bufs *b)
 /* Byte offset of page (p) of (n) spread over the buffers. */
 static size_t page_off(size_t p, size_t n)
 {
-	return p * (PAGE_BUFS_SIZE / PAGE_BYTES) / n * PAGE_BYTES;
+	return p * (PAGE_BUFS_SIZE / X86_PAGE_SIZE) / n * X86_PAGE_SIZE;
 }
 
 /* Writes one byte into each of the (n) destination pages, as the guest does (callers leave it
@@ -318,7 +299,7 @@ static void pages_mark(struct page_bufs *b, size_t n, uint8_t v)
 static void pages_copy(struct page_bufs *b, size_t n)
 {
 	for (size_t p = 0; p < n; p++)
-		memcpy(b->dst + page_off(p, n), b->src + page_off(p, n), PAGE_BYTES);
+		memcpy(b->dst + page_off(p, n), b->src + page_off(p, n), X86_PAGE_SIZE);
 }
 
 /* Measures "register reset + copying N pages" on the raw vCPU for every restore page count: the
@@ -330,7 +311,7 @@ static void bench_raw_reset(struct rawkvm_vm *vm, const struct iters *it, struct
 	struct raw_reset_state rs;
 	memset(&rs, 0, sizeof(rs));
 	rs.msr.head.nmsrs = 1;
-	rs.msr.head.entries[0].index = MSR_KERNEL_GS_BASE;
+	rs.msr.head.entries[0].index = X86_MSR_KERNEL_GS_BASE;
 	xioctl(vm->vcpu_fd, KVM_GET_FPU, &rs.fpu, "KVM_GET_FPU");
 	xioctl(vm->vcpu_fd, KVM_GET_DEBUGREGS, &rs.dbg, "KVM_GET_DEBUGREGS");
 	if (xioctl(vm->vcpu_fd, KVM_GET_MSRS, &rs.msr, "KVM_GET_MSRS") != 1)
@@ -342,10 +323,10 @@ static void bench_raw_reset(struct rawkvm_vm *vm, const struct iters *it, struct
 		uint64_t *v = samples_new(iters);
 		for (size_t i = 0; i <= iters; i++) { /* iteration 0 is a warm-up */
 			pages_mark(&b, n, (uint8_t)(i + 1));
-			uint64_t t0 = now_ns();
+			uint64_t t0 = timing_now_ns();
 			raw_register_reset(vm, &rs);
 			pages_copy(&b, n);
-			uint64_t t1 = now_ns();
+			uint64_t t1 = timing_now_ns();
 			if (i > 0)
 				v[i - 1] = t1 - t0;
 		}
@@ -397,9 +378,9 @@ static struct raw_figures bench_raw(const struct iters *it)
 	v = samples_new(it->ioctl);
 	for (size_t i = 0; i < it->ioctl; i++) {
 		struct kvm_regs regs;
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timing_now_ns();
 		xioctl(vm.vcpu_fd, KVM_GET_REGS, &regs, "KVM_GET_REGS");
-		v[i] = now_ns() - t0;
+		v[i] = timing_now_ns() - t0;
 	}
 	double ioctl_us = median_us(v, it->ioctl);
 	snprintf(extra, sizeof(extra), "  = %.2f RT (n = %zu)", ioctl_us / f.rt_us, it->ioctl);
@@ -417,13 +398,13 @@ static struct raw_figures bench_raw(const struct iters *it)
 	uint64_t *down = samples_new(it->create);
 	for (size_t i = 0; i < it->create; i++) {
 		uint64_t t[RAWKVM_STEP_COUNT];
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timing_now_ns();
 		if (rawkvm_create(&k, &vm, t, &e) != 0)
 			die("%s", e.message);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = timing_now_ns();
 		if (rawkvm_destroy(&k, &vm, &e) != 0)
 			die("%s", e.message);
-		down[i] = now_ns() - t1;
+		down[i] = timing_now_ns() - t1;
 		total[i] = t1 - t0;
 		for (int s = 0; s < RAWKVM_STEP_COUNT; s++)
 			steps[s][i] = t[s];
@@ -456,18 +437,7 @@ static void engine_die(const char *what, enum nub_status st, const struct nub_er
 	die("%s: %s: %s", what, nub_status_str(st), err->message);
 }
 
-/* The trivial host function the guest calls: an empty successful response. */
-static int host_nop(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		    struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)resp;
-	(void)err;
-	return 0;
-}
-
+/* The trivial host function the guest calls (host_fn_nop: an empty successful response). */
 #define HOST_NOP_ID 1u
 
 static void guest_path(char *out, size_t size, const char *dir, const char *name)
@@ -487,7 +457,7 @@ static struct nub_sandbox *make_sandbox(const char *path, bool with_host_fn)
 	if (st != NUB_OK)
 		engine_die(path, st, &err);
 	if (with_host_fn) {
-		st = nub_uninit_register(u, HOST_NOP_ID, host_nop, NULL, &err);
+		st = nub_uninit_register(u, HOST_NOP_ID, host_fn_nop, NULL, &err);
 		if (st != NUB_OK) {
 			nub_uninit_free(u);
 			engine_die("nub_uninit_register", st, &err);
@@ -507,9 +477,9 @@ static void timed_calls(struct nub_sandbox *sb, uint32_t fn_id, const uint8_t *p
 	struct nub_error err = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		resp.len = 0; /* reuse the storage: no allocation inside the timed region */
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timing_now_ns();
 		enum nub_status st = nub_sandbox_call(sb, fn_id, payload, len, &resp, &err);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = timing_now_ns();
 		if (st != NUB_OK)
 			engine_die(what, st, &err);
 		if (v)
@@ -621,9 +591,9 @@ static struct call_split split_calls(struct nub_sandbox *sb, uint32_t fn_id,
 	for (size_t i = 0; i < n; i++) {
 		resp.len = 0;
 		uint64_t r0 = run_time_read(NULL);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timing_now_ns();
 		enum nub_status st = nub_sandbox_call(sb, fn_id, payload, len, &resp, &err);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = timing_now_ns();
 		uint64_t r1 = run_time_read(NULL);
 		if (st != NUB_OK)
 			engine_die(what, st, &err);
@@ -684,17 +654,17 @@ static void bench_engine(const struct iters *it, const struct raw_figures *raw, 
 		struct nub_uninit *u = NULL;
 		struct nub_sandbox *sb = NULL;
 		struct nub_error err = { 0 };
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timing_now_ns();
 		enum nub_status st = nub_uninit_new(&env, NULL, &u, &err);
 		if (st != NUB_OK)
 			engine_die(dummy, st, &err);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = timing_now_ns();
 		st = nub_uninit_evolve(u, &sb, &err);
-		uint64_t t2 = now_ns();
+		uint64_t t2 = timing_now_ns();
 		if (st != NUB_OK)
 			engine_die("nub_uninit_evolve (dummy)", st, &err);
 		nub_sandbox_free(sb);
-		uint64_t t3 = now_ns();
+		uint64_t t3 = timing_now_ns();
 		if (i > 0) {
 			full[i - 1] = t2 - t0;
 			evo[i - 1] = t2 - t1;
@@ -721,10 +691,7 @@ static void bench_engine(const struct iters *it, const struct raw_figures *raw, 
 	for (size_t i = 0; i < sizeof(echo); i++)
 		echo[i] = (uint8_t)('a' + i);
 	uint8_t hc[4 + 16];
-	hc[0] = (uint8_t)HOST_NOP_ID;
-	hc[1] = (uint8_t)(HOST_NOP_ID >> 8);
-	hc[2] = (uint8_t)(HOST_NOP_ID >> 16);
-	hc[3] = (uint8_t)(HOST_NOP_ID >> 24);
+	nub_put_le32(hc, HOST_NOP_ID);
 	memcpy(hc + 4, echo, sizeof(echo));
 
 	/* Correctness first: echo must return the payload, the host call an empty response. */
@@ -784,14 +751,6 @@ static void bench_engine(const struct iters *it, const struct raw_figures *raw, 
 
 /* ---- restore ---- */
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 /* Evolves (path) with (cfg), no host functions. */
 static struct nub_sandbox *make_sandbox_cfg(const char *path, const struct nub_config *cfg)
 {
@@ -813,8 +772,8 @@ static void dirty_pages(struct nub_sandbox *sb, uint32_t n, uint32_t v, struct n
 {
 	uint8_t req[8];
 	struct nub_error err = { 0 };
-	put_u32(req, n);
-	put_u32(req + 4, v);
+	nub_put_le32(req, n);
+	nub_put_le32(req + 4, v);
 	resp->len = 0;
 	enum nub_status st = nub_sandbox_call(sb, SIMPLE_DIRTY_HEAP_PAGES, req, sizeof(req), resp, &err);
 	if (st != NUB_OK)
@@ -824,9 +783,9 @@ static void dirty_pages(struct nub_sandbox *sb, uint32_t n, uint32_t v, struct n
 static uint64_t timed_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 {
 	struct nub_error err = { 0 };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = timing_now_ns();
 	enum nub_status st = nub_sandbox_restore(sb, snap, &err);
-	uint64_t t1 = now_ns();
+	uint64_t t1 = timing_now_ns();
 	if (st != NUB_OK)
 		engine_die("nub_sandbox_restore", st, &err);
 	return t1 - t0;
@@ -839,7 +798,7 @@ static uint64_t timed_next_call(struct nub_sandbox *sb, bool dirty, uint32_t v, 
 	static const uint8_t echo[16] = { 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
 						'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p' };
 	struct nub_error err = { 0 };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = timing_now_ns();
 	if (dirty) {
 		dirty_pages(sb, RESTORE_NEXT_PAGES, v, resp);
 	} else {
@@ -848,7 +807,7 @@ static uint64_t timed_next_call(struct nub_sandbox *sb, bool dirty, uint32_t v, 
 		if (st != NUB_OK)
 			engine_die("SIMPLE_ECHO", st, &err);
 	}
-	return now_ns() - t0;
+	return timing_now_ns() - t0;
 }
 
 /* Prints the ioctls counted since counting_start by name, per (what) over (n) of them, with the
@@ -953,13 +912,13 @@ static void bench_fuzz_iteration(const struct iters *it, const struct raw_figure
 	uint64_t *whole = samples_new(n), *rest = samples_new(n), *call = samples_new(n);
 	for (size_t i = 0; i <= n + n / 10; i++) { /* the first n / 10 + 1 are a warm-up */
 		resp.len = 0;
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timing_now_ns();
 		st = nub_sandbox_restore(sb, snap, &err);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = timing_now_ns();
 		if (st != NUB_OK)
 			engine_die("nub_sandbox_restore (fuzz)", st, &err);
 		st = nub_sandbox_call(sb, FUZZ_FN_RUN, empty, 0, &resp, &err);
-		uint64_t t2 = now_ns();
+		uint64_t t2 = timing_now_ns();
 		if (st != NUB_OK)
 			engine_die("FUZZ_FN_RUN (empty payload)", st, &err);
 		if (resp.len != 0)
@@ -996,17 +955,17 @@ static void bench_fuzz_iteration(const struct iters *it, const struct raw_figure
 		unsigned long nio, nrun;
 		resp.len = 0;
 		uint64_t io = ioctl_time_read(&nio), run = run_time_read(&nrun);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timing_now_ns();
 		st = nub_sandbox_restore(sb, snap, &err);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = timing_now_ns();
 		if (st != NUB_OK)
 			engine_die("nub_sandbox_restore (fuzz)", st, &err);
 		part_add(&pr, t1 - t0, io, nio, run, nrun);
 		io = ioctl_time_read(&nio);
 		run = run_time_read(&nrun);
-		t0 = now_ns();
+		t0 = timing_now_ns();
 		st = nub_sandbox_call(sb, FUZZ_FN_RUN, empty, 0, &resp, &err);
-		t1 = now_ns();
+		t1 = timing_now_ns();
 		if (st != NUB_OK)
 			engine_die("FUZZ_FN_RUN (empty payload)", st, &err);
 		part_add(&pc, t1 - t0, io, nio, run, nrun);
@@ -1109,9 +1068,9 @@ static void bench_restore(const struct iters *it, const struct raw_figures *raw,
 		for (size_t i = 0; i <= iters; i++) { /* iteration 0 is a warm-up */
 			dirty_pages(sb, n, (uint32_t)i + 1, &resp);
 			pages_mark(&bufs, n, (uint8_t)(i + 1));
-			uint64_t t0 = now_ns();
+			uint64_t t0 = timing_now_ns();
 			pages_copy(&bufs, n);
-			uint64_t t1 = now_ns();
+			uint64_t t1 = timing_now_ns();
 			if (i > 0)
 				v[i - 1] = t1 - t0;
 		}

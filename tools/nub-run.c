@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nub/nub.h"
+#include "timing.h"
 
 #ifndef NUB_GUEST_DIR
 #define NUB_GUEST_DIR "guests"
@@ -550,11 +550,6 @@ static void print_response(const struct nub_buf *b)
 	fflush(stdout);
 }
 
-static double elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
-}
-
 /* Loads the payload and init data named by (o); false with a message. */
 static bool load_inputs(const struct options *o, uint8_t **payload, size_t *plen, uint8_t **init,
 			size_t *ilen)
@@ -730,8 +725,7 @@ ready:
 		}
 	}
 
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = timing_now_ns();
 	for (uint64_t i = 0; i < o.repeat; i++) {
 		nub_buf_free(&resp);
 		if (base) {
@@ -757,10 +751,9 @@ ready:
 			goto out;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = timing_elapsed_ms(t0);
 	print_response(&resp);
 	if (o.repeat > 1) {
-		double ms = elapsed_ms(&t0, &t1);
 		fprintf(stderr, "nub-run: %" PRIu64 " calls in %.3f ms (%.2f us per call)\n", o.repeat,
 			ms, ms * 1e3 / (double)o.repeat);
 	}

@@ -1,7 +1,7 @@
 /*
  * The `fuzz` guest: FUZZ_FN_RUN interprets a command stream (fuzz_cmds.h) so that a fuzzer can
  * drive every guest-to-host path through real VM exits. The parsing and clamping rules are
- * written down once, in fuzz/fuzz_cmds_codec.h; this file implements exactly those.
+ * written down once, in harness/fuzz/fuzz_cmds_codec.h; this file implements exactly those.
  *
  * Nothing here faults by accident: every length is clamped to the stream and to the target
  * buffer, so the guest only faults through FUZZ_OP_EXCEPTION or through what the host does.

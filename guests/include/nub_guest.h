@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "nub/abi.h"
+#include "nub/x86.h" /* the architectural constants guests program the CPU with */
 
 /*
  * ---- What a guest defines ----

@@ -114,15 +114,6 @@ _Noreturn void nub_rt_exception(uint64_t vector)
 	nub_rt_abort(NUB_ABORT_EXCEPTION, (int)(vector & 31), name, strlen(name));
 }
 
-/* Paging-structure entry bits (Intel SDM vol. 3A, 4.5), as the host's tables use them. */
-#define PTE_P (1ull << 0)
-#define PTE_RW (1ull << 1)
-#define PTE_A (1ull << 5)
-#define PTE_D (1ull << 6)
-#define PTE_PS (1ull << 7)
-#define PTE_NX (1ull << 63)
-#define PTE_ADDR 0x000FFFFFFFFFF000ull
-
 int nub_guest_map_page(uint64_t gva, uint64_t gpa, uint32_t perms)
 {
 	volatile uint64_t *table;
@@ -133,31 +124,31 @@ int nub_guest_map_page(uint64_t gva, uint64_t gpa, uint32_t perms)
 	    (perms & ~(uint32_t)(NUB_MEM_READ | NUB_MEM_WRITE | NUB_MEM_EXECUTE)) ||
 	    ((perms & NUB_MEM_WRITE) && (perms & NUB_MEM_EXECUTE)))
 		return NUB_GUEST_MAP_EINVAL;
-	leaf = gpa | PTE_P | PTE_A | PTE_D;
+	leaf = gpa | X86_PTE_P | X86_PTE_A | X86_PTE_D;
 	if (perms & NUB_MEM_WRITE)
-		leaf |= PTE_RW;
+		leaf |= X86_PTE_RW;
 	if (!(perms & NUB_MEM_EXECUTE))
-		leaf |= PTE_NX;
+		leaf |= X86_PTE_NX;
 
 	/* PML4, PDPT, PD: each entry on the path leads to the next table (GVA == GPA for tables). */
 	__asm__ volatile("movq %%cr3, %0" : "=r"(cr3));
-	table = (volatile uint64_t *)(uintptr_t)(cr3 & PTE_ADDR);
+	table = (volatile uint64_t *)(uintptr_t)(cr3 & X86_PTE_ADDR);
 	for (unsigned shift = 39; shift > 12; shift -= 9) {
 		volatile uint64_t *slot = &table[(gva >> shift) & 511];
 		uint64_t e = *slot;
 
-		if (!(e & PTE_P)) {
+		if (!(e & X86_PTE_P)) {
 			void *page = nub_guest_alloc_pages(1);
 
 			if (!page)
 				return NUB_GUEST_MAP_ENOMEM;
 			memset(page, 0, NUB_PAGE_SIZE);
-			e = (uintptr_t)page | PTE_P | PTE_RW | PTE_A;
+			e = (uintptr_t)page | X86_PTE_P | X86_PTE_RW | X86_PTE_A;
 			*slot = e;
-		} else if (e & PTE_PS) {
+		} else if (e & X86_PTE_PS) {
 			return NUB_GUEST_MAP_ELARGE;
 		}
-		table = (volatile uint64_t *)(uintptr_t)(e & PTE_ADDR);
+		table = (volatile uint64_t *)(uintptr_t)(e & X86_PTE_ADDR);
 	}
 	table[(gva >> 12) & 511] = leaf;
 	__asm__ volatile("invlpg (%0)" : : "r"(gva) : "memory");

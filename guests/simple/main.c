@@ -346,11 +346,11 @@ static uint32_t fn_corrupt_output_frame(const uint8_t *in, uint32_t len, struct 
 	return NUB_STATUS_OK;
 }
 
-#define PTE_PRESENT 0x1ull
-#define PTE_WRITE 0x2ull
-#define PTE_LARGE 0x80ull
-#define PTE_NX (1ull << 63)
-#define PTE_ADDR 0x000FFFFFFFFFF000ull
+/*
+ * SIMPLE_MMIO remaps a heap page to a guest-physical address no memory slot backs, so the next
+ * access exits to the host as MMIO. The walk reads the host's entries with the architectural bits
+ * (X86_PTE_*); a large page on the path cannot be split here, so the guest aborts on one.
+ */
 #define MMIO_GPA 0x800000000ull
 
 static uint32_t fn_mmio(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
@@ -366,17 +366,17 @@ static uint32_t fn_mmio(const uint8_t *in, uint32_t len, struct nub_guest_out *o
 	}
 	/* Walk the host's 4-level tables (identity-mapped, writable) down to the page's PTE. */
 	__asm__ volatile("movq %%cr3, %0" : "=r"(cr3));
-	table = (volatile uint64_t *)(uintptr_t)(cr3 & PTE_ADDR);
+	table = (volatile uint64_t *)(uintptr_t)(cr3 & X86_PTE_ADDR);
 	for (unsigned shift = 39; shift > 12; shift -= 9) {
 		uint64_t e = table[(va >> shift) & 511];
 
-		if (!(e & PTE_PRESENT) || (e & PTE_LARGE))
+		if (!(e & X86_PTE_P) || (e & X86_PTE_PS))
 			nub_guest_abort(NUB_ABORT_PANIC, "mmio: heap page is not mapped by a 4 KiB PTE");
-		table = (volatile uint64_t *)(uintptr_t)(e & PTE_ADDR);
+		table = (volatile uint64_t *)(uintptr_t)(e & X86_PTE_ADDR);
 	}
 	pte = &table[(va >> 12) & 511];
 	/* Same flags, another frame: a guest-physical address no memory slot backs. */
-	*pte = (*pte & ~PTE_ADDR) | MMIO_GPA | PTE_PRESENT | PTE_WRITE | PTE_NX;
+	*pte = (*pte & ~X86_PTE_ADDR) | MMIO_GPA | X86_PTE_P | X86_PTE_RW | X86_PTE_NX;
 	__asm__ volatile("invlpg (%0)" : : "r"(page) : "memory");
 	load_from(va);
 	return NUB_STATUS_OK;
@@ -404,7 +404,7 @@ static uint32_t fn_enable_xsave(const uint8_t *in, uint32_t len, struct nub_gues
 
 	(void)in, (void)len, (void)out;
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	cr4 |= 1ull << 18;
+	cr4 |= X86_CR4_OSXSAVE;
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 	/* XCR0 = x87 | SSE | AVX: refused, whether or not the CR4 write got through */
 	__asm__ volatile("xsetbv" : : "c"(0), "a"(7), "d"(0) : "memory");

@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "alloc_inject.h"
+#include "host_fns.h"
+#include "simple_fns.h"
 #include "testlib.h"
+#include "timing.h"
 
 /* ---- Helpers ---- */
 
@@ -37,14 +39,6 @@ static void assert_echo(struct nub_sandbox *sb)
 	assert_memory_equal(resp.data, "ok", 2);
 	assert_int_equal(nub_sandbox_status(sb), NUB_SANDBOX_READY);
 	nub_buf_free(&resp);
-}
-
-static uint64_t elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000u +
-	       (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
 /* Evolves a one-segment guest whose code is (code), loaded R+X at the primary base. */
@@ -73,10 +67,10 @@ static void test_guest_port_read_during_init(void **state)
 		0xEC,                   /* in al, dx */
 		0xF4,                   /* hlt */
 	};
-	struct nub_test_alloc a = { 0 };
+	struct alloc_inject a = { 0 };
 	struct nub_config cfg;
 	nub_config_default(&cfg);
-	cfg.alloc = nub_test_alloc_hook(&a);
+	cfg.alloc = alloc_inject_hook(&a);
 	struct nub_sandbox *sb = (struct nub_sandbox *)1;
 	struct nub_error err;
 	assert_int_equal(evolve_code(code, sizeof code, &cfg, &sb, &err), NUB_E_PROTOCOL);
@@ -89,17 +83,16 @@ static void test_guest_spinning_in_init_hits_time_limit(void **state)
 {
 	(void)state;
 	static const uint8_t code[] = { 0xEB, 0xFE }; /* jmp . */
-	struct nub_test_alloc a = { 0 };
+	struct alloc_inject a = { 0 };
 	struct nub_config cfg;
 	nub_config_default(&cfg);
 	cfg.time_limit_ms = 100;
-	cfg.alloc = nub_test_alloc_hook(&a);
+	cfg.alloc = alloc_inject_hook(&a);
 	struct nub_sandbox *sb = (struct nub_sandbox *)1;
 	struct nub_error err;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = timing_now_ns();
 	assert_int_equal(evolve_code(code, sizeof code, &cfg, &sb, &err), NUB_E_TIME_LIMIT);
-	uint64_t ms = elapsed_ms(&t0);
+	uint64_t ms = (uint64_t)timing_elapsed_ms(t0);
 	nub_assert_error(&err, NUB_E_TIME_LIMIT, "time limit of 100 ms");
 	assert_true(ms >= 100 && ms < 10000);
 	assert_null(sb);
@@ -196,17 +189,6 @@ static void test_unsorted_segments_sharing_a_page(void **state)
 
 /* ---- NULL and malformed arguments ---- */
 
-static int host_nop(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		    struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)resp;
-	(void)err;
-	return 0;
-}
-
 static void test_null_arguments(void **state)
 {
 	(void)state;
@@ -216,7 +198,7 @@ static void test_null_arguments(void **state)
 	nub_assert_error(&err, NUB_E_INVALID, "env is NULL");
 	assert_null(u);
 
-	assert_int_equal(nub_uninit_register(NULL, 1, host_nop, NULL, &err), NUB_E_INVALID);
+	assert_int_equal(nub_uninit_register(NULL, 1, host_fn_nop, NULL, &err), NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "uninit is NULL");
 	assert_int_equal(nub_uninit_set_max_guest_log_level(NULL, NUB_LEVEL_INFO, &err),
 			 NUB_E_INVALID);
@@ -238,17 +220,17 @@ static void test_null_arguments(void **state)
 static void test_evolve_without_out_consumes_uninit(void **state)
 {
 	(void)state;
-	struct nub_test_alloc a = { 0 };
+	struct alloc_inject a = { 0 };
 	struct nub_config cfg;
 	nub_config_default(&cfg);
-	cfg.alloc = nub_test_alloc_hook(&a);
+	cfg.alloc = alloc_inject_hook(&a);
 	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
 	struct nub_uninit *u = NULL;
 	struct nub_error err;
 	assert_int_equal(nub_uninit_new(&env, &cfg, &u, &err), NUB_OK);
 	assert_int_equal(nub_uninit_register(u, 7, NULL, NULL, &err), NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "fn_id 7 has a NULL function");
-	assert_int_equal(nub_uninit_register(u, 7, host_nop, NULL, &err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, 7, host_fn_nop, NULL, &err), NUB_OK);
 	assert_true(a.live > 0);
 	assert_int_equal(nub_uninit_evolve(u, NULL, &err), NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "out is NULL");
@@ -378,11 +360,11 @@ static void test_layout_error_through_uninit_new(void **state)
 	void *init = mmap(NULL, init_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
 			  0);
 	assert_true(init != MAP_FAILED);
-	struct nub_test_alloc a = { 0 };
+	struct alloc_inject a = { 0 };
 	struct nub_config cfg;
 	nub_config_default(&cfg);
 	cfg.heap_size = 0x40000000;
-	cfg.alloc = nub_test_alloc_hook(&a);
+	cfg.alloc = alloc_inject_hook(&a);
 	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"), .init_data = init,
 				     .init_data_len = init_len };
 	struct nub_uninit *u = (struct nub_uninit *)1;
@@ -460,22 +442,6 @@ static void test_request_larger_than_input_buffer(void **state)
 	nub_sandbox_free(sb);
 }
 
-/* Counts the live blocks of one owner in *(long *)ctx. */
-static void *counting_hook(void *ctx, void *ptr, size_t size)
-{
-	long *blocks = ctx;
-	if (size == 0) {
-		if (ptr)
-			(*blocks)--;
-		free(ptr);
-		return NULL;
-	}
-	void *p = realloc(ptr, size);
-	if (p && !ptr)
-		(*blocks)++;
-	return p;
-}
-
 /*
  * The response is appended to the caller's buffer, which keeps its own allocation hook; an empty
  * buffer without a hook gets the sandbox's.
@@ -483,37 +449,37 @@ static void *counting_hook(void *ctx, void *ptr, size_t size)
 static void test_response_appends_to_callers_buffer(void **state)
 {
 	(void)state;
-	long engine_blocks = 0, caller_blocks = 0;
+	struct alloc_inject engine = { 0 }, caller = { 0 };
 	struct nub_config cfg;
 	nub_config_default(&cfg);
-	cfg.alloc = (struct nub_alloc_hook){ .realloc = counting_hook, .ctx = &engine_blocks };
+	cfg.alloc = alloc_inject_hook(&engine);
 	struct nub_sandbox *sb = make_simple(&cfg);
-	const long engine_base = engine_blocks;
+	const long engine_base = engine.live;
 	struct nub_error err;
 
-	struct nub_buf resp = { .alloc = { .realloc = counting_hook, .ctx = &caller_blocks } };
+	struct nub_buf resp = { .alloc = alloc_inject_hook(&caller) };
 	assert_int_equal(nub_sandbox_call(sb, SIMPLE_ECHO, "abc", 3, &resp, &err), NUB_OK);
-	assert_int_equal(caller_blocks, 1);
+	assert_int_equal(caller.live, 1);
 	assert_int_equal(nub_sandbox_call(sb, SIMPLE_ECHO, "defg", 4, &resp, &err), NUB_OK);
 	assert_int_equal(resp.len, 7);
 	assert_memory_equal(resp.data, "abcdefg", 7);
 	/* A guest error leaves what the buffer held. */
 	assert_int_equal(nub_sandbox_call(sb, 999, "x", 1, &resp, &err), NUB_E_GUEST_ERROR);
 	assert_int_equal(resp.len, 7);
-	assert_int_equal(engine_blocks, engine_base);
+	assert_int_equal(engine.live, engine_base);
 	nub_buf_free(&resp);
-	assert_int_equal(caller_blocks, 0);
+	assert_int_equal(caller.live, 0);
 
 	/* An empty buffer without a hook is filled through the sandbox's hook. */
 	assert_int_equal(nub_sandbox_call(sb, SIMPLE_ECHO, "hi", 2, &resp, &err), NUB_OK);
 	assert_int_equal(resp.len, 2);
-	assert_true(resp.alloc.realloc == counting_hook && resp.alloc.ctx == &engine_blocks);
-	assert_int_equal(engine_blocks, engine_base + 1);
+	assert_true(resp.alloc.realloc == cfg.alloc.realloc && resp.alloc.ctx == &engine);
+	assert_int_equal(engine.live, engine_base + 1);
 	nub_buf_free(&resp);
-	assert_int_equal(engine_blocks, engine_base);
-	assert_int_equal(caller_blocks, 0);
+	assert_int_equal(engine.live, engine_base);
+	assert_int_equal(caller.live, 0);
 	nub_sandbox_free(sb);
-	assert_int_equal(engine_blocks, 0);
+	assert_int_equal(engine.live, 0);
 }
 
 /* ---- The interrupt signal and the time-limit timer ---- */
@@ -537,11 +503,11 @@ static void test_signal_with_application_handler_is_refused(void **state)
 		sigemptyset(&sa.sa_mask);
 		assert_int_equal(sigaction(signo, &sa, NULL), 0);
 
-		struct nub_test_alloc a = { 0 };
+		struct alloc_inject a = { 0 };
 		struct nub_config cfg;
 		nub_config_default(&cfg);
 		cfg.interrupt_signal_offset = off;
-		cfg.alloc = nub_test_alloc_hook(&a);
+		cfg.alloc = alloc_inject_hook(&a);
 		struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
 		struct nub_uninit *u = NULL;
 		struct nub_sandbox *sb = (struct nub_sandbox *)1;
@@ -601,10 +567,9 @@ struct thread_call {
 static void *call_on_thread(void *arg)
 {
 	struct thread_call *c = arg;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = timing_now_ns();
 	c->st = nub_sandbox_call(c->sb, c->fn, "hey", 3, &c->resp, &c->err);
-	c->ms = elapsed_ms(&t0);
+	c->ms = (uint64_t)timing_elapsed_ms(t0);
 	return NULL;
 }
 
@@ -644,27 +609,23 @@ static void test_time_limit_follows_the_calling_thread(void **state)
 	nub_sandbox_free(sb);
 }
 
-int main(void)
-{
-	nub_test_require_kvm();
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_port_read_during_init),
-		cmocka_unit_test(test_guest_spinning_in_init_hits_time_limit),
-		cmocka_unit_test(test_exception_abort_without_vector_is_a_protocol_error),
-		cmocka_unit_test(test_unsorted_segments_sharing_a_page),
-		cmocka_unit_test(test_null_arguments),
-		cmocka_unit_test(test_evolve_without_out_consumes_uninit),
-		cmocka_unit_test(test_call_argument_errors),
-		cmocka_unit_test(test_env_validation),
-		cmocka_unit_test(test_config_errors_through_uninit_new),
-		cmocka_unit_test(test_layout_error_through_uninit_new),
-		cmocka_unit_test(test_shared_mem_size_tracks_heap_and_init_data),
-		cmocka_unit_test(test_request_larger_than_input_buffer),
-		cmocka_unit_test(test_response_appends_to_callers_buffer),
-		cmocka_unit_test(test_signal_with_application_handler_is_refused),
-		cmocka_unit_test(test_stray_kick_outside_a_call_is_harmless),
-		cmocka_unit_test(test_time_limit_follows_the_calling_thread),
-		};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_guest_port_read_during_init),
+	cmocka_unit_test(test_guest_spinning_in_init_hits_time_limit),
+	cmocka_unit_test(test_exception_abort_without_vector_is_a_protocol_error),
+	cmocka_unit_test(test_unsorted_segments_sharing_a_page),
+	cmocka_unit_test(test_null_arguments),
+	cmocka_unit_test(test_evolve_without_out_consumes_uninit),
+	cmocka_unit_test(test_call_argument_errors),
+	cmocka_unit_test(test_env_validation),
+	cmocka_unit_test(test_config_errors_through_uninit_new),
+	cmocka_unit_test(test_layout_error_through_uninit_new),
+	cmocka_unit_test(test_shared_mem_size_tracks_heap_and_init_data),
+	cmocka_unit_test(test_request_larger_than_input_buffer),
+	cmocka_unit_test(test_response_appends_to_callers_buffer),
+	cmocka_unit_test(test_signal_with_application_handler_is_refused),
+	cmocka_unit_test(test_stray_kick_outside_a_call_is_harmless),
+	cmocka_unit_test(test_time_limit_follows_the_calling_thread),
+};
+
+NUB_TEST_SUITE(tests);

@@ -14,6 +14,7 @@
 
 #include "testlib.h"
 
+#include "alloc_inject.h"
 #include "coredump.h"
 #include "file.h"
 #include "mem.h"
@@ -278,18 +279,18 @@ static void test_hostile_tables_bounded(void **state)
 static void test_allocation_failure(void **state)
 {
 	struct fixture *f = *state;
-	struct nub_test_alloc a = { .fail_at = 1 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { .fail_at = 1 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	struct nub_core_desc d = { .guest_name = "g", .vcpu = &f->vcpu };
 	struct nub_core_stats st;
 	struct nub_error err;
 	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err), NUB_E_NOMEM);
 	assert_int_equal(a.live, 0);
 	assert_int_equal(access(f->path, F_OK), -1);
-	a = (struct nub_test_alloc){ .fail_at = 2 }; /* the temporary's name */
+	a = (struct alloc_inject){ .fail_at = 2 }; /* the temporary's name */
 	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err), NUB_E_NOMEM);
 	assert_int_equal(a.live, 0);
-	a = (struct nub_test_alloc){ .fail_at = 0 };
+	a = (struct alloc_inject){ .fail_at = 0 };
 	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err), NUB_OK);
 	assert_int_equal(a.live, 0);
 }
@@ -338,18 +339,13 @@ static void test_signals(void **state)
 	assert_int_equal(nub_coredump_signal(NULL), 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_core_reads_back),
+	NUB_TEST_CASE(test_never_replaces_what_is_not_a_file),
+	NUB_TEST_CASE(test_hostile_tables_bounded),
+	NUB_TEST_CASE(test_allocation_failure),
+	cmocka_unit_test(test_names),
+	cmocka_unit_test(test_signals),
+};
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_core_reads_back),
-		T(test_never_replaces_what_is_not_a_file),
-		T(test_hostile_tables_bounded),
-		T(test_allocation_failure),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_signals),
-	};
-	nub_test_apply_filter();
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

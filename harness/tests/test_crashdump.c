@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "simple_fns.h"
 #include "testlib.h"
 
 struct fixture {
@@ -29,7 +29,6 @@ struct fixture {
 
 static int setup(void **state)
 {
-	nub_test_require_kvm();
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/nub-test-cores-XXXXXX");
@@ -343,18 +342,13 @@ static void test_config(void **state)
 	assert_int_equal(c.prs.pr_cursig, SIGILL);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_fault_core),
+	NUB_TEST_CASE(test_abort_time_limit_and_no_core),
+	NUB_TEST_CASE(test_kill_writes_no_core),
+	NUB_TEST_CASE(test_on_demand),
+	NUB_TEST_CASE(test_unwritable_directory),
+	NUB_TEST_CASE(test_config),
+};
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_fault_core),
-		T(test_abort_time_limit_and_no_core),
-		T(test_kill_writes_no_core),
-		T(test_on_demand),
-		T(test_unwritable_directory),
-		T(test_config),
-	};
-	nub_test_apply_filter();
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

@@ -9,10 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc_inject.h"
 #include "testlib.h"
 
 #include "alloc.h"
 #include "bytes.h"
+#include "elf_file.h"
+#include "elf_variants.h"
 #include "guest_elf.h"
 
 /*
@@ -64,14 +67,6 @@ static Elf64_Phdr *phdr(struct fixture *f, unsigned i)
 	return (Elf64_Phdr *)(void *)(f->b + PHOFF + i * sizeof(Elf64_Phdr));
 }
 
-static void put_note(uint8_t *p, uint32_t namesz, uint32_t descsz, uint32_t type, const char *name)
-{
-	nub_put_le32(p, namesz);
-	nub_put_le32(p + 4, descsz);
-	nub_put_le32(p + 8, type);
-	memcpy(p + 12, name, namesz);
-}
-
 static void set_phdr(Elf64_Phdr *p, uint32_t type, uint32_t flags, uint64_t off, uint64_t gpa,
 		     uint64_t filesz, uint64_t memsz, uint64_t align)
 {
@@ -88,46 +83,34 @@ static void set_phdr(Elf64_Phdr *p, uint32_t type, uint32_t flags, uint64_t off,
 /* A valid minimal ELF64 ET_EXEC guest image in a fresh heap buffer. */
 static uint8_t *build_elf(size_t *len)
 {
-	struct fixture f = { .b = calloc(1, FILE_SIZE), .len = FILE_SIZE };
-	assert_non_null(f.b);
-
-	Elf64_Ehdr *eh = ehdr(&f);
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_entry = ENTRY;
-	eh->e_phoff = PHOFF;
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = NPHDRS;
-
-	set_phdr(phdr(&f, PH_TEXT), PT_LOAD, PF_R | PF_X, TEXT_OFF, TEXT_GPA, TEXT_SIZE, TEXT_SIZE,
-		 0x1000);
-	set_phdr(phdr(&f, PH_RO), PT_LOAD, PF_R, RO_OFF, RO_GPA, RO_SIZE, RO_SIZE, 0x1000);
-	set_phdr(phdr(&f, PH_NOTE), PT_NOTE, PF_R, RO_OFF, RO_GPA, NOTES_SIZE, NOTES_SIZE, 4);
-	set_phdr(phdr(&f, PH_DATA), PT_LOAD, PF_R | PF_W, DATA_OFF, DATA_GPA, DATA_FILESZ,
-		 DATA_MEMSZ, 0x1000);
+	uint8_t text[TEXT_SIZE], ro[RO_SIZE], data[DATA_FILESZ];
 
 	for (size_t i = 0; i < TEXT_SIZE; i++)
-		f.b[TEXT_OFF + i] = pattern(i);
+		text[i] = pattern(i);
+	elf_file_note(ro, 4, 5, NT_GNU_BUILD_ID, "GNU");
+	memcpy(ro + 16, "\x01\x02\x03\x04\x05\0\0\0", 8);
+	elf_file_abi_note(ro + NUB_NOTE_AT, NUB_ABI_VERSION, 4);
 	for (size_t i = NOTES_SIZE; i < RO_SIZE; i++)
-		f.b[RO_OFF + i] = pattern(i + 0x100);
+		ro[i] = pattern(i + 0x100);
 	for (size_t i = 0; i < DATA_FILESZ; i++)
-		f.b[DATA_OFF + i] = pattern(i + 0x200);
+		data[i] = pattern(i + 0x200);
 
-	uint8_t *notes = f.b + RO_OFF;
-	put_note(notes, 4, 5, NT_GNU_BUILD_ID, "GNU");
-	memcpy(notes + 16, "\x01\x02\x03\x04\x05", 5);
-	put_note(notes + NUB_NOTE_AT, 4, 4, NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME);
-	nub_put_le32(notes + NUB_NOTE_AT + 16, NUB_ABI_VERSION);
-
-	*len = f.len;
-	return f.b;
+	/* In PH_* order; the notes are the start of the rodata segment. */
+	const struct elf_seg segs[NPHDRS] = {
+		{ .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = TEXT_GPA, .data = text,
+		  .len = TEXT_SIZE, .at = TEXT_OFF },
+		{ .type = PT_LOAD, .flags = PF_R, .vaddr = RO_GPA, .data = ro, .len = RO_SIZE,
+		  .at = RO_OFF },
+		{ .type = PT_NOTE, .flags = PF_R, .vaddr = RO_GPA, .offset = RO_OFF,
+		  .filesz = NOTES_SIZE, .memsz = NOTES_SIZE },
+		{ .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = DATA_GPA, .data = data,
+		  .len = DATA_FILESZ, .at = DATA_OFF, .memsz = DATA_MEMSZ },
+	};
+	const struct elf_spec spec = { .entry = ENTRY, .segs = segs, .nseg = NPHDRS };
+	uint8_t *b = elf_file_build(&spec, len);
+	assert_non_null(b);
+	assert_int_equal(*len, FILE_SIZE);
+	return b;
 }
 
 static int setup(void **state)
@@ -373,7 +356,7 @@ static void test_first_abi_note_wins(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t *notes = f->b + RO_OFF;
-	put_note(notes + NOTES_SIZE, 4, 4, NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME);
+	elf_file_note(notes + NOTES_SIZE, 4, 4, NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME);
 	nub_put_le32(notes + NOTES_SIZE + 16, NUB_ABI_VERSION + 1);
 	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 20;
 	phdr(f, PH_NOTE)->p_memsz = NOTES_SIZE + 20;
@@ -729,7 +712,7 @@ static void test_note_runs_past_segment(void **state)
 	nub_put_le32(notes + NUB_NOTE_AT + 4, 4);
 
 	/* A last note whose name padding alone reaches the segment end. */
-	put_note(notes + NOTES_SIZE, 1, 4, 9, "");
+	elf_file_note(notes + NOTES_SIZE, 1, 4, 9, "");
 	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 13;
 	assert_parse_fails(f, NUB_E_ELF,
 			   "PT_NOTE[2]: note at offset 0x2c: descsz 0x4 runs past the segment end "
@@ -762,7 +745,7 @@ static void test_note_padding_cut_at_segment_end(void **state)
 	struct fixture *f = *state;
 	/* A last note with a 1-byte name and no descriptor; its name padding lies past the end. */
 	uint8_t *notes = f->b + RO_OFF;
-	put_note(notes + NOTES_SIZE, 1, 0, 9, "");
+	elf_file_note(notes + NOTES_SIZE, 1, 0, 9, "");
 	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 13;
 	struct nub_elf_image img;
 	struct nub_error err;
@@ -970,8 +953,8 @@ static void test_read_file_alloc_failure(void **state)
 	path_in(f, "guest.elf", path, sizeof path);
 	write_file(path, f->b, f->len);
 
-	struct nub_test_alloc a = { .fail_at = 1 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { .fail_at = 1 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *data = NULL;
 	size_t len = 0;
 	struct nub_error err;
@@ -982,7 +965,7 @@ static void test_read_file_alloc_failure(void **state)
 	assert_int_equal(a.live, 0);
 
 	/* Without injected failure: one block, released through the same hook. */
-	a = (struct nub_test_alloc){ 0 };
+	a = (struct alloc_inject){ 0 };
 	assert_int_equal(nub_elf_read_file(path, &hook, &data, &len, &err), NUB_OK);
 	assert_int_equal(a.live, 1);
 	assert_int_equal(len, f->len);
@@ -1013,8 +996,8 @@ static void test_read_file_shrank(void **state)
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode) && st.st_size == 0x1000);
-	struct nub_test_alloc a = { 0 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { 0 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *data = (uint8_t *)"sentinel";
 	size_t len = 99;
 	struct nub_error err;
@@ -1032,8 +1015,8 @@ static void test_read_file_read_error(void **state)
 {
 	(void)state;
 	const char *path = "/sys/devices/software/power/autosuspend_delay_ms";
-	struct nub_test_alloc a = { 0 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { 0 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *data = NULL;
 	size_t len = 0;
 	struct nub_error err;
@@ -1044,64 +1027,83 @@ static void test_read_file_read_error(void **state)
 	assert_int_equal(a.live, 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* ---- The catalogue of crafted files (elf_variants.h), also fuzz_elf's and fuzz_guest_blob's seeds */
 
-int main(void)
+static void test_catalogue_variants(void **state)
 {
-	const struct CMUnitTest tests[] = {
-		T(test_valid_parses),
-		T(test_valid_loads),
-		T(test_load_rechecks_ranges),
-		T(test_sixteen_loads_accepted),
-		T(test_same_perms_may_share_a_page),
-		T(test_entry_at_last_code_byte),
-		T(test_unaligned_buffer),
-		T(test_load_null_arguments),
-		T(test_load_bss_only_segment),
-		T(test_segments_out_of_address_order),
-		T(test_first_abi_note_wins),
-		T(test_truncated),
-		T(test_null_arguments),
-		T(test_bad_magic),
-		T(test_elfclass32),
-		T(test_big_endian),
-		T(test_bad_ident_version),
-		T(test_wrong_machine),
-		T(test_et_dyn),
-		T(test_bad_e_version),
-		T(test_bad_phdr_table),
-		T(test_no_pt_load),
-		T(test_seventeen_loads),
-		T(test_file_range_beyond_file),
-		T(test_file_range_overflow),
-		T(test_filesz_above_memsz),
-		T(test_memsz_zero),
-		T(test_huge_memsz),
-		T(test_vaddr_below_base),
-		T(test_overlapping_segments),
-		T(test_page_shared_with_other_perms),
-		T(test_writable_and_executable),
-		T(test_unreadable),
-		T(test_entry_outside_code),
-		T(test_missing_note),
-		T(test_note_with_other_name_or_type),
-		T(test_wrong_note_version),
-		T(test_note_bad_descsz),
-		T(test_note_runs_past_segment),
-		T(test_note_segment_beyond_file),
-		T(test_note_padding_cut_at_segment_end),
-		T(test_note_segment_aligned_to_8),
-		T(test_section_headers_ignored),
-		T(test_no_access_past_the_end),
-		T(test_read_file_roundtrip),
-		T(test_read_file_missing),
-		T(test_read_file_empty),
-		T(test_read_file_not_regular),
-		T(test_read_file_too_large),
-		T(test_read_file_alloc_failure),
-		T(test_read_file_null_arguments),
-		T(test_read_file_shrank),
-		T(test_read_file_read_error),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	(void)state;
+	for (size_t i = 0; i < elf_variant_count; i++) {
+		const struct elf_variant *v = &elf_variants[i];
+		struct nub_elf_image img;
+		struct nub_error err;
+		size_t len;
+		uint8_t *b = elf_file_build(&v->spec, &len);
+
+		assert_non_null(b);
+		print_message("  variant: %s\n", v->elf_seed ? v->elf_seed : v->blob_seed);
+		enum nub_status st = nub_elf_parse(b, len, &img, &err);
+		assert_int_equal(st, v->status);
+		if (st != NUB_OK)
+			nub_assert_error(&err, v->status, v->message);
+		free(b);
+	}
 }
+
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_valid_parses),
+	NUB_TEST_CASE(test_valid_loads),
+	NUB_TEST_CASE(test_load_rechecks_ranges),
+	NUB_TEST_CASE(test_sixteen_loads_accepted),
+	NUB_TEST_CASE(test_same_perms_may_share_a_page),
+	NUB_TEST_CASE(test_entry_at_last_code_byte),
+	NUB_TEST_CASE(test_unaligned_buffer),
+	NUB_TEST_CASE(test_load_null_arguments),
+	NUB_TEST_CASE(test_load_bss_only_segment),
+	NUB_TEST_CASE(test_segments_out_of_address_order),
+	NUB_TEST_CASE(test_first_abi_note_wins),
+	NUB_TEST_CASE(test_truncated),
+	NUB_TEST_CASE(test_null_arguments),
+	NUB_TEST_CASE(test_bad_magic),
+	NUB_TEST_CASE(test_elfclass32),
+	NUB_TEST_CASE(test_big_endian),
+	NUB_TEST_CASE(test_bad_ident_version),
+	NUB_TEST_CASE(test_wrong_machine),
+	NUB_TEST_CASE(test_et_dyn),
+	NUB_TEST_CASE(test_bad_e_version),
+	NUB_TEST_CASE(test_bad_phdr_table),
+	NUB_TEST_CASE(test_no_pt_load),
+	NUB_TEST_CASE(test_seventeen_loads),
+	NUB_TEST_CASE(test_file_range_beyond_file),
+	NUB_TEST_CASE(test_file_range_overflow),
+	NUB_TEST_CASE(test_filesz_above_memsz),
+	NUB_TEST_CASE(test_memsz_zero),
+	NUB_TEST_CASE(test_huge_memsz),
+	NUB_TEST_CASE(test_vaddr_below_base),
+	NUB_TEST_CASE(test_overlapping_segments),
+	NUB_TEST_CASE(test_page_shared_with_other_perms),
+	NUB_TEST_CASE(test_writable_and_executable),
+	NUB_TEST_CASE(test_unreadable),
+	NUB_TEST_CASE(test_entry_outside_code),
+	NUB_TEST_CASE(test_missing_note),
+	NUB_TEST_CASE(test_note_with_other_name_or_type),
+	NUB_TEST_CASE(test_wrong_note_version),
+	NUB_TEST_CASE(test_note_bad_descsz),
+	NUB_TEST_CASE(test_note_runs_past_segment),
+	NUB_TEST_CASE(test_note_segment_beyond_file),
+	NUB_TEST_CASE(test_note_padding_cut_at_segment_end),
+	NUB_TEST_CASE(test_note_segment_aligned_to_8),
+	NUB_TEST_CASE(test_section_headers_ignored),
+	NUB_TEST_CASE(test_no_access_past_the_end),
+	NUB_TEST_CASE(test_read_file_roundtrip),
+	NUB_TEST_CASE(test_read_file_missing),
+	NUB_TEST_CASE(test_read_file_empty),
+	NUB_TEST_CASE(test_read_file_not_regular),
+	NUB_TEST_CASE(test_read_file_too_large),
+	NUB_TEST_CASE(test_read_file_alloc_failure),
+	NUB_TEST_CASE(test_read_file_null_arguments),
+	NUB_TEST_CASE(test_read_file_shrank),
+	NUB_TEST_CASE(test_read_file_read_error),
+	cmocka_unit_test(test_catalogue_variants),
+};
+
+NUB_TEST_SUITE(tests);

@@ -7,6 +7,7 @@
 #include <wchar.h>
 
 #include "alloc.h"
+#include "alloc_inject.h"
 #include "config.h"
 #include "error.h"
 #include "testlib.h"
@@ -176,8 +177,8 @@ static void test_error_clear(void **state)
 
 static void test_alloc_hook_paths(void **state)
 {
-	struct nub_test_alloc a = { 0 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { 0 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *p, *q;
 
 	(void)state;
@@ -203,8 +204,8 @@ static void test_alloc_hook_paths(void **state)
 
 static void test_alloc_hook_failure(void **state)
 {
-	struct nub_test_alloc a = { .fail_at = 2 };
-	struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+	struct alloc_inject a = { .fail_at = 2 };
+	struct nub_alloc_hook hook = alloc_inject_hook(&a);
 	uint8_t *p;
 
 	(void)state;
@@ -354,8 +355,8 @@ static void test_buf_allocation_failures(void **state)
 
 	(void)state;
 	for (long fail_at = 1;; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
-		struct nub_buf buf = { .alloc = nub_test_alloc_hook(&a) };
+		struct alloc_inject a = { .fail_at = fail_at };
+		struct nub_buf buf = { .alloc = alloc_inject_hook(&a) };
 		int failed = 0;
 
 		for (int i = 0; i < 40; i++) {
@@ -567,36 +568,33 @@ static void test_config_resolve_failure_leaves_out(void **state)
 	assert_int_equal(nub_config_resolve(&in, NULL, &err), NUB_E_INVALID);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_str_names),
-		cmocka_unit_test(test_status_str_every_status_distinct),
-		cmocka_unit_test(test_status_str_out_of_range),
-		cmocka_unit_test(test_error_set_resets_and_formats),
-		cmocka_unit_test(test_error_set_null_err),
-		cmocka_unit_test(test_error_set_truncates),
-		cmocka_unit_test(test_error_set_unformattable),
-		cmocka_unit_test(test_error_set_errno),
-		cmocka_unit_test(test_error_set_errno_truncates),
-		cmocka_unit_test(test_error_clear),
-		cmocka_unit_test(test_alloc_hook_paths),
-		cmocka_unit_test(test_alloc_hook_failure),
-		cmocka_unit_test(test_alloc_libc_paths),
-		cmocka_unit_test(test_buf_append_grows),
-		cmocka_unit_test(test_buf_append_edge_cases),
-		cmocka_unit_test(test_buf_append_overflow),
-		cmocka_unit_test(test_buf_append_capacity_doubling_overflow),
-		cmocka_unit_test(test_buf_append_self),
-		cmocka_unit_test(test_buf_allocation_failures),
-		cmocka_unit_test(test_config_default),
-		cmocka_unit_test(test_config_validate_sizes),
-		cmocka_unit_test(test_config_validate_log_level),
-		cmocka_unit_test(test_config_validate_signal),
-		cmocka_unit_test(test_config_validate_null),
-		cmocka_unit_test(test_config_resolve),
-		cmocka_unit_test(test_config_resolve_failure_leaves_out),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_status_str_names),
+	cmocka_unit_test(test_status_str_every_status_distinct),
+	cmocka_unit_test(test_status_str_out_of_range),
+	cmocka_unit_test(test_error_set_resets_and_formats),
+	cmocka_unit_test(test_error_set_null_err),
+	cmocka_unit_test(test_error_set_truncates),
+	cmocka_unit_test(test_error_set_unformattable),
+	cmocka_unit_test(test_error_set_errno),
+	cmocka_unit_test(test_error_set_errno_truncates),
+	cmocka_unit_test(test_error_clear),
+	cmocka_unit_test(test_alloc_hook_paths),
+	cmocka_unit_test(test_alloc_hook_failure),
+	cmocka_unit_test(test_alloc_libc_paths),
+	cmocka_unit_test(test_buf_append_grows),
+	cmocka_unit_test(test_buf_append_edge_cases),
+	cmocka_unit_test(test_buf_append_overflow),
+	cmocka_unit_test(test_buf_append_capacity_doubling_overflow),
+	cmocka_unit_test(test_buf_append_self),
+	cmocka_unit_test(test_buf_allocation_failures),
+	cmocka_unit_test(test_config_default),
+	cmocka_unit_test(test_config_validate_sizes),
+	cmocka_unit_test(test_config_validate_log_level),
+	cmocka_unit_test(test_config_validate_signal),
+	cmocka_unit_test(test_config_validate_null),
+	cmocka_unit_test(test_config_resolve),
+	cmocka_unit_test(test_config_resolve_failure_leaves_out),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

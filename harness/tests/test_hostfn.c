@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alloc_inject.h"
 #include "hostfn.h"
 #include "testlib.h"
 
@@ -134,8 +135,8 @@ static void test_allocation_failures(void **state)
 {
 	(void)state;
 	for (long fail_at = 1;; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
-		struct nub_alloc_hook hook = nub_test_alloc_hook(&a);
+		struct alloc_inject a = { .fail_at = fail_at };
+		struct nub_alloc_hook hook = alloc_inject_hook(&a);
 		struct nub_hostfn_table t = { 0 };
 		struct nub_error err;
 		uint32_t registered = 0;
@@ -169,15 +170,12 @@ static void test_allocation_failures(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_and_find),
-		cmocka_unit_test(test_duplicate),
-		cmocka_unit_test(test_null_fn),
-		cmocka_unit_test(test_many),
-		cmocka_unit_test(test_allocation_failures),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_register_and_find),
+	cmocka_unit_test(test_duplicate),
+	cmocka_unit_test(test_null_fn),
+	cmocka_unit_test(test_many),
+	cmocka_unit_test(test_allocation_failures),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

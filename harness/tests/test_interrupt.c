@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "simple_fns.h"
 #include "testlib.h"
 
 #include "interrupt.h"
@@ -176,15 +176,11 @@ static void test_handle_refuses_offsets_outside_the_rt_range(void **state)
 	nub_interrupt_unref(h);
 }
 
-int main(void)
-{
-	nub_test_require_kvm();
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kill_from_another_thread),
-		cmocka_unit_test(test_kill_between_calls_never_carries_over),
-		cmocka_unit_test(test_many_sandboxes_on_many_threads),
-		cmocka_unit_test(test_handle_refuses_offsets_outside_the_rt_range),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_kill_from_another_thread),
+	cmocka_unit_test(test_kill_between_calls_never_carries_over),
+	cmocka_unit_test(test_many_sandboxes_on_many_threads),
+	cmocka_unit_test(test_handle_refuses_offsets_outside_the_rt_range),
+};
+
+NUB_TEST_SUITE(tests);

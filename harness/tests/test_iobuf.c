@@ -321,24 +321,21 @@ static void test_push_bad_arguments(void **state)
 	assert_int_equal(nub_iobuf_sp(NULL), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_reset, setup),
-		cmocka_unit_test_setup(test_reset_edge_sizes, setup),
-		cmocka_unit_test_setup(test_round_trip, setup),
-		cmocka_unit_test_setup(test_empty_element, setup),
-		cmocka_unit_test_setup(test_pop_hostile_sp, setup),
-		cmocka_unit_test_setup(test_pop_sp_at_size, setup),
-		cmocka_unit_test_setup(test_pop_hostile_back, setup),
-		cmocka_unit_test_setup(test_pop_unaligned_sp, setup),
-		cmocka_unit_test_setup(test_pop_copies_then_zeroes, setup),
-		cmocka_unit_test_setup(test_pop_destination_too_small, setup),
-		cmocka_unit_test_setup(test_pop_bad_arguments, setup),
-		cmocka_unit_test_setup(test_push_full, setup),
-		cmocka_unit_test_setup(test_push_corrupt_sp, setup),
-		cmocka_unit_test_setup(test_push_bad_arguments, setup),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup(test_reset, setup),
+	cmocka_unit_test_setup(test_reset_edge_sizes, setup),
+	cmocka_unit_test_setup(test_round_trip, setup),
+	cmocka_unit_test_setup(test_empty_element, setup),
+	cmocka_unit_test_setup(test_pop_hostile_sp, setup),
+	cmocka_unit_test_setup(test_pop_sp_at_size, setup),
+	cmocka_unit_test_setup(test_pop_hostile_back, setup),
+	cmocka_unit_test_setup(test_pop_unaligned_sp, setup),
+	cmocka_unit_test_setup(test_pop_copies_then_zeroes, setup),
+	cmocka_unit_test_setup(test_pop_destination_too_small, setup),
+	cmocka_unit_test_setup(test_pop_bad_arguments, setup),
+	cmocka_unit_test_setup(test_push_full, setup),
+	cmocka_unit_test_setup(test_push_corrupt_sp, setup),
+	cmocka_unit_test_setup(test_push_bad_arguments, setup),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

@@ -1,4 +1,5 @@
 /* Unit tests of the guest memory layout (layout.c): pinned vectors, invariants and overflow cases. */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -19,114 +20,88 @@ static struct nub_layout compute_ok(const struct nub_layout_params *p)
 
 /* ---- pinned vectors, computed by hand ---- */
 
+/* The parameters of the three pinned layouts: defaults, unaligned sizes, the table fixed point. */
+static const struct nub_layout_params vector_params[3] = {
+	{ .image_end = 0x10000, .heap_size = 0x20000, .input_size = 0x4000, .output_size = 0x4000,
+	  .stack_size = 0x8000 },
+	{ .image_end = 0x12345, .heap_size = 0x1001, .init_data_size = 0x1801, .input_size = 0x2001,
+	  .output_size = 0x2000, .stack_size = 0x3fff },
+	/*
+	 * Crosses 2 MiB and 1 GiB boundaries so the table count feeds back on itself: before
+	 * the tables, [0x4000, 0x40101000) needs 513 PT + 2 PD + 1 PDPT = 516; scratch
+	 * [0xFFEEEA000, 2^36) needs 9 PT + 1 PD + 1 PDPT = 11; so 528 pages, ending at 0x40311000,
+	 * which reaches PT index 0x201: 529 pages, ending at 0x40312000, still 517 + 11 + 1 = 529.
+	 */
+	{ .image_end = 0x200000, .heap_size = 0x3FE00000, .init_data_size = 0x100000,
+	  .input_size = 0x1000000, .output_size = 0x10000, .stack_size = 0x100000 },
+};
+
+/* Every field of the three layouts, in the order of vector_params. */
+#define FIELD(f) offsetof(struct nub_layout, f), #f
+static const struct {
+	size_t offset;
+	const char *name;
+	uint64_t want[3];
+} vector_fields[] = {
+	{ FIELD(image_end), { 0x10000, 0x12345, 0x200000 } },
+	{ FIELD(boot_info_gpa), { 0x10000, 0x13000, 0x200000 } },
+	{ FIELD(heap_gpa), { 0x11000, 0x14000, 0x201000 } },
+	{ FIELD(heap_size), { 0x20000, 0x2000, 0x3FE00000 } },
+	{ FIELD(init_data_gpa), { 0, 0x16000, 0x40001000 } },
+	{ FIELD(init_data_size), { 0, 0x1801, 0x100000 } }, /* exact, but a 0x2000 slot */
+	{ FIELD(page_tables_gpa), { 0x31000, 0x18000, 0x40101000 } },
+	/* defaults: primary 1 PT + 1 PD + 1 PDPT; scratch the same; + root */
+	{ FIELD(page_tables_size), { 7 * 0x1000, 7 * 0x1000, 529 * 0x1000 } },
+	{ FIELD(primary_size), { 0x34000, 0x1B000, 0x4030E000 } },
+	/* defaults: 0x4000 + 0x4000 + guard + 0x8000 + guard + 0x2000 + meta + top = 0x16000 */
+	{ FIELD(scratch_size), { 0x16000, 0xF000, 0x1116000 } },
+	{ FIELD(scratch_gpa), { 0xFFFFEA000, 0xFFFFF1000, 0xFFEEEA000 } },
+	{ FIELD(input_gpa), { 0xFFFFEA000, 0xFFFFF1000, 0xFFEEEA000 } },
+	{ FIELD(input_size), { 0x4000, 0x3000, 0x1000000 } },
+	{ FIELD(output_gpa), { 0xFFFFEE000, 0xFFFFF4000, 0xFFFEEA000 } },
+	{ FIELD(output_size), { 0x4000, 0x2000, 0x10000 } },
+	{ FIELD(stack_guard_gpa), { 0xFFFFF2000, 0xFFFFF6000, 0xFFFEFA000 } },
+	{ FIELD(stack_gpa), { 0xFFFFF3000, 0xFFFFF7000, 0xFFFEFB000 } },
+	{ FIELD(stack_size), { 0x8000, 0x4000, 0x100000 } },
+	{ FIELD(exception_guard_gpa), { 0xFFFFFB000, 0xFFFFFB000, 0xFFFFFB000 } },
+	{ FIELD(exception_stack_gpa), { 0xFFFFFC000, 0xFFFFFC000, 0xFFFFFC000 } },
+	{ FIELD(exception_stack_size), { 0x2000, 0x2000, 0x2000 } },
+	{ FIELD(meta_gpa), { 0xFFFFFE000, 0xFFFFFE000, 0xFFFFFE000 } },
+	{ FIELD(counter_gpa), { 0xFFFFFEFF8, 0xFFFFFEFF8, 0xFFFFFEFF8 } },
+};
+#undef FIELD
+
+/* Computes pinned layout (v) and checks every field against vector_fields. */
+static void check_vector(unsigned v)
+{
+	struct nub_layout l = compute_ok(&vector_params[v]);
+
+	for (size_t i = 0; i < sizeof vector_fields / sizeof vector_fields[0]; i++) {
+		uint64_t got;
+		memcpy(&got, (const char *)&l + vector_fields[i].offset, sizeof got);
+		if (got != vector_fields[i].want[v])
+			fail_msg("layout.%s is 0x%llx, expected 0x%llx", vector_fields[i].name,
+				 (unsigned long long)got,
+				 (unsigned long long)vector_fields[i].want[v]);
+	}
+}
+
 static void test_vector_defaults(void **state)
 {
-	struct nub_layout_params p = { .image_end = 0x10000, .heap_size = 0x20000,
-				       .input_size = 0x4000, .output_size = 0x4000,
-				       .stack_size = 0x8000 };
-	struct nub_layout l = compute_ok(&p);
-
 	(void)state;
-	assert_int_equal(l.image_end, 0x10000);
-	assert_int_equal(l.boot_info_gpa, 0x10000);
-	assert_int_equal(l.heap_gpa, 0x11000);
-	assert_int_equal(l.heap_size, 0x20000);
-	assert_int_equal(l.init_data_gpa, 0);
-	assert_int_equal(l.init_data_size, 0);
-	assert_int_equal(l.page_tables_gpa, 0x31000);
-	/* primary: 1 PT + 1 PD + 1 PDPT; scratch: the same; + root */
-	assert_int_equal(l.page_tables_size, 7 * 0x1000);
-	assert_int_equal(l.primary_size, 0x34000);
-
-	/* scratch = 0x4000 + 0x4000 + guard + 0x8000 + guard + 0x2000 + meta + top = 0x16000 */
-	assert_int_equal(l.scratch_size, 0x16000);
-	assert_int_equal(l.scratch_gpa, 0xFFFFEA000);
-	assert_int_equal(l.input_gpa, 0xFFFFEA000);
-	assert_int_equal(l.input_size, 0x4000);
-	assert_int_equal(l.output_gpa, 0xFFFFEE000);
-	assert_int_equal(l.output_size, 0x4000);
-	assert_int_equal(l.stack_guard_gpa, 0xFFFFF2000);
-	assert_int_equal(l.stack_gpa, 0xFFFFF3000);
-	assert_int_equal(l.stack_size, 0x8000);
-	assert_int_equal(l.exception_guard_gpa, 0xFFFFFB000);
-	assert_int_equal(l.exception_stack_gpa, 0xFFFFFC000);
-	assert_int_equal(l.exception_stack_size, 0x2000);
-	assert_int_equal(l.meta_gpa, 0xFFFFFE000);
-	assert_int_equal(l.counter_gpa, 0xFFFFFEFF8);
+	check_vector(0);
 }
 
 static void test_vector_unaligned(void **state)
 {
-	struct nub_layout_params p = { .image_end = 0x12345, .heap_size = 0x1001,
-				       .init_data_size = 0x1801, .input_size = 0x2001,
-				       .output_size = 0x2000, .stack_size = 0x3fff };
-	struct nub_layout l = compute_ok(&p);
-
 	(void)state;
-	assert_int_equal(l.image_end, 0x12345);
-	assert_int_equal(l.boot_info_gpa, 0x13000);
-	assert_int_equal(l.heap_gpa, 0x14000);
-	assert_int_equal(l.heap_size, 0x2000);
-	assert_int_equal(l.init_data_gpa, 0x16000);
-	assert_int_equal(l.init_data_size, 0x1801); /* exact, but a 0x2000 slot */
-	assert_int_equal(l.page_tables_gpa, 0x18000);
-	assert_int_equal(l.page_tables_size, 7 * 0x1000);
-	assert_int_equal(l.primary_size, 0x1B000);
-
-	assert_int_equal(l.scratch_size, 0xF000);
-	assert_int_equal(l.scratch_gpa, 0xFFFFF1000);
-	assert_int_equal(l.input_gpa, 0xFFFFF1000);
-	assert_int_equal(l.input_size, 0x3000);
-	assert_int_equal(l.output_gpa, 0xFFFFF4000);
-	assert_int_equal(l.output_size, 0x2000);
-	assert_int_equal(l.stack_guard_gpa, 0xFFFFF6000);
-	assert_int_equal(l.stack_gpa, 0xFFFFF7000);
-	assert_int_equal(l.stack_size, 0x4000);
-	assert_int_equal(l.exception_guard_gpa, 0xFFFFFB000);
-	assert_int_equal(l.exception_stack_gpa, 0xFFFFFC000);
-	assert_int_equal(l.exception_stack_size, 0x2000);
-	assert_int_equal(l.meta_gpa, 0xFFFFFE000);
-	assert_int_equal(l.counter_gpa, 0xFFFFFEFF8);
+	check_vector(1);
 }
 
-/*
- * Crosses 2 MiB and 1 GiB boundaries so the table count feeds back on itself:
- * before the tables, [0x4000, 0x40101000) needs 513 PT + 2 PD + 1 PDPT = 516; scratch
- * [0xFFEEEA000, 2^36) needs 9 PT + 1 PD + 1 PDPT = 11; so 528 pages, ending at 0x40311000, which
- * reaches PT index 0x201: 529 pages, ending at 0x40312000, still 517 + 11 + 1 = 529.
- */
 static void test_vector_fixed_point(void **state)
 {
-	struct nub_layout_params p = { .image_end = 0x200000, .heap_size = 0x3FE00000,
-				       .init_data_size = 0x100000, .input_size = 0x1000000,
-				       .output_size = 0x10000, .stack_size = 0x100000 };
-	struct nub_layout l = compute_ok(&p);
-
 	(void)state;
-	assert_int_equal(l.image_end, 0x200000);
-	assert_int_equal(l.boot_info_gpa, 0x200000);
-	assert_int_equal(l.heap_gpa, 0x201000);
-	assert_int_equal(l.heap_size, 0x3FE00000);
-	assert_int_equal(l.init_data_gpa, 0x40001000);
-	assert_int_equal(l.init_data_size, 0x100000);
-	assert_int_equal(l.page_tables_gpa, 0x40101000);
-	assert_int_equal(l.page_tables_size, 529 * 0x1000);
-	assert_int_equal(l.primary_size, 0x4030E000);
-
-	assert_int_equal(l.scratch_size, 0x1116000);
-	assert_int_equal(l.scratch_gpa, 0xFFEEEA000);
-	assert_int_equal(l.input_gpa, 0xFFEEEA000);
-	assert_int_equal(l.input_size, 0x1000000);
-	assert_int_equal(l.output_gpa, 0xFFFEEA000);
-	assert_int_equal(l.output_size, 0x10000);
-	assert_int_equal(l.stack_guard_gpa, 0xFFFEFA000);
-	assert_int_equal(l.stack_gpa, 0xFFFEFB000);
-	assert_int_equal(l.stack_size, 0x100000);
-	assert_int_equal(l.exception_guard_gpa, 0xFFFFFB000);
-	assert_int_equal(l.exception_stack_gpa, 0xFFFFFC000);
-	assert_int_equal(l.exception_stack_size, 0x2000);
-	assert_int_equal(l.meta_gpa, 0xFFFFFE000);
-	assert_int_equal(l.counter_gpa, 0xFFFFFEFF8);
+	check_vector(2);
 }
 
 /* ---- invariants over a spread of parameters ---- */
@@ -360,20 +335,17 @@ static void test_table_pages(void **state)
 	assert_int_equal(nub_layout_table_pages(UINT64_MAX, UINT64_MAX), 3);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector_defaults),
-		cmocka_unit_test(test_vector_unaligned),
-		cmocka_unit_test(test_vector_fixed_point),
-		cmocka_unit_test(test_invariants),
-		cmocka_unit_test(test_image_end_refused),
-		cmocka_unit_test(test_huge_heap_and_init_data),
-		cmocka_unit_test(test_tables_push_primary_over),
-		cmocka_unit_test(test_scratch_refused),
-		cmocka_unit_test(test_null_arguments),
-		cmocka_unit_test(test_table_pages),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_vector_defaults),
+	cmocka_unit_test(test_vector_unaligned),
+	cmocka_unit_test(test_vector_fixed_point),
+	cmocka_unit_test(test_invariants),
+	cmocka_unit_test(test_image_end_refused),
+	cmocka_unit_test(test_huge_heap_and_init_data),
+	cmocka_unit_test(test_tables_push_primary_over),
+	cmocka_unit_test(test_scratch_refused),
+	cmocka_unit_test(test_null_arguments),
+	cmocka_unit_test(test_table_pages),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

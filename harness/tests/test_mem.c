@@ -215,17 +215,14 @@ static void test_copy_helpers(void **state)
 	assert_memory_equal(out, src, sizeof src);
 }
 
-int main(void)
-{
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_map_and_translate),
-		cmocka_unit_test(test_read_write),
-		cmocka_unit_test(test_bad_sizes),
-		cmocka_unit_test(test_mmap_failure),
-		cmocka_unit_test(test_map_from_fd),
-		cmocka_unit_test(test_map_from_unreadable_fd),
-		cmocka_unit_test(test_copy_helpers),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_map_and_translate),
+	cmocka_unit_test(test_read_write),
+	cmocka_unit_test(test_bad_sizes),
+	cmocka_unit_test(test_mmap_failure),
+	cmocka_unit_test(test_map_from_fd),
+	cmocka_unit_test(test_map_from_unreadable_fd),
+	cmocka_unit_test(test_copy_helpers),
+};
+
+NUB_TEST_SUITE(tests);

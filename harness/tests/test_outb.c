@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_fns.h"
 #include "hostfn.h"
 #include "iobuf.h"
 #include "outb.h"
@@ -24,24 +25,8 @@ struct fixture {
 	struct nub_error err;
 };
 
-static int echo_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		   struct nub_error *err)
-{
-	(void)ctx;
-	(void)err;
-	return nub_buf_append(resp, req, len) == NUB_OK ? 0 : -1;
-}
-
-static int fail_fn(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		   struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)resp;
-	snprintf(err->message, sizeof err->message, "nope");
-	return 1;
-}
+/* The message of host function 2. */
+static char fail_message[] = "nope";
 
 static int setup(void **state)
 {
@@ -51,8 +36,9 @@ static int setup(void **state)
 	f->cfg.max_guest_log_level = NUB_LEVEL_INFO;
 	nub_iobuf_reset(f->input, BUF);
 	nub_iobuf_reset(f->output, BUF);
-	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 1, echo_fn, NULL, NULL), NUB_OK);
-	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 2, fail_fn, NULL, NULL), NUB_OK);
+	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 1, host_fn_echo, NULL, NULL), NUB_OK);
+	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 2, host_fn_fail, fail_message, NULL),
+			 NUB_OK);
 	f->env = (struct nub_outb_env){
 		.input = f->input, .input_size = BUF, .output = f->output, .output_size = BUF,
 		.staging = f->staging, .staging_size = BUF, .hostfns = &f->fns, .cfg = &f->cfg,
@@ -333,23 +319,20 @@ static void test_no_callbacks(void **state)
 	assert_int_equal(f->cap.printed_len, 0);
 }
 
-int main(void)
-{
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_abort_code_and_message, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_exception_vector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_exception_without_vector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_terminator_mid_write_and_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_bad_byte_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ports_and_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_delivery_and_filter, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_call_corrupt_frames, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_message_control_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_callbacks, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_abort_code_and_message),
+	NUB_TEST_CASE(test_abort_exception_vector),
+	NUB_TEST_CASE(test_abort_exception_without_vector),
+	NUB_TEST_CASE(test_abort_terminator_mid_write_and_empty),
+	NUB_TEST_CASE(test_abort_cap),
+	NUB_TEST_CASE(test_abort_bad_byte_count),
+	NUB_TEST_CASE(test_ports_and_sizes),
+	NUB_TEST_CASE(test_log_delivery_and_filter),
+	NUB_TEST_CASE(test_host_calls),
+	NUB_TEST_CASE(test_host_call_corrupt_frames),
+	NUB_TEST_CASE(test_debug_print),
+	NUB_TEST_CASE(test_abort_message_control_bytes),
+	NUB_TEST_CASE(test_no_callbacks),
+};
+
+NUB_TEST_SUITE(tests);

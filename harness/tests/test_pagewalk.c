@@ -288,20 +288,15 @@ static void test_degenerate(void **state)
 	assert_false(nub_pagewalk_translate(m, TABLES, 0x4000, &gpa, &perms));
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_identity_tables),
+	NUB_TEST_CASE(test_self_reference_is_bounded),
+	NUB_TEST_CASE(test_unbacked_and_clipped),
+	NUB_TEST_CASE(test_reserved_bits),
+	NUB_TEST_CASE(test_upper_half_and_canonical),
+	NUB_TEST_CASE(test_permissions_combine),
+	NUB_TEST_CASE(test_limits),
+	NUB_TEST_CASE(test_degenerate),
+};
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_identity_tables),
-		T(test_self_reference_is_bounded),
-		T(test_unbacked_and_clipped),
-		T(test_reserved_bits),
-		T(test_upper_half_and_canonical),
-		T(test_permissions_combine),
-		T(test_limits),
-		T(test_degenerate),
-	};
-	nub_test_apply_filter();
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

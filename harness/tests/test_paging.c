@@ -5,9 +5,10 @@
 #include "testlib.h"
 
 #include "bytes.h"
+#include "nub/x86.h"
 #include "paging.h"
 
-#define PAGE         0x1000ull
+#define PAGE         X86_PAGE_SIZE
 #define TABLES_GPA   0x200000ull /* the tables' own map crosses the first 2 MiB boundary */
 #define TABLES_PAGES 32u
 #define TABLES_SIZE  (TABLES_PAGES * PAGE)
@@ -16,14 +17,6 @@
 #define R NUB_MEM_READ
 #define W NUB_MEM_WRITE
 #define X NUB_MEM_EXECUTE
-
-/* Entry bits, spelled out independently of paging.c. */
-#define E_P  0x1ull
-#define E_RW 0x2ull
-#define E_A  0x20ull
-#define E_D  0x40ull
-#define E_PS 0x80ull
-#define E_NX (1ull << 63)
 
 /*
  * PML4 (page 0), PDPT (1), PD for 0..1 GiB (2), PT for 0..2 MiB (3), PT for 2..4 MiB (4),
@@ -58,7 +51,8 @@ static int setup(void **state)
 		return -1;
 	memset(f->t, 0, TABLES_SIZE);
 	for (unsigned i = 0; i < PAGE / 8; i++)
-		nub_put_le64(f->t + TABLES_SIZE + i * 8u, 0x40000000ull | E_P | E_RW | E_PS);
+		nub_put_le64(f->t + TABLES_SIZE + i * 8u,
+			     0x40000000ull | X86_PTE_P | X86_PTE_RW | X86_PTE_PS);
 	*state = f;
 	return 0;
 }
@@ -163,7 +157,7 @@ static void test_entry_bits(void **state)
 	struct fixture *f = *state;
 	build_all(f);
 
-	const uint64_t table = E_P | E_RW | E_A;
+	const uint64_t table = X86_PTE_P | X86_PTE_RW | X86_PTE_A;
 	assert_int_equal(entry(f, 0, 0), (TABLES_GPA + 1 * PAGE) | table); /* PML4[0] -> PDPT */
 	assert_int_equal(entry(f, 0, 1), 0);
 	assert_int_equal(entry(f, 1, 0), (TABLES_GPA + 2 * PAGE) | table);  /* PDPT[0] -> PD */
@@ -172,15 +166,15 @@ static void test_entry_bits(void **state)
 	assert_int_equal(entry(f, 2, 1), (TABLES_GPA + 4 * PAGE) | table);  /* PD[1] -> PT */
 	assert_int_equal(entry(f, 5, 511), (TABLES_GPA + 6 * PAGE) | table);
 
-	const uint64_t leaf = E_P | E_A | E_D;
+	const uint64_t leaf = X86_PTE_P | X86_PTE_A | X86_PTE_D;
 	assert_int_equal(entry(f, 3, 3), 0);
 	assert_int_equal(entry(f, 3, 4), 0x4000 | leaf);
 	assert_int_equal(entry(f, 3, 5), 0x5000 | leaf);
-	assert_int_equal(entry(f, 3, 6), 0x6000 | leaf | E_NX);
+	assert_int_equal(entry(f, 3, 6), 0x6000 | leaf | X86_PTE_NX);
 	assert_int_equal(entry(f, 3, 7), 0);
-	assert_int_equal(entry(f, 3, 8), 0x8000 | leaf | E_RW | E_NX);
-	assert_int_equal(entry(f, 4, 0), TABLES_GPA | leaf | E_RW | E_NX);
-	assert_int_equal(entry(f, 6, 509), (TOP - 0x3000) | leaf | E_RW | E_NX);
+	assert_int_equal(entry(f, 3, 8), 0x8000 | leaf | X86_PTE_RW | X86_PTE_NX);
+	assert_int_equal(entry(f, 4, 0), TABLES_GPA | leaf | X86_PTE_RW | X86_PTE_NX);
+	assert_int_equal(entry(f, 6, 509), (TOP - 0x3000) | leaf | X86_PTE_RW | X86_PTE_NX);
 	assert_int_equal(entry(f, 6, 511), 0);
 
 	/* Nothing beyond the pages in use was touched. */
@@ -359,7 +353,7 @@ static void test_hostile_entries(void **state)
 	uint64_t gpa;
 	uint32_t perms;
 	build_all(f);
-	const uint64_t table = E_P | E_RW | E_A;
+	const uint64_t table = X86_PTE_P | X86_PTE_RW | X86_PTE_A;
 
 	/* The root itself outside the area. */
 	assert_false(nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, TABLES_GPA + TABLES_SIZE,
@@ -399,13 +393,13 @@ static void test_hostile_entries(void **state)
 	set_entry(f, 0, 0, (TABLES_GPA + 1 * PAGE) | table);
 
 	/* A leaf may point anywhere: it names data, not a table. */
-	set_entry(f, 3, 4, 0xFFFFF000ull | E_P);
+	set_entry(f, 3, 4, 0xFFFFF000ull | X86_PTE_P);
 	assert_true(
 	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x4ABC, &gpa, &perms));
 	assert_int_equal(gpa, 0xFFFFFABCull);
 	assert_int_equal(perms, R | X);
 	/* Not present leaf. */
-	set_entry(f, 3, 4, 0x4000 | E_RW);
+	set_entry(f, 3, 4, 0x4000 | X86_PTE_RW);
 	assert_maps(f, 0x4000, 0);
 }
 
@@ -413,14 +407,14 @@ static void test_permissions_combine_across_levels(void **state)
 {
 	struct fixture *f = *state;
 	build_all(f);
-	const uint64_t table = E_P | E_RW | E_A;
+	const uint64_t table = X86_PTE_P | X86_PTE_RW | X86_PTE_A;
 	/* A read-only PD entry makes every data page below it read-only. */
-	set_entry(f, 1, 0, (TABLES_GPA + 2 * PAGE) | E_P);
+	set_entry(f, 1, 0, (TABLES_GPA + 2 * PAGE) | X86_PTE_P);
 	assert_maps(f, 0x8000, R);
 	assert_maps(f, 0x4000, R | X);
 	/* An NX PML4 entry makes the code non-executable. */
 	set_entry(f, 1, 0, (TABLES_GPA + 2 * PAGE) | table);
-	set_entry(f, 0, 0, (TABLES_GPA + 1 * PAGE) | table | E_NX);
+	set_entry(f, 0, 0, (TABLES_GPA + 1 * PAGE) | table | X86_PTE_NX);
 	assert_maps(f, 0x4000, R);
 	assert_maps(f, 0x8000, R | W);
 }
@@ -433,40 +427,36 @@ static void test_large_pages(void **state)
 	build_all(f);
 
 	/* A 2 MiB page in PD[0]; bit 12 of a large-page entry is PAT, not address. */
-	set_entry(f, 2, 0, 0x40000000ull | 0x1000 | E_P | E_PS | E_NX);
+	set_entry(f, 2, 0, 0x40000000ull | 0x1000 | X86_PTE_P | X86_PTE_PS | X86_PTE_NX);
 	assert_true(
 	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x123456, &gpa, &perms));
 	assert_int_equal(gpa, 0x40123456ull);
 	assert_int_equal(perms, R);
 
 	/* A 1 GiB page in PDPT[0]. */
-	set_entry(f, 1, 0, 0x80000000ull | E_P | E_RW | E_PS);
+	set_entry(f, 1, 0, 0x80000000ull | X86_PTE_P | X86_PTE_RW | X86_PTE_PS);
 	assert_true(
 	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x3ABCDEF0, &gpa, &perms));
 	assert_int_equal(gpa, 0xBABCDEF0ull);
 	assert_int_equal(perms, R | W | X);
 
 	/* PS is reserved in a PML4 entry. */
-	set_entry(f, 0, 0, (TABLES_GPA + 1 * PAGE) | E_P | E_RW | E_PS);
+	set_entry(f, 0, 0, (TABLES_GPA + 1 * PAGE) | X86_PTE_P | X86_PTE_RW | X86_PTE_PS);
 	assert_maps(f, 0x4000, 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_translate_boundaries),
+	NUB_TEST_CASE(test_entry_bits),
+	NUB_TEST_CASE(test_no_maps),
+	NUB_TEST_CASE(test_exact_table_budget),
+	NUB_TEST_CASE(test_large_map),
+	NUB_TEST_CASE(test_bad_maps),
+	NUB_TEST_CASE(test_overlaps),
+	NUB_TEST_CASE(test_bad_arguments),
+	NUB_TEST_CASE(test_hostile_entries),
+	NUB_TEST_CASE(test_permissions_combine_across_levels),
+	NUB_TEST_CASE(test_large_pages),
+};
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_translate_boundaries),
-		T(test_entry_bits),
-		T(test_no_maps),
-		T(test_exact_table_budget),
-		T(test_large_map),
-		T(test_bad_maps),
-		T(test_overlaps),
-		T(test_bad_arguments),
-		T(test_hostile_entries),
-		T(test_permissions_combine_across_levels),
-		T(test_large_pages),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

@@ -4,7 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../guests/simple/simple_fns.h"
+#include "alloc_inject.h"
+#include "bytes.h"
+#include "simple_fns.h"
+#include "host_fns.h"
 #include "testlib.h"
 
 #define HOST_UPPER 10
@@ -26,27 +29,9 @@ static int host_increment(void *ctx, const uint8_t *req, size_t len, struct nub_
 	return 0;
 }
 
-static int host_fail(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		     struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)resp;
-	snprintf(err->message, sizeof err->message, "host says no");
-	return 1;
-}
-
-static int host_huge(void *ctx, const uint8_t *req, size_t len, struct nub_buf *resp,
-		     struct nub_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)len;
-	(void)err;
-	static uint8_t big[20000];
-	return nub_buf_append(resp, big, sizeof big) == NUB_OK ? 0 : -1;
-}
+/* HOST_FAIL's message, and HOST_HUGE's response size: more than the 16 KiB input buffer holds. */
+static char fail_message[] = "host says no";
+static size_t huge_bytes = 20000;
 
 struct fixture {
 	struct nub_config cfg;
@@ -65,11 +50,13 @@ static struct nub_sandbox *make(struct fixture *f, const char *guest)
 	struct nub_sandbox *sb = NULL;
 
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
 	assert_int_equal(nub_uninit_register(u, HOST_INCREMENT, host_increment, &f->increments, &f->err),
 			 NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_FAIL, host_fail, NULL, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_HUGE, host_huge, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_FAIL, host_fn_fail, fail_message, &f->err),
+			 NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_HUGE, host_fn_huge, &huge_bytes, &f->err),
+			 NUB_OK);
 	if (nub_uninit_evolve(u, &sb, &f->err) != NUB_OK)
 		fail_msg("evolve %s: %s: %s", guest, nub_status_str(f->err.status), f->err.message);
 	assert_int_equal(nub_sandbox_status(sb), NUB_SANDBOX_READY);
@@ -102,18 +89,6 @@ static enum nub_status call(struct fixture *f, uint32_t fn, const void *payload,
 {
 	nub_buf_free(&f->resp);
 	return nub_sandbox_call(f->sb, fn, payload, len, &f->resp, &f->err);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
 }
 
 /* The sandbox is poisoned by (why) and refuses the next call with a message naming it. */
@@ -157,11 +132,11 @@ static void test_add_and_guest_error(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t p[8];
-	put32(p, 40);
-	put32(p + 4, 2);
+	nub_put_le32(p, 40);
+	nub_put_le32(p + 4, 2);
 	assert_int_equal(call(f, SIMPLE_ADD, p, 8), NUB_OK);
 	assert_int_equal(f->resp.len, 4);
-	assert_int_equal(get32(f->resp.data), 42);
+	assert_int_equal(nub_le32(f->resp.data), 42);
 	assert_int_equal(call(f, SIMPLE_ADD, p, 3), NUB_E_GUEST_ERROR);
 	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "add needs 8 bytes, got 3");
 	assert_int_equal(f->err.guest_code, NUB_STATUS_GUEST_ERROR);
@@ -183,13 +158,13 @@ static void test_response_at_and_over_capacity(void **state)
 	/* output 16 KiB: 8 (sp) + 12 (response header) + 8 (back-pointer) leave 16356 payload bytes */
 	uint32_t fit = 16384 - 8 - 12 - 8;
 	uint8_t p[4];
-	put32(p, fit);
+	nub_put_le32(p, fit);
 	assert_int_equal(call(f, SIMPLE_FILL, p, 4), NUB_OK);
 	assert_int_equal(f->resp.len, fit);
 	for (uint32_t i = 0; i < fit; i += 997)
 		assert_int_equal(f->resp.data[i], i & 0xff);
 	assert_int_equal(f->resp.data[fit - 1], (fit - 1) & 0xff);
-	put32(p, fit + 1);
+	nub_put_le32(p, fit + 1);
 	assert_int_equal(call(f, SIMPLE_FILL, p, 4), NUB_E_GUEST_ERROR);
 	assert_int_equal(f->err.guest_code, NUB_STATUS_RESPONSE_TOO_LARGE);
 	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "fill 16357 bytes");
@@ -208,14 +183,14 @@ static void test_host_calls(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t p[16];
-	put32(p, HOST_UPPER);
+	nub_put_le32(p, HOST_UPPER);
 	memcpy(p + 4, "abc", 3);
 	assert_int_equal(call(f, SIMPLE_HOST_CALL, p, 7), NUB_OK);
 	assert_int_equal(f->resp.len, 3);
 	assert_memory_equal(f->resp.data, "ABC", 3);
 
-	put32(p, 3);
-	put32(p + 4, HOST_INCREMENT);
+	nub_put_le32(p, 3);
+	nub_put_le32(p + 4, HOST_INCREMENT);
 	memcpy(p + 8, "abc", 3);
 	assert_int_equal(call(f, SIMPLE_HOST_CALL_CHAIN, p, 11), NUB_OK);
 	assert_int_equal(f->increments, 3);
@@ -227,15 +202,15 @@ static void test_host_call_failures_do_not_poison(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t p[8];
-	put32(p, 99);
+	nub_put_le32(p, 99);
 	assert_int_equal(call(f, SIMPLE_HOST_CALL, p, 4), NUB_E_GUEST_ERROR);
 	assert_int_equal(f->err.guest_code, NUB_STATUS_NO_SUCH_FUNCTION);
 	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "no host function with fn_id 99");
-	put32(p, HOST_FAIL);
+	nub_put_le32(p, HOST_FAIL);
 	assert_int_equal(call(f, SIMPLE_HOST_CALL, p, 4), NUB_E_GUEST_ERROR);
 	assert_int_equal(f->err.guest_code, NUB_STATUS_HOST_ERROR);
 	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "host says no");
-	put32(p, HOST_HUGE);
+	nub_put_le32(p, HOST_HUGE);
 	assert_int_equal(call(f, SIMPLE_HOST_CALL, p, 4), NUB_E_GUEST_ERROR);
 	assert_int_equal(f->err.guest_code, NUB_STATUS_RESPONSE_TOO_LARGE);
 	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "does not fit the input buffer");
@@ -255,7 +230,7 @@ static void test_logs_every_level(void **state)
 		assert_string_equal(f->cap.files[i], "simple.c");
 	}
 	uint8_t p[32];
-	put32(p, NUB_LEVEL_WARN);
+	nub_put_le32(p, NUB_LEVEL_WARN);
 	memcpy(p + 4, "careful", 7);
 	assert_int_equal(call(f, SIMPLE_LOG, p, 11), NUB_OK);
 	assert_int_equal(f->cap.nlogs, 6);
@@ -474,7 +449,7 @@ static void test_static_state_persists_between_calls(void **state)
 	struct fixture *f = *state;
 	for (uint32_t i = 1; i <= 3; i++) {
 		assert_int_equal(call(f, SIMPLE_STATIC_COUNTER, NULL, 0), NUB_OK);
-		assert_int_equal(get32(f->resp.data), i);
+		assert_int_equal(nub_le32(f->resp.data), i);
 	}
 }
 
@@ -558,8 +533,8 @@ static void test_guest_from_buffer(void **state)
 	f->sb = NULL;
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	assert_true(nub_uninit_shared_mem_size(u) > 0x20000); /* holds at least the heap */
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_E_EXISTS);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_E_EXISTS);
 	assert_int_equal(nub_uninit_evolve(u, &f->sb, &f->err), NUB_OK);
 	assert_ready_echo(f);
 }
@@ -572,19 +547,19 @@ static void test_allocation_failures(void **state)
 	f->sb = NULL;
 	bool completed = false;
 	for (long fail_at = 1; !completed && fail_at < 200; fail_at++) {
-		struct nub_test_alloc a = { .fail_at = fail_at };
+		struct alloc_inject a = { .fail_at = fail_at };
 		struct nub_config cfg = f->cfg;
-		cfg.alloc = nub_test_alloc_hook(&a);
+		cfg.alloc = alloc_inject_hook(&a);
 		struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
 		struct nub_uninit *u = NULL;
 		struct nub_sandbox *sb = NULL;
 		struct nub_buf resp = { 0 };
 		uint8_t p[8];
-		put32(p, HOST_UPPER);
+		nub_put_le32(p, HOST_UPPER);
 		memcpy(p + 4, "abcd", 4);
 		enum nub_status st = nub_uninit_new(&env, &cfg, &u, &f->err);
 		if (st == NUB_OK)
-			st = nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err);
+			st = nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err);
 		if (st == NUB_OK) {
 			st = nub_uninit_evolve(u, &sb, &f->err);
 			u = NULL;
@@ -608,40 +583,36 @@ static void test_allocation_failures(void **state)
 	assert_true(completed);
 }
 
-int main(void)
-{
-	nub_test_require_kvm();
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dummy_has_no_functions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_add_and_guest_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_guest_function, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_response_at_and_over_capacity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_request_too_large, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_call_failures_do_not_poison, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_logs_every_level, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_level_filter, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_debug_print, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_with_code_and_message, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_long_message_is_capped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu_exceptions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_breakpoint, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_null_dereference, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_to_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_execute_data, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stack_overflow_hits_guard, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_heap_exhaustion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_infinite_loop_hits_time_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_protocol_violations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hlt_ends_a_call, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_static_state_persists_between_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_boot_info, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_data_is_described, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uninit_argument_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guest_from_buffer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_dummy_has_no_functions),
+	NUB_TEST_CASE(test_echo),
+	NUB_TEST_CASE(test_add_and_guest_error),
+	NUB_TEST_CASE(test_unknown_guest_function),
+	NUB_TEST_CASE(test_response_at_and_over_capacity),
+	NUB_TEST_CASE(test_request_too_large),
+	NUB_TEST_CASE(test_host_calls),
+	NUB_TEST_CASE(test_host_call_failures_do_not_poison),
+	NUB_TEST_CASE(test_logs_every_level),
+	NUB_TEST_CASE(test_log_level_filter),
+	NUB_TEST_CASE(test_debug_print),
+	NUB_TEST_CASE(test_abort_with_code_and_message),
+	NUB_TEST_CASE(test_abort_long_message_is_capped),
+	NUB_TEST_CASE(test_cpu_exceptions),
+	NUB_TEST_CASE(test_breakpoint),
+	NUB_TEST_CASE(test_null_dereference),
+	NUB_TEST_CASE(test_write_to_code),
+	NUB_TEST_CASE(test_execute_data),
+	NUB_TEST_CASE(test_stack_overflow_hits_guard),
+	NUB_TEST_CASE(test_heap_exhaustion),
+	NUB_TEST_CASE(test_infinite_loop_hits_time_limit),
+	NUB_TEST_CASE(test_protocol_violations),
+	NUB_TEST_CASE(test_hlt_ends_a_call),
+	NUB_TEST_CASE(test_static_state_persists_between_calls),
+	NUB_TEST_CASE(test_boot_info),
+	NUB_TEST_CASE(test_init_data_is_described),
+	NUB_TEST_CASE(test_uninit_argument_errors),
+	NUB_TEST_CASE(test_guest_from_buffer),
+	NUB_TEST_CASE(test_allocation_failures),
+};
+
+NUB_TEST_SUITE(tests);

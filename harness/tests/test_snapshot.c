@@ -7,10 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../guests/simple/simple_fns.h"
 #include "kvm.h"
+#include "le_bytes.h"
+#include "nub/x86.h"
 #include "reset.h"
+#include "simple_fns.h"
 #include "snapshot.h"
+#include "host_fns.h"
 #include "testlib.h"
 
 #define HOST_UPPER 10
@@ -35,7 +38,7 @@ static struct nub_sandbox *make(struct fixture *f, bool with_fns, struct nub_cou
 		env = *env_in;
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	if (with_fns)
-		assert_int_equal(nub_uninit_register(u, HOST_UPPER, nub_test_host_upper, NULL, &f->err), NUB_OK);
+		assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
 	if (counter)
 		assert_int_equal(nub_uninit_guest_counter(u, counter, &f->err), NUB_OK);
 	if (nub_uninit_evolve(u, &sb, &f->err) != NUB_OK)
@@ -114,11 +117,6 @@ static struct observation observe(struct fixture *f, struct nub_sandbox *sb)
 	return o;
 }
 
-/* Little-endian payload bytes of a u16, u32 or u64 constant, for payload initialisers. */
-#define LE16(v) (uint8_t)(v), (uint8_t)((v) >> 8)
-#define LE32(v) LE16(v), LE16((v) >> 16)
-#define LE64(v) LE32(v), LE32((uint64_t)(v) >> 32)
-
 /*
  * How a restore resets the vCPU, seen in its stats deltas. The reset stub runs in the guest VM and
  * reloads what the kvm_run sync area cannot carry; a stub fault (e.g. on a guest-armed breakpoint)
@@ -167,7 +165,7 @@ struct damage {
 #define DAMAGED_MXCSR (0x1f00u | 0x6000u | 0x8000u | 0x1u)
 
 /* Data-write breakpoints (R/W 01, LEN 11 = 4 bytes) on addresses the guest never maps. */
-#define DATA_BP_DR7 (0x400u | 0x55u | 0xddddu << 16) /* L0..L3, R/W and LEN of each = 1101b */
+#define DATA_BP_DR7 (X86_DR7_FIXED_VALUE | 0x55u | 0xddddu << 16) /* L0..L3, R/W and LEN = 1101b */
 
 /* Calls, aborts, faults and protocol errors end on a port write; the rest on another exit. */
 static const struct damage damages[] = {
@@ -296,7 +294,7 @@ static void test_restore_refusals_change_nothing(void **state)
 static void test_from_snapshot_twice_stays_isolated(void **state)
 {
 	struct fixture *f = *state;
-	const struct nub_host_function fns[] = { { HOST_UPPER, nub_test_host_upper, NULL } };
+	const struct nub_host_function fns[] = { { HOST_UPPER, host_fn_upper, NULL } };
 	struct nub_sandbox *x = NULL, *y = NULL;
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &f->cfg, &x, &f->err), NUB_OK);
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, NULL, &y, &f->err), NUB_OK);
@@ -325,13 +323,13 @@ static void test_from_snapshot_refusals(void **state)
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, NULL, 0, NULL, &x, &f->err), NUB_E_INVALID);
 	nub_assert_error(&f->err, NUB_E_INVALID, "needs host function fn_id 10");
 	assert_null(x);
-	const struct nub_host_function fns[] = { { HOST_UPPER, nub_test_host_upper, NULL } };
+	const struct nub_host_function fns[] = { { HOST_UPPER, host_fn_upper, NULL } };
 	struct nub_config cfg = f->cfg;
 	cfg.heap_size = 0x10000;
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &cfg, &x, &f->err), NUB_E_INVALID);
 	nub_assert_error(&f->err, NUB_E_INVALID, "config.heap_size 0x10000 differs from the snapshot's 0x20000");
-	const struct nub_host_function dup[] = { { HOST_UPPER, nub_test_host_upper, NULL },
-						 { HOST_UPPER, nub_test_host_upper, NULL } };
+	const struct nub_host_function dup[] = { { HOST_UPPER, host_fn_upper, NULL },
+						 { HOST_UPPER, host_fn_upper, NULL } };
 	assert_int_equal(nub_sandbox_from_snapshot(f->snap, dup, 2, NULL, &x, &f->err), NUB_E_EXISTS);
 	assert_int_equal(nub_sandbox_from_snapshot(NULL, fns, 1, NULL, &x, &f->err), NUB_E_INVALID);
 }
@@ -708,27 +706,23 @@ static void test_completion_rule(void **state)
 	assert_true(nub_kvm_exit_needs_completion(&k, NUB_RESET_CODE_GPA));
 }
 
-int main(void)
-{
-	nub_test_require_kvm();
-	nub_test_apply_filter();
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_restore_after_every_damage_is_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_is_repeatable_from_any_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_clears_poison, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_refusals_change_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_from_snapshot_twice_stays_isolated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_from_snapshot_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_counter_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_data_permissions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_file_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_resets_xcr0, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_removes_later_mappings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vcpu_damage_reaches_snapshots, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_reset_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_resets_fpu_state, setup, teardown),
-		cmocka_unit_test(test_completion_rule),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+	NUB_TEST_CASE(test_restore_after_every_damage_is_exact),
+	NUB_TEST_CASE(test_restore_is_repeatable_from_any_state),
+	NUB_TEST_CASE(test_snapshot_chain),
+	NUB_TEST_CASE(test_restore_clears_poison),
+	NUB_TEST_CASE(test_restore_refusals_change_nothing),
+	NUB_TEST_CASE(test_from_snapshot_twice_stays_isolated),
+	NUB_TEST_CASE(test_from_snapshot_refusals),
+	NUB_TEST_CASE(test_counter_rules),
+	NUB_TEST_CASE(test_init_data_permissions),
+	NUB_TEST_CASE(test_map_file_rules),
+	NUB_TEST_CASE(test_restore_resets_xcr0),
+	NUB_TEST_CASE(test_restore_removes_later_mappings),
+	NUB_TEST_CASE(test_vcpu_damage_reaches_snapshots),
+	NUB_TEST_CASE(test_restore_reset_path),
+	NUB_TEST_CASE(test_restore_resets_fpu_state),
+	cmocka_unit_test(test_completion_rule),
+};
+
+NUB_TEST_SUITE(tests);

@@ -391,20 +391,17 @@ static void test_encode_length_limits(void **state)
 	assert_int_equal(n, 0xbad);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_round_trip),
-		cmocka_unit_test(test_response_round_trip),
-		cmocka_unit_test(test_log_round_trip),
-		cmocka_unit_test(test_every_truncation),
-		cmocka_unit_test(test_trailing_bytes),
-		cmocka_unit_test(test_lengths_overflow),
-		cmocka_unit_test(test_log_levels),
-		cmocka_unit_test(test_decode_leaves_view_on_failure),
-		cmocka_unit_test(test_encode_capacity),
-		cmocka_unit_test(test_encode_length_limits),
-	};
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_request_round_trip),
+	cmocka_unit_test(test_response_round_trip),
+	cmocka_unit_test(test_log_round_trip),
+	cmocka_unit_test(test_every_truncation),
+	cmocka_unit_test(test_trailing_bytes),
+	cmocka_unit_test(test_lengths_overflow),
+	cmocka_unit_test(test_log_levels),
+	cmocka_unit_test(test_decode_leaves_view_on_failure),
+	cmocka_unit_test(test_encode_capacity),
+	cmocka_unit_test(test_encode_length_limits),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+NUB_TEST_SUITE(tests);

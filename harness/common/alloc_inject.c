@@ -1,0 +1,33 @@
+/* The allocation-failure injector; see alloc_inject.h. */
+#include "alloc_inject.h"
+
+#include <stdlib.h>
+
+#include "nub_fuzz.h"
+
+static void *inject_realloc(void *ctx, void *ptr, size_t size)
+{
+	struct alloc_inject *a = ctx;
+
+	if (size == 0) {
+		if (ptr) {
+			NUB_FUZZ_CHECK(a->live > 0); /* a free of something never allocated */
+			a->live--;
+			free(ptr);
+		}
+		return NULL;
+	}
+	if (++a->calls == a->fail_at) {
+		a->failures++;
+		return NULL;
+	}
+	void *p = realloc(ptr, size);
+	if (p && !ptr)
+		a->live++;
+	return p;
+}
+
+struct nub_alloc_hook alloc_inject_hook(struct alloc_inject *a)
+{
+	return (struct nub_alloc_hook){ .realloc = inject_realloc, .ctx = a };
+}

@@ -1,0 +1,132 @@
+/*
+ * Shared by the KVM fuzz targets (fuzz_outb, fuzz_guest_call, fuzz_host_call, fuzz_guest_blob,
+ * fuzz_snapshot_run): where the guests are, the /dev/kvm check, the configuration, the host
+ * functions they register and the invariants every call outcome must satisfy.
+ *
+ * The VM of a target is created lazily, on the first input (or in LLVMFuzzerInitialize): with
+ * AFL++ both run in the fork server's child, after __AFL_INIT, because KVM serves a VM only to the
+ * process that created it.
+ */
+#ifndef NUB_FUZZ_KVM_TARGET_H
+#define NUB_FUZZ_KVM_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nub/nub.h"
+
+/* The engine's per-call (and init) time limit: guest hangs end here, far below -timeout. */
+#define KVM_FUZZ_TIME_LIMIT_MS 20u
+/*
+ * The reproducer's limit: ten times longer, so that a legitimately long input (hundreds of exits)
+ * never flips to NUB_E_TIME_LIMIT on a loaded or sanitizer-slowed machine and a replay's outcome
+ * depends on the input alone. Real hangs still end, just later.
+ */
+#define KVM_FUZZ_REPLAY_TIME_LIMIT_MS 200u
+
+/*
+ * The host functions every KVM target registers (fn_ids; anything else is unregistered):
+ * ECHO returns the request; UPPER returns it upper-cased (ASCII); FAIL fails with a message;
+ * HUGE returns KVM_FUZZ_HUGE_BYTES + request-length bytes, more than any input buffer of the
+ * default configuration holds (NUB_STATUS_RESPONSE_TOO_LARGE for the guest).
+ */
+enum kvm_fuzz_fn { KFN_ECHO = 1, KFN_UPPER = 2, KFN_FAIL = 3, KFN_HUGE = 4, KFN_COUNT = 4 };
+#define KVM_FUZZ_HUGE_BYTES (64u << 10)
+
+/*
+ * Evolves, snapshots, restores and frees one `dummy` sandbox, for targets that build a sandbox
+ * per input: the engine's once-per-process paths (CPUID cache, XCR0 probe, kick handler) then run
+ * before the first input, and AFL++ sees the same edges for every input. Aborts on failure.
+ */
+void kvm_fuzz_warm_up(void);
+
+/*
+ * Writes the path of guest (name) ("fuzz", "simple", "dummy") to (buf): $NUB_GUEST_DIR/<name>.elf,
+ * else the build's guest directory (compile definition NUB_GUEST_DIR).
+ */
+void kvm_fuzz_guest_path(const char *name, char *buf, size_t size);
+
+/*
+ * nub_config_default() plus: the time limit above, guest log level TRACE (every record is
+ * delivered) and log / debug-print callbacks that check what the engine delivers.
+ */
+void kvm_fuzz_config(struct nub_config *cfg);
+
+/* The host functions above, for nub_uninit_register (aborts on failure) or from_snapshot. */
+void kvm_fuzz_register(struct nub_uninit *u);
+const struct nub_host_function *kvm_fuzz_host_functions(size_t *n);
+
+/* Aborts with (what) and the engine's message when a setup step (not an input) failed. */
+void kvm_fuzz_setup_check(enum nub_status st, const struct nub_error *err, const char *what);
+
+/* A sandbox evolved once per process and its snapshot, for the snapshot-restoring targets. */
+struct kvm_fuzz_sandbox {
+	struct nub_sandbox *sb;
+	struct nub_snapshot *snap;
+};
+
+/*
+ * On the first call only (later calls return at once): checks /dev/kvm for (target)
+ * (kvm_skip_unless_available), evolves
+ * the guest named (guest) with the fuzz configuration and host functions, snapshots it into (s)
+ * and prints the trivial-iteration line (kvm_fuzz_report_iteration, which runs the target's
+ * LLVMFuzzerTestOneInput). Lazy so that under AFL++ the VM is made in the persistent child,
+ * never the fork server.
+ */
+void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const char *guest);
+
+/*
+ * Prints the trivial-iteration line for (target) to stderr, once per process (later calls return
+ * at once); targets call it as soon as their set-up is done (kvm_fuzz_sandbox_once does):
+ *   nub-fuzz: <target>: trivial iteration (empty input; medians of n = 200): wall W us = X RT;
+ *   engine E RT (goal <= 4.4 RT; restore R RT via ..., guest work G RT); RT = T us (...)
+ * DESIGN §4 asks for a trivial KVM fuzz iteration of at most 4.4 RT. RT is measured now, with a
+ * raw VM (harness/common/rawkvm.h: median of 2000 KVM_RUN -> out -> back round trips after 200
+ * untimed). The iteration is the target's own LLVMFuzzerTestOneInput on an empty input, 200
+ * timed runs after 20 untimed ones, with the outcome sink muted; restore is the part in
+ * kvm_fuzz_restore.
+ * Guest work is the time inside (sb)'s guest KVM_RUNs less one RT each (nub_sandbox_get_stats):
+ * guest instructions, which this host emulates; engine = wall - guest work. Each is a median of
+ * its per-run values, so they need not add up exactly. (sb) is the target's long-lived sandbox,
+ * or NULL for a target that builds a sandbox per input, which an empty input never gets to: its
+ * line says so in place of the split. Costs about 50 ms. Every run restores the sandbox (or
+ * builds none), so fuzzing still starts from the snapshot. If RT cannot be measured, the line
+ * says why instead; that is not fatal.
+ */
+void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb);
+
+/*
+ * Restores (sb) to (snap); aborts (an invariant) if that fails or leaves the sandbox not ready.
+ * The snapshot-restoring targets call it after each input, never before: the sandbox equals its
+ * snapshot when taken and every input ends with a restore (or the process aborts), so each input
+ * still starts from the snapshot, and the restore's own work (copying the pages the input
+ * dirtied) counts towards the input that caused it, which keeps coverage stable under AFL++.
+ * One restore per input instead of two: about a third off a trivial iteration.
+ */
+void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap);
+
+/*
+ * Invariants of any engine result (st, err): st is a known status, never NUB_E_KVM (every
+ * guest-caused outcome has its own status, so NUB_E_KVM means an engine bug), and on failure
+ * err->status == st with a NUL-terminated, non-empty message.
+ */
+void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err);
+
+/*
+ * kvm_fuzz_check_result plus the sandbox state nub.h promises after nub_sandbox_call (after, as
+ * nub_sandbox_status returned it then): ready after NUB_OK, NUB_E_GUEST_ERROR and refusals before
+ * the guest ran (NUB_E_INVALID), poisoned after every other guest outcome.
+ */
+void kvm_fuzz_check_call(enum nub_sandbox_status after, enum nub_status st,
+			 const struct nub_error *err);
+
+/*
+ * The outcome class "<stage>/<status>" (e.g. "init/NUB_E_GUEST_FAULT", "call/ok") as a string
+ * that stays valid for nub_fuzz_outcome. (stage) must be a string literal; at most 8 stages.
+ */
+const char *kvm_fuzz_outcome(const char *stage, enum nub_status st);
+
+/* "ok" for NUB_OK, else nub_status_str(st). */
+const char *kvm_fuzz_status_class(enum nub_status st);
+
+#endif

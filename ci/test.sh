@@ -181,7 +181,7 @@ run_ctest() {
 	total_failed=$((total_failed + failed))
 	total_skipped=$((total_skipped + skipped))
 	step_note="$passed passed, $failed failed, $skipped skipped"
-	ctest_lines+=("$(printf '%-22s %s' "ctest $run:" "$step_note")")
+	ctest_lines+=("$(printf '%-24s %s' "ctest $run:" "$step_note")")
 	if [[ $rc -ne 0 ]]; then
 		echo "$nub_script: ctest exited $rc in $run"
 		return "$rc"

@@ -271,15 +271,22 @@ if build_if_needed coverage "$cov_dir" "$target-repro" >"$run_dir/build-coverage
 		2>/dev/null || true
 	"$(fuzz_binary "$cov_dir" "$target" -repro)" "$corpus" >"$run_dir/coverage-replay.log" 2>&1 ||
 		echo "(the coverage replay exited non-zero; see $run_dir/coverage-replay.log)"
-	# Measured over the engine modules linked into the target (those that wrote counters).
+	# Measured over the engine modules linked into the target (those that wrote counters): the
+	# objects of an engine library (<engine build dir>/CMakeFiles/<library>.dir/<path under
+	# engine/>.gcda) or engine sources compiled into a target (.../engine/src/<path>.gcda).
 	filters=()
 	while IFS= read -r g; do
-		m="$(basename "$g" .gcda)"
-		case "$m" in
-		*.c) filters+=(--filter "$nub_engine_src/${m//./\\.}\$") ;;
+		g="${g%.gcda}"
+		case "$g" in
+		"$cov_dir/$nub_engine_dir"/CMakeFiles/*.dir/*.c)
+			src="$nub_engine_dir/${g#"$cov_dir/$nub_engine_dir"/CMakeFiles/*.dir/}"
+			;;
+		*/"$nub_engine_src"/*.c) src="$nub_engine_src/${g##*/"$nub_engine_src"/}" ;;
+		*) continue ;;
 		esac
-	done < <(find "$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" \
-		-path "*$nub_engine_src/*.gcda" -o -path '*/nub.dir/src/*.gcda' 2>/dev/null | sort -u)
+		filters+=(--filter "${src//./\\.}\$")
+	done < <(find "$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" -name '*.gcda' \
+		2>/dev/null | sort -u)
 	[[ ${#filters[@]} -gt 0 ]] || filters=(--filter "$nub_engine_src/")
 	if gcovr --root "$repo" "${filters[@]}" --filter "$nub_engine_src/.*\\.h\$" --print-summary \
 		"$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" >"$run_dir/coverage.txt" 2>&1; then

@@ -83,7 +83,7 @@ nub_configure() {
 	shift 2
 	# The preset's compiler, as `cmake -N` lists it (nothing is written).
 	cc="$(cmake -S "$repo" --preset "$flavor" -N -B "$dir/.nub-preset-probe" 2>/dev/null |
-		sed -n 's/^  CMAKE_C_COMPILER="\(.*\)"$/\1/p')"
+		sed -n 's/^  CMAKE_C_COMPILER="\(.*\)"$/\1/p' || true)"
 	if [[ -n "$cc" ]] && ! command -v "$cc" >/dev/null 2>&1; then
 		warn "compiler '$cc' for flavour '$flavor' (CMakePresets.json) not found (run ci/deps.sh)"
 		return 1

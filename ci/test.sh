@@ -58,8 +58,8 @@ build_root="${NUB_CI_BUILD_ROOT:-$repo/build}"
 mkdir -p "$build_root"
 build_root="$(cd "$build_root" && pwd)"
 nub_log_dir="$build_root/logs"
-rm -rf "$nub_log_dir"
 mkdir -p "$nub_log_dir"
+rm -f "$nub_log_dir"/[0-9][0-9]-*.log "$nub_log_dir"/[0-9][0-9]-*.xml
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

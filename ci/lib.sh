@@ -10,6 +10,7 @@
 #   build_if_needed FLAVOR [DIR [TARGET...]]   DIR made an up-to-date build of TARGETs
 #   run_logged LOG CMD...               CMD with its output in LOG, the tail shown on failure
 #   step [-k] NAME CMD...               one line per step, the output in $nub_log_dir
+#   ctest_junit_results JUNIT           passed/failed/skipped per test, from ctest --output-junit
 #   fuzz_* helpers                      the fuzz targets, their kind, files and binaries
 # The scripts use `set -euo pipefail`; functions here report failure by their status.
 
@@ -224,6 +225,40 @@ step_on_exit() {
 	[[ -n "$nub_step_name" ]] || return 0
 	exec 1>&"$nub_out" 2>&"$nub_err"
 	step_failed "$1"
+}
+
+# ---- ctest ----
+
+# ctest_junit_results JUNIT: one "passed|failed|skipped<TAB>test name" line per test case of the
+# file `ctest --output-junit` wrote (ctest 3.25). Skipped: not run because of SKIP_RETURN_CODE,
+# or disabled; any other test that did not run (e.g. a missing executable) failed.
+ctest_junit_results() {
+	awk '
+	function attr(a) {
+		if (match($0, " " a "=\"[^\"]*\""))
+			return substr($0, RSTART + length(a) + 3, RLENGTH - length(a) - 4)
+		return ""
+	}
+	function unescape(s) {
+		gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s)
+		gsub(/&apos;/, "'\''", s); gsub(/&amp;/, "\\&", s)
+		return s
+	}
+	function emit() {
+		if (!open)
+			return
+		if (status == "run")
+			r = "passed"
+		else if (status == "disabled" || (status == "notrun" && skip))
+			r = "skipped"
+		else
+			r = "failed"
+		print r "\t" unescape(name)
+		open = 0
+	}
+	/<testcase / { emit(); name = attr("name"); status = attr("status"); skip = 0; open = 1 }
+	/<skipped message="SKIP_RETURN_CODE=/ { skip = 1 }
+	END { emit() }' "$1"
 }
 
 # ---- Fuzz targets ----

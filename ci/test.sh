@@ -121,38 +121,6 @@ on_exit() {
 }
 trap on_exit EXIT
 
-# junit_results JUNIT: one "passed|failed|skipped<TAB>test name" line per test case of ctest's
-# JUnit file. Skipped: not run because of SKIP_RETURN_CODE, or disabled; any other test that did
-# not run (e.g. a missing executable) failed.
-junit_results() {
-	awk '
-	function attr(a) {
-		if (match($0, " " a "=\"[^\"]*\""))
-			return substr($0, RSTART + length(a) + 3, RLENGTH - length(a) - 4)
-		return ""
-	}
-	function unescape(s) {
-		gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s)
-		gsub(/&apos;/, "'\''", s); gsub(/&amp;/, "\\&", s)
-		return s
-	}
-	function emit() {
-		if (!open)
-			return
-		if (status == "run")
-			r = "passed"
-		else if (status == "disabled" || (status == "notrun" && skip))
-			r = "skipped"
-		else
-			r = "failed"
-		print r "\t" unescape(name)
-		open = 0
-	}
-	/<testcase / { emit(); name = attr("name"); status = attr("status"); skip = 0; open = 1 }
-	/<skipped message="SKIP_RETURN_CODE=/ { skip = 1 }
-	END { emit() }' "$1"
-}
-
 # run_ctest NAME BUILD_DIR [ctest args...]: runs ctest with JUnit output beside the step's log,
 # counts its results for the summary, and refuses skipped tests when /dev/kvm exists.
 run_ctest() {
@@ -176,7 +144,7 @@ run_ctest() {
 			;;
 		*) failed=$((failed + 1)) ;;
 		esac
-	done < <(junit_results "$junit")
+	done < <(ctest_junit_results "$junit")
 	total_passed=$((total_passed + passed))
 	total_failed=$((total_failed + failed))
 	total_skipped=$((total_skipped + skipped))

@@ -43,7 +43,7 @@ find "$build_dir" -name '*.gcda' -delete
 tests_rc=0
 ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$(nproc)" || tests_rc=$?
 
-gcovr --root "$repo" --filter 'engine/' \
+gcovr --root "$repo" --filter "$nub_engine_dir/" \
 	--html-details "$build_dir/coverage.html" --print-summary "${fail_under[@]}" "$build_dir"
 echo "coverage report: $build_dir/coverage.html"
 

@@ -17,7 +17,7 @@ for dir in "$repo/$nub_corpus_dir"/*/; do
 	# Counters of earlier runs would add up: start every target from zero.
 	find "$build" -name '*.gcda' -delete
 	"$repro" "$dir" >/dev/null 2>&1 || true
-	lines="$(gcovr --root "$repo" --filter "$repo/$nub_engine_src/" --print-summary "$build" 2>/dev/null |
-		grep -E '^lines:' | head -n 1)"
+	lines="$(gcovr --root "$repo" --filter "$repo/$nub_engine_src/" --print-summary "$build" \
+		2>/dev/null | grep -E '^lines:' | head -n 1)"
 	printf '%s | %s\n' "$target" "${lines#lines: }"
 done

@@ -16,6 +16,9 @@
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 set -euo pipefail
 
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 # The target fuzzed when none is named: the KVM `outb` target (every guest-to-host path).
 default_target=outb
 
@@ -24,7 +27,6 @@ usage() {
 	exit "${1:-2}"
 }
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="" engine=libfuzzer duration=60s jobs=1 fresh=0 plant=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -63,16 +65,13 @@ done
 if [[ $plant -eq 1 ]]; then
 	target="${target:-wire}"
 	if [[ "$engine" != libfuzzer || "${target#fuzz_}" != wire ]]; then
-		echo "ci/campaign.sh: --plant-bug works with the wire target and --engine libfuzzer" >&2
-		exit 2
+		die_usage "--plant-bug works with the wire target and --engine libfuzzer"
 	fi
 fi
 target="${target:-$default_target}"
 [[ "$target" == fuzz_* ]] || target="fuzz_$target"
-if [[ ! -f "$repo/fuzz/$target.c" ]]; then
-	echo "ci/campaign.sh: no fuzz target $target (fuzz/$target.c)" >&2
-	exit 2
-fi
+fuzz_target_source "$target" >/dev/null ||
+	die_usage "no fuzz target $target ($nub_fuzz_dir/$target.c)"
 if [[ "$duration" =~ ^([0-9]+)([smh]?)$ ]]; then
 	secs="${BASH_REMATCH[1]}"
 	case "${BASH_REMATCH[2]}" in
@@ -80,33 +79,11 @@ if [[ "$duration" =~ ^([0-9]+)([smh]?)$ ]]; then
 	h) secs=$((secs * 3600)) ;;
 	esac
 else
-	echo "ci/campaign.sh: --time takes 30s, 5m, 1h or seconds, not '$duration'" >&2
-	exit 2
+	die_usage "--time takes 30s, 5m, 1h or seconds, not '$duration'"
 fi
 [[ $secs -ge 1 ]] || usage
 
 cd "$repo"
-start="$(date +%s)"
-banner() {
-	echo
-	echo "=================================================================="
-	echo "== $*"
-	echo "=================================================================="
-}
-
-# configure_like_build_sh FLAVOR DIR COMPILER [cmake args]: the configuration ci/build.sh would
-# make (which later ci/build.sh runs keep), for building single targets of a flavour.
-configure_like_build_sh() {
-	local flavor="$1" dir="$2" cc werror=OFF
-	cc="$(command -v "$3")"
-	shift 3
-	[[ "${CI:-}" == "true" ]] && werror=ON
-	local args=(-DNUB_FLAVOR="$flavor" -DNUB_WERROR="$werror" --log-level=WARNING "$@")
-	# Always reconfigure: a tree configured before a target was added must learn about it. The
-	# compiler is only set on a fresh tree (changing it in an existing cache forces a rebuild).
-	[[ -f "$dir/CMakeCache.txt" ]] || args+=(-DCMAKE_C_COMPILER="$cc")
-	cmake -S "$repo" -B "$dir" "${args[@]}"
-}
 suffix=""
 plant_args=()
 if [[ $plant -eq 1 ]]; then
@@ -114,14 +91,13 @@ if [[ $plant -eq 1 ]]; then
 	plant_args=(-DNUB_PLANT_BUG=pure)
 fi
 
-# quiet LOG CMD...: runs CMD with its output in LOG, shown only on failure.
-quiet() {
-	local log="$1"
-	shift
-	if ! "$@" >"$log" 2>&1; then
-		tail -n 60 "$log" >&2
-		echo "ci/campaign.sh: failed: $* (full log: $log)" >&2
-		exit 1
+# build_tree FLAVOR DIR [TARGET...]: build_if_needed, except that with --plant-bug DIR is always
+# configured with the planted bug (a fresh DIR would lack it).
+build_tree() {
+	if [[ $plant -eq 1 ]]; then
+		nub_configure "$1" "$2" "${plant_args[@]}" && nub_build "$2" "${@:3}"
+	else
+		build_if_needed "$@"
 	fi
 }
 
@@ -135,48 +111,34 @@ bash "$repo/ci/deps.sh"
 
 build_dir="$repo/build/$engine$suffix"
 banner "build: $engine flavour (ci/build.sh $engine -> build/$engine$suffix)"
-if [[ $plant -eq 1 ]]; then
-	quiet "$run_dir/build-$engine.log" configure_like_build_sh "$engine" "$build_dir" clang "${plant_args[@]}"
-fi
-quiet "$run_dir/build-$engine.log" bash "$repo/ci/build.sh" "$engine" "$build_dir"
-if [[ "$engine" == libfuzzer ]]; then
-	bin="$build_dir/fuzz/$target"
-else
-	bin="$build_dir/fuzz/$target-afl"
-fi
-[[ -x "$bin" ]] || {
-	echo "ci/campaign.sh: $bin was not built" >&2
-	exit 1
-}
+run_logged "$run_dir/build-$engine.log" build_tree "$engine" "$build_dir" || exit 1
+bin_suffix=""
+[[ "$engine" == libfuzzer ]] || bin_suffix=-afl
+bin="$(fuzz_binary "$build_dir" "$target" "$bin_suffix")" || die "$bin was not built"
 echo "built $bin"
 
 banner "corpus: committed seeds -> build/campaign/$target/corpus"
 corpus="$work/corpus"
 [[ $fresh -eq 1 ]] && rm -rf "$corpus"
 mkdir -p "$corpus"
-cp -n "$repo/corpus/$target"/* "$corpus/" 2>/dev/null || true
-count_files() { find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l; }
+cp -n "$repo/$nub_corpus_dir/$target"/* "$corpus/" 2>/dev/null || true
 size_of() { du -sh "$1" 2>/dev/null | cut -f1; }
 before="$(count_files "$corpus")"
 before_size="$(size_of "$corpus")"
 echo "$before inputs ($before_size) in $corpus"
 
-# libFuzzer flags from the [libfuzzer] section of fuzz/<target>.options.
-options_flags() {
-	awk -F'=' '/^\[/{s=($0=="[libfuzzer]")} s && NF==2 {
-		gsub(/[ \t]/, "", $1); gsub(/[ \t]/, "", $2); if ($1 != "") print "-" $1 "=" $2 }' \
-		"$repo/fuzz/$target.options"
-}
-option_value() { options_flags | sed -n "s/^-$1=//p" | head -n 1; }
+option_value() { fuzz_options_flags "$target" | sed -n "s/^-$1=//p" | head -n 1; }
 
 banner "fuzz: $target with $engine for ${secs}s, $jobs job(s)"
 execs=0 exec_rate=0 fuzz_rc=0
-log="$run_dir/fuzz.log"
+fuzz_log="$run_dir/fuzz.log"
 
 if [[ "$engine" == libfuzzer ]]; then
-	mapfile -t flags < <(options_flags)
-	flags+=(-max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$run_dir/crashes/"
-		-dict="$repo/fuzz/$target.dict")
+	mapfile -t flags < <(fuzz_options_flags "$target")
+	flags+=(-max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$run_dir/crashes/")
+	if dict="$(fuzz_target_file "$target" dict)"; then
+		flags+=(-dict="$dict")
+	fi
 	# Value profiling steers mutations to compared constants (the planted bug's 0x4242).
 	[[ $plant -eq 1 ]] && flags+=(-use_value_profile=1)
 	if [[ $jobs -gt 1 ]]; then
@@ -184,27 +146,27 @@ if [[ "$engine" == libfuzzer ]]; then
 	fi
 	echo "$bin ${flags[*]} $corpus"
 	(cd "$run_dir" && exec timeout --signal=KILL $((secs + 300)) "$bin" "${flags[@]}" "$corpus") \
-		>"$log" 2>&1 &
+		>"$fuzz_log" 2>&1 &
 	pid=$!
 	shown=""
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 5
 		# libFuzzer's own status lines, the latest one every 5 s.
-		line="$(grep -aE '^#[0-9]+' "$log" | tail -n 1 || true)"
+		line="$(grep -aE '^#[0-9]+' "$fuzz_log" | tail -n 1 || true)"
 		if [[ -n "$line" && "$line" != "$shown" ]]; then
-			echo "[$(($(date +%s) - start))s] $line"
+			echo "[$(elapsed)s] $line"
 			shown="$line"
 		fi
 	done
 	wait "$pid" || fuzz_rc=$?
-	grep -aE '^(==[0-9]+==ERROR|SUMMARY|INFO: (exiting|fuzzed for))' "$log" | head -n 5 || true
-	execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
-	exec_rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
+	grep -aE '^(==[0-9]+==ERROR|SUMMARY|INFO: (exiting|fuzzed for))' "$fuzz_log" | head -n 5 || true
+	execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$fuzz_log" | tail -n 1)"
+	exec_rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$fuzz_log" | tail -n 1)"
 	if [[ -z "$execs" ]]; then
-		execs="$(grep -aEo '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')"
+		execs="$(grep -aEo '^#[0-9]+' "$fuzz_log" | tail -n 1 | tr -d '#')"
 	fi
 	if [[ -z "$exec_rate" || "$exec_rate" == 0 ]]; then
-		exec_rate="$(grep -aEo 'exec/s:? [0-9]+' "$log" | tail -n 1 | grep -Eo '[0-9]+$' || true)"
+		exec_rate="$(grep -aEo 'exec/s:? [0-9]+' "$fuzz_log" | tail -n 1 | grep -Eo '[0-9]+$' || true)"
 	fi
 	crash_files=()
 	while IFS= read -r f; do crash_files+=("$f"); done < <(find "$run_dir/crashes" -type f \
@@ -219,12 +181,15 @@ else
 	export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 NUB_FUZZ_KEEP_DIR="$run_dir/keep"
 	timeout_ms="$(option_value timeout)"
 	timeout_ms=$(((${timeout_ms:-10}) * 1000))
-	afl_common=(-i "$corpus" -o "$out" -V "$secs" -t "$timeout_ms" -x "$repo/fuzz/$target.dict")
+	afl_common=(-i "$corpus" -o "$out" -V "$secs" -t "$timeout_ms")
+	if dict="$(fuzz_target_file "$target" dict)"; then
+		afl_common+=(-x "$dict")
+	fi
 	pids=()
 	if [[ $jobs -eq 1 ]]; then
 		echo "afl-fuzz ${afl_common[*]} -- $bin"
 		timeout --signal=KILL $((secs + 300)) afl-fuzz "${afl_common[@]}" -- "$bin" \
-			>"$log" 2>&1 &
+			>"$fuzz_log" 2>&1 &
 		pids+=($!)
 	else
 		for i in $(seq 1 "$jobs"); do
@@ -240,20 +205,19 @@ else
 		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done
 		return 1
 	}
-	afl_stat() { sed -n "s/^$2 *: *//p" "$1" 2>/dev/null | head -n 1; }
 	while running; do
 		sleep 5
 		# afl-fuzz has no UI without a terminal: show its latest status line (AFL_NO_UI) and
 		# fuzzer_stats (rewritten about once a minute, and at the end).
-		for l in "$log" "$run_dir"/fuzz-*.log; do
+		for l in "$fuzz_log" "$run_dir"/fuzz-*.log; do
 			[[ -f "$l" ]] || continue
-			line="$(sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$l" | grep -aE 'Fuzzing test case|dry run|Entering queue' |
+			line="$(strip_ansi <"$l" | grep -aE 'Fuzzing test case|dry run|Entering queue' |
 				tail -n 1 || true)"
-			[[ -n "$line" ]] && echo "[$(($(date +%s) - start))s] $(basename "$l" .log): ${line#\[\*\] }"
+			[[ -n "$line" ]] && echo "[$(elapsed)s] $(basename "$l" .log): ${line#\[\*\] }"
 		done
 		for s in "$out"/*/fuzzer_stats; do
 			[[ -f "$s" ]] || continue
-			echo "[$(($(date +%s) - start))s] $(basename "$(dirname "$s")") stats:" \
+			echo "[$(elapsed)s] $(basename "$(dirname "$s")") stats:" \
 				"execs $(afl_stat "$s" execs_done), $(afl_stat "$s" execs_per_sec)/s," \
 				"corpus $(afl_stat "$s" corpus_count), crashes $(afl_stat "$s" saved_crashes)," \
 				"hangs $(afl_stat "$s" saved_hangs), stability $(afl_stat "$s" stability)"
@@ -269,9 +233,8 @@ else
 	done
 	[[ $total_time -gt 0 ]] && exec_rate=$((execs / total_time))
 	if [[ ! -f "$out/default/fuzzer_stats" && ! -f "$out/main/fuzzer_stats" ]]; then
-		tail -n 30 "$log" "$run_dir"/fuzz-*.log 2>/dev/null >&2 || true
-		echo "ci/campaign.sh: afl-fuzz did not start (exit $fuzz_rc)" >&2
-		exit 1
+		tail -n 30 "$fuzz_log" "$run_dir"/fuzz-*.log 2>/dev/null >&2 || true
+		die "afl-fuzz did not start (exit $fuzz_rc)"
 	fi
 	# New queue entries join the work corpus under their SHA-1, like libFuzzer's.
 	declare -A have=()
@@ -291,8 +254,8 @@ after="$(count_files "$corpus")"
 after_size="$(size_of "$corpus")"
 # A KVM target prints its trivial-iteration line once per process, as soon as its VM is set up.
 iteration=""
-if ! grep -q 'nub-fuzz-target: pure' "$repo/fuzz/$target.c"; then
-	iteration_log="$log"
+if [[ "$(fuzz_target_kind "$target")" == kvm ]]; then
+	iteration_log="$fuzz_log"
 	[[ "$engine" == afl ]] && iteration_log="$run_dir/iteration.log"
 	iteration="$(sed -n "s/^nub-fuzz: $target: trivial iteration/trivial iteration/p" \
 		"$iteration_log" 2>/dev/null | head -n 1)"
@@ -302,25 +265,32 @@ fi
 banner "coverage: $target-repro (coverage flavour) over the final corpus"
 cov_dir="$repo/build/coverage"
 coverage_line="not measured"
-configure_like_build_sh coverage "$cov_dir" gcc >"$run_dir/build-coverage.log" 2>&1 || true
-if cmake --build "$cov_dir" --target "$target-repro" -j"$(nproc)" >>"$run_dir/build-coverage.log" 2>&1; then
+if build_if_needed coverage "$cov_dir" "$target-repro" >"$run_dir/build-coverage.log" 2>&1; then
 	# Only this run's counters: the engine objects of this build tree start from zero.
-	find "$cov_dir/fuzz" "$cov_dir/engine" -name '*.gcda' -delete 2>/dev/null || true
-	"$cov_dir/fuzz/$target-repro" "$corpus" >"$run_dir/coverage-replay.log" 2>&1 ||
+	find "$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" -name '*.gcda' -delete \
+		2>/dev/null || true
+	"$(fuzz_binary "$cov_dir" "$target" -repro)" "$corpus" >"$run_dir/coverage-replay.log" 2>&1 ||
 		echo "(the coverage replay exited non-zero; see $run_dir/coverage-replay.log)"
-	# Measured over the engine modules linked into the target (those that wrote counters).
+	# Measured over the engine modules linked into the target (those that wrote counters): the
+	# objects of an engine library (<engine build dir>/CMakeFiles/<library>.dir/<path under
+	# engine/>.gcda) or engine sources compiled into a target (.../engine/src/<path>.gcda).
 	filters=()
 	while IFS= read -r g; do
-		m="$(basename "$g" .gcda)"
-		case "$m" in
-		*.c) filters+=(--filter "engine/src/(kvm/)?${m//./\\.}\$") ;;
+		g="${g%.gcda}"
+		case "$g" in
+		"$cov_dir/$nub_engine_dir"/CMakeFiles/*.dir/*.c)
+			src="$nub_engine_dir/${g#"$cov_dir/$nub_engine_dir"/CMakeFiles/*.dir/}"
+			;;
+		*/"$nub_engine_src"/*.c) src="$nub_engine_src/${g##*/"$nub_engine_src"/}" ;;
+		*) continue ;;
 		esac
-	done < <(find "$cov_dir/fuzz" "$cov_dir/engine" -path '*engine/src/*.gcda' -o \
-		-path '*/nub.dir/src/*.gcda' 2>/dev/null | sort -u)
-	[[ ${#filters[@]} -gt 0 ]] || filters=(--filter 'engine/src/')
-	if gcovr --root "$repo" "${filters[@]}" --filter 'engine/src/.*\.h$' --print-summary \
-		"$cov_dir/fuzz" "$cov_dir/engine" >"$run_dir/coverage.txt" 2>&1; then
-		grep -E '^(File|engine/|-+$|TOTAL)' "$run_dir/coverage.txt" || true
+		filters+=(--filter "${src//./\\.}\$")
+	done < <(find "$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" -name '*.gcda' \
+		2>/dev/null | sort -u)
+	[[ ${#filters[@]} -gt 0 ]] || filters=(--filter "$nub_engine_src/")
+	if gcovr --root "$repo" "${filters[@]}" --filter "$nub_engine_src/.*\\.h\$" --print-summary \
+		"$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" >"$run_dir/coverage.txt" 2>&1; then
+		grep -E "^(File|$nub_engine_dir/|-+\$|TOTAL)" "$run_dir/coverage.txt" || true
 		coverage_line="$(grep -E '^lines:' "$run_dir/coverage.txt" | head -n 1)"
 	else
 		tail -n 20 "$run_dir/coverage.txt"
@@ -333,8 +303,7 @@ banner "triage: ${#crash_files[@]} crash/hang file(s)"
 declare -A group_first=() group_count=()
 if [[ ${#crash_files[@]} -gt 0 ]]; then
 	asan_dir="$repo/build/asan$suffix"
-	configure_like_build_sh asan "$asan_dir" gcc "${plant_args[@]}" >"$run_dir/build-asan.log" 2>&1
-	quiet "$run_dir/build-asan.log" cmake --build "$asan_dir" --target "$target-repro" -j"$(nproc)"
+	run_logged "$run_dir/build-asan.log" build_tree asan "$asan_dir" "$target-repro" || exit 1
 	for f in "${crash_files[@]}"; do
 		sig="$(NUB_REPRO_TIMEOUT=60 bash "$repo/ci/repro.sh" "$f" --target "$target" \
 			--build-dir "$asan_dir" --no-build 2>&1 | grep '^signature: ' | tail -n 1 || true)"
@@ -371,7 +340,6 @@ else
 	done
 fi
 if [[ $fuzz_rc -ne 0 && ${#crash_files[@]} -eq 0 ]]; then
-	echo "ci/campaign.sh: the fuzzer exited $fuzz_rc without a crash file; see $log" >&2
-	exit 1
+	die "the fuzzer exited $fuzz_rc without a crash file; see $fuzz_log"
 fi
-echo "ci/campaign.sh: done in $(($(date +%s) - start))s"
+log "done in $(elapsed)s"

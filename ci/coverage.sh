@@ -2,12 +2,14 @@
 # Coverage of engine/ by the ctest suite: ci/coverage.sh [--fail-under-line N] [--build-dir DIR] -> DIR/coverage.html.
 set -euo pipefail
 
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 usage() {
 	echo "usage: ci/coverage.sh [--fail-under-line PERCENT] [--build-dir DIR (default build/coverage)]" >&2
 	exit "${1:-2}"
 }
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="$repo/build/coverage"
 fail_under=()
 while [[ $# -gt 0 ]]; do
@@ -41,11 +43,11 @@ find "$build_dir" -name '*.gcda' -delete
 tests_rc=0
 ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$(nproc)" || tests_rc=$?
 
-gcovr --root "$repo" --filter 'engine/' \
+gcovr --root "$repo" --filter "$nub_engine_dir/" \
 	--html-details "$build_dir/coverage.html" --print-summary "${fail_under[@]}" "$build_dir"
 echo "coverage report: $build_dir/coverage.html"
 
 if [[ $tests_rc -ne 0 ]]; then
-	echo "ci/coverage.sh: tests failed (ctest exit $tests_rc)" >&2
+	warn "tests failed (ctest exit $tests_rc)"
 	exit "$tests_rc"
 fi

@@ -2,7 +2,11 @@
 # Installs every Debian package nub needs; a quick no-op when all are already present.
 set -euo pipefail
 
-packages=(cmake make gcc clang libclang-rt-14-dev afl++ libelf-dev libcmocka-dev gcovr gdb pkg-config)
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+packages=(cmake make gcc clang libclang-rt-14-dev clang-format afl++ libelf-dev libcmocka-dev
+	gcovr gdb pkg-config)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -18,15 +22,12 @@ fi
 
 sudo_cmd=()
 if [[ "$(id -u)" -ne 0 ]]; then
-	if command -v sudo >/dev/null 2>&1; then
-		sudo_cmd=(sudo)
-	else
-		echo "deps.sh: missing packages (${missing[*]}) and not root; no sudo to install them" >&2
-		exit 1
-	fi
+	command -v sudo >/dev/null 2>&1 ||
+		die "missing packages (${missing[*]}) and not root; no sudo to install them"
+	sudo_cmd=(sudo)
 fi
 
-echo "deps.sh: installing ${missing[*]}"
+log "installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \

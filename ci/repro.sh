@@ -11,12 +11,14 @@
 # Exit status: 0 if the engine handled every input, 1 on a host crash or sanitizer report, 2 usage.
 set -euo pipefail
 
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 usage() {
 	echo "usage: ci/repro.sh FILE|DIR [--target T] [--build-dir DIR] [--no-build]" >&2
 	exit "${1:-2}"
 }
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 input="" target="" build_dir="$repo/build/asan" build=1
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -44,73 +46,49 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 [[ -n "$input" ]] || usage
-if [[ ! -e "$input" ]]; then
-	echo "ci/repro.sh: $input does not exist" >&2
-	exit 2
-fi
+[[ -e "$input" ]] || die_usage "$input does not exist"
 input="$(realpath "$input")"
 
 if [[ -z "$target" ]]; then
-	if [[ "$input" =~ /corpus/([^/]+)(/|$) ]]; then
+	if [[ "$input" =~ /"$nub_corpus_dir"/([^/]+)(/|$) ]]; then
 		target="${BASH_REMATCH[1]}"
 	elif [[ "$input" =~ /campaign/([^/]+)(/|$) ]]; then
 		target="${BASH_REMATCH[1]}"
 	else
-		echo "ci/repro.sh: cannot tell the target from $input; pass --target T" >&2
-		exit 2
+		die_usage "cannot tell the target from $input; pass --target T"
 	fi
 fi
 [[ "$target" == fuzz_* ]] || target="fuzz_$target"
-if [[ ! -f "$repo/fuzz/$target.c" ]]; then
-	echo "ci/repro.sh: no fuzz target $target (fuzz/$target.c)" >&2
-	exit 2
-fi
+fuzz_target_source "$target" >/dev/null ||
+	die_usage "no fuzz target $target ($nub_fuzz_dir/$target.c)"
 
-repro="$build_dir/fuzz/$target-repro"
 if [[ $build -eq 1 ]]; then
-	log="$(mktemp)"
-	trap 'rm -f "$log"' EXIT
-	if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-		werror=OFF
-		[[ "${CI:-}" == "true" ]] && werror=ON
-		gcc_path="$(command -v gcc)" || {
-			echo "ci/repro.sh: gcc not found (run ci/deps.sh)" >&2
-			exit 1
-		}
-		# The same configuration as `ci/build.sh asan`, which later builds reuse.
-		cmake -S "$repo" -B "$build_dir" -DNUB_FLAVOR=asan -DNUB_WERROR="$werror" \
-			-DCMAKE_C_COMPILER="$gcc_path" --log-level=WARNING >"$log" 2>&1 || {
-			cat "$log" >&2
-			exit 1
-		}
-	fi
-	if ! cmake --build "$build_dir" --target "$target-repro" -j"$(nproc)" >"$log" 2>&1; then
-		cat "$log" >&2
-		echo "ci/repro.sh: building $target-repro in $build_dir failed" >&2
-		exit 1
-	fi
+	build_log="$(mktemp)"
+	trap 'rm -f "$build_log"' EXIT
+	# A new build directory is configured like `ci/build.sh asan`; an existing one keeps its
+	# flavour.
+	run_logged "$build_log" build_if_needed asan "$build_dir" "$target-repro" ||
+		die "building $target-repro in $build_dir failed"
 fi
-if [[ ! -x "$repro" ]]; then
-	echo "ci/repro.sh: $repro is missing (build it, or drop --no-build)" >&2
-	exit 1
-fi
+repro="$(fuzz_binary "$build_dir" "$target" -repro)" ||
+	die "$repro is missing (build it, or drop --no-build)"
 
 if [[ -d "$input" && -f "$input/ring" ]]; then
-	echo "ci/repro.sh: $input is an AFL++ keep directory: its inputs run oldest first, in one process"
+	log "$input is an AFL++ keep directory: its inputs run oldest first, in one process"
 fi
 
 export ASAN_OPTIONS="detect_leaks=1:handle_abort=1:abort_on_error=0:symbolize=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 out="$(mktemp)"
-trap 'rm -f "${log:-}" "$out"' EXIT
+trap 'rm -f "${build_log:-}" "$out"' EXIT
 rc=0
 timeout --signal=KILL "${NUB_REPRO_TIMEOUT:-120}" "$repro" "$input" >"$out" 2>&1 || rc=$?
 cat "$out"
 if [[ $rc -eq 0 ]]; then
-	echo "ci/repro.sh: handled by the engine (exit 0)"
+	log "handled by the engine (exit 0)"
 	exit 0
 fi
-bash "$repo/fuzz/signature.sh" "$target" "$out" "$rc"
-echo "ci/repro.sh: HOST CRASH or sanitizer report (reproducer exit $rc)"
+bash "$repo/$nub_fuzz_signature" "$target" "$out" "$rc"
+log "HOST CRASH or sanitizer report (reproducer exit $rc)"
 exit 1

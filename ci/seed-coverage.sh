@@ -5,18 +5,19 @@
 # Prints one "target | lines" row per target, for the README's fuzz table.
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 build="${1:-$repo/build/coverage}"
 
 bash "$repo/ci/build.sh" coverage "$build" >/dev/null
-for dir in "$repo"/corpus/*/; do
+for dir in "$repo/$nub_corpus_dir"/*/; do
 	target="$(basename "$dir")"
-	repro="$build/fuzz/$target-repro"
-	[[ -x "$repro" ]] || continue
+	repro="$(fuzz_binary "$build" "$target" -repro)" || continue
 	# Counters of earlier runs would add up: start every target from zero.
 	find "$build" -name '*.gcda' -delete
 	"$repro" "$dir" >/dev/null 2>&1 || true
-	lines="$(gcovr --root "$repo" --filter "$repo/engine/src/" --print-summary "$build" 2>/dev/null |
-		grep -E '^lines:' | head -n 1)"
+	lines="$(gcovr --root "$repo" --filter "$repo/$nub_engine_src/" --print-summary "$build" \
+		2>/dev/null | grep -E '^lines:' | head -n 1)"
 	printf '%s | %s\n' "$target" "${lines#lines: }"
 done

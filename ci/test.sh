@@ -1,441 +1,432 @@
 #!/usr/bin/env bash
-# The README's test command: installs deps, builds release/asan/tsan and runs the ctest suites in
-# each, then the fuzz phase: builds the libfuzzer and afl flavours, runs the libFuzzer build's
-# fuzz-replay tests and the planted-bug tests (build/libfuzzer-plant), and smoke-runs every fuzz
-# target for a few seconds under libFuzzer and under AFL++ from a copy of its committed corpus
-# (the summary shows each KVM target's trivial-iteration line from its libFuzzer log).
+# The README's test command: installs deps, checks the C formatting, builds release/asan/tsan and
+# runs the ctest suites in each, then the fuzz phase: builds the libfuzzer and afl flavours, runs
+# the libFuzzer build's fuzz-replay tests and the planted-bug tests (build/libfuzzer-plant), and
+# smoke-runs every fuzz target for a few seconds under libFuzzer and under AFL++ from a copy of
+# its committed corpus.
+#
+# It prints one line per step; each step's whole output goes to <build root>/logs/<nn>-<step>.log
+# (ctest's JUnit results beside it, <nn>-<step>.xml), and a failing step's log is printed before
+# the script stops. Steps, in order:
+#   deps                          ci/deps.sh
+#   format                        clang-format --dry-run -Werror on every tracked .c/.h
+#   release, asan, tsan: build    ci/build.sh FLAVOR <build root>/FLAVOR
+#   release, asan: ctest          every test (labels unit, kvm, threads, fuzz-replay)
+#   release, asan: tools smoke    nub-run's responses and exit codes, nub-bench --quick (/dev/kvm)
+#   tsan: ctest                   every test under TSan
+#   libfuzzer, afl: build         the fuzz flavours; every fuzz target must have been built
+#   libfuzzer: ctest fuzz-replay  corpus replays, trivial-iteration lines, seeds-match
+#   plant V: build, plant V: ctest   the planted-bug-* tests for each NUB_PLANT_BUG value V
+#   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line)
+# The summary at the end: the tests passed per ctest run, each KVM target's trivial-iteration line
+# (from its libFuzzer run) and, over all ctest runs, the line "N passed, N failed, N skipped".
+# Skipped tests are read from ctest's JUnit XML (SKIP_RETURN_CODE 77); when /dev/kvm exists a
+# skipped test is a failure.
 #
 # Environment:
 #   NUB_CI_ONLY=fuzz      only ci/deps.sh and the fuzz phase (about 3 minutes on 2 cores)
 #   NUB_CI_ONLY=core      everything except the fuzz phase
-#   NUB_CI_BUILD_ROOT=DIR where the build trees go (default build/; e.g. to test alongside a
-#                         developer's own trees)
-#   NUB_CI_PLANT_BUGS     overrides plant_bugs below
+#   NUB_CI_BUILD_ROOT=DIR where the build trees and logs/ go (default build/; e.g. to test
+#                         alongside a developer's own trees)
+#   NUB_CI_PLANT_BUGS     the NUB_PLANT_BUG values whose planted-bug tests run, each in
+#                         build/libfuzzer-plant (default "pure kvm"; "none" runs none). A value
+#                         fuzz/CMakeLists.txt does not accept (its STRINGS list) is skipped.
 #   NUB_CI_LIBFUZZER_SECS / NUB_CI_AFL_SECS  smoke time per target (default 5 and 8 seconds)
+#   NUB_CI_FORMAT=off     skips the clang-format check (default on)
 set -euo pipefail
 
-# NUB_PLANT_BUG values whose planted-bug tests run, each in build/libfuzzer-plant configured with
-# -DNUB_PLANT_BUG=<value> (e.g. "pure kvm"). A value fuzz/CMakeLists.txt does not accept (its
-# STRINGS list) is skipped with a note.
+# shellcheck source=ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$repo"
+
 plant_bugs="${NUB_CI_PLANT_BUGS:-pure kvm}"
 libfuzzer_secs="${NUB_CI_LIBFUZZER_SECS:-5}"
 afl_secs="${NUB_CI_AFL_SECS:-8}"
-
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
+format="${NUB_CI_FORMAT:-on}"
 
 only="${NUB_CI_ONLY:-all}"
 case "$only" in
 all | core | fuzz) ;;
-*)
-	echo "ci/test.sh: NUB_CI_ONLY must be fuzz or core (or unset), not '$only'" >&2
-	exit 2
-	;;
+*) die_usage "NUB_CI_ONLY must be fuzz or core (or unset), not '$only'" ;;
 esac
 for v in "$libfuzzer_secs" "$afl_secs"; do
-	if [[ ! "$v" =~ ^[1-9][0-9]*$ ]]; then
-		echo "ci/test.sh: smoke times must be whole seconds, not '$v'" >&2
-		exit 2
-	fi
+	[[ "$v" =~ ^[1-9][0-9]*$ ]] || die_usage "smoke times must be whole seconds, not '$v'"
 done
+[[ "$format" == on || "$format" == off ]] ||
+	die_usage "NUB_CI_FORMAT must be on or off, not '$format'"
 build_root="${NUB_CI_BUILD_ROOT:-$repo/build}"
 mkdir -p "$build_root"
 build_root="$(cd "$build_root" && pwd)"
+nub_log_dir="$build_root/logs"
+mkdir -p "$nub_log_dir"
+rm -f "$nub_log_dir"/[0-9][0-9]-*.log "$nub_log_dir"/[0-9][0-9]-*.xml
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 jobs="$(nproc)"
-start="$(date +%s)"
-phase="setup"
-summary=()
-
-# The fuzz phase's scratch directory (corpus copies, fuzzer output); kept when the run fails.
-fuzz_work=""
-
-# On any failure, name the phase that failed.
-on_exit() {
-	local rc=$?
-	local elapsed=$(($(date +%s) - start))
-	if [[ $rc -ne 0 ]]; then
-		echo
-		if [[ -n "$fuzz_work" && -d "$fuzz_work" ]]; then
-			echo "ci/test.sh: fuzzer logs and outputs kept in $fuzz_work" >&2
-		fi
-		echo "ci/test.sh: FAILED in phase '$phase' (exit $rc) after ${elapsed}s" >&2
-	elif [[ -n "$fuzz_work" ]]; then
-		rm -rf "$fuzz_work"
-	fi
-}
-trap on_exit EXIT
-
-banner() {
-	phase="$1"
-	echo
-	echo "=================================================================="
-	echo "== $1"
-	echo "=================================================================="
-}
 
 # KVM tests fail instead of skipping when this machine has /dev/kvm; skips are then an error too.
 require_kvm=0
+kvm_note="/dev/kvm absent: KVM tests may be skipped"
 if [[ -e /dev/kvm ]]; then
 	require_kvm=1
+	kvm_note="/dev/kvm present: no test may be skipped"
 	export NUB_REQUIRE_KVM=1
 fi
 
-# run_ctest NAME BUILD_DIR [ctest args...]: runs ctest, keeps its output, refuses skipped tests
-# when /dev/kvm exists, and records the outcome line for the summary.
+case "$only" in
+all) what="release, asan, tsan, fuzz" ;;
+core) what="release, asan, tsan; fuzz phase not run" ;;
+fuzz) what="fuzz phase only" ;;
+esac
+
+# The summary: one line per ctest run, then other lines (iteration lines, notes), then the totals.
+ctest_lines=()
+summary=()
+total_passed=0 total_failed=0 total_skipped=0
+
+# The fuzz phase's scratch directory (corpus copies, fuzzer output); kept when the run fails.
+fuzz_work=""
+# Set by build_plant when CMake rejects a NUB_PLANT_BUG value.
+plant_rejected=0
+
+print_summary() {
+	local line
+	echo
+	echo "summary:"
+	for line in "${ctest_lines[@]}" "${summary[@]}"; do
+		echo "  $line"
+	done
+	echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
+}
+
+on_exit() {
+	local rc=$?
+	step_on_exit "$rc"
+	if [[ $rc -eq 0 ]]; then
+		[[ -z "$fuzz_work" ]] || rm -rf "$fuzz_work"
+		return
+	fi
+	# Before the first step only an argument error can stop the script, and it said so.
+	[[ $nub_step_no -gt 0 ]] || return
+	print_summary
+	if [[ -n "$fuzz_work" && -d "$fuzz_work" ]]; then
+		warn "fuzzer corpora and outputs kept in $fuzz_work"
+	fi
+	local where=""
+	[[ ${#nub_failed_steps[@]} -eq 0 ]] || where=" at: $(printf "'%s' " "${nub_failed_steps[@]}")"
+	warn "FAILED${where% } (exit $rc) after $(elapsed)s; logs in $nub_log_dir"
+}
+trap on_exit EXIT
+
+# run_ctest NAME BUILD_DIR [ctest args...]: runs ctest with JUnit output beside the step's log,
+# counts its results for the summary, and refuses skipped tests when /dev/kvm exists.
 run_ctest() {
-	local name="$1" dir="$2"
+	local run="$1" dir="$2" rc=0
 	shift 2
-	local log="$dir/ctest-$name.log"
-	if ! ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs" "$@" 2>&1 |
-		tee "$log"; then
-		echo "ci/test.sh: ctest failed in $name" >&2
+	local junit="${step_log%.log}.xml"
+	ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs" \
+		--output-junit "$junit" "$@" || rc=$?
+	if [[ ! -s "$junit" ]]; then
+		echo "$nub_script: ctest (exit $rc) wrote no JUnit results to $junit"
+		total_failed=$((total_failed + 1))
 		return 1
 	fi
-	if [[ $require_kvm -eq 1 ]] && grep -Eq '\*\*\*Skipped|\(Skipped\)' "$log"; then
-		echo "ci/test.sh: /dev/kvm exists but these tests were skipped in $name:" >&2
-		grep -E '\*\*\*Skipped|\(Skipped\)' "$log" >&2
+	local passed=0 failed=0 skipped=0 skipped_names=() result test_name
+	while IFS=$'\t' read -r result test_name; do
+		case "$result" in
+		passed) passed=$((passed + 1)) ;;
+		skipped)
+			skipped=$((skipped + 1))
+			skipped_names+=("$test_name")
+			;;
+		*) failed=$((failed + 1)) ;;
+		esac
+	done < <(ctest_junit_results "$junit")
+	total_passed=$((total_passed + passed))
+	total_failed=$((total_failed + failed))
+	total_skipped=$((total_skipped + skipped))
+	step_note="$passed passed, $failed failed, $skipped skipped"
+	ctest_lines+=("$(printf '%-24s %s' "ctest $run:" "$step_note")")
+	if [[ $rc -ne 0 ]]; then
+		echo "$nub_script: ctest exited $rc in $run"
+		return "$rc"
+	fi
+	if [[ $require_kvm -eq 1 && $skipped -gt 0 ]]; then
+		echo "$nub_script: /dev/kvm exists but these tests were skipped in $run: ${skipped_names[*]}"
 		return 1
 	fi
-	local result
-	result="$(grep -E 'tests passed' "$log" | tail -n 1 || true)"
-	summary+=("$name: ${result:-no ctest summary}")
+}
+
+# check_format: clang-format --dry-run -Werror on every tracked .c/.h (all of them under
+# engine guests harness fuzz tools outside a git checkout); lists the files it would change.
+check_format() {
+	local files=() rc=0
+	command -v clang-format >/dev/null || {
+		echo "$nub_script: clang-format not found (run ci/deps.sh)"
+		return 1
+	}
+	if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		mapfile -t files < <(git -C "$repo" ls-files -- '*.c' '*.h')
+	else
+		mapfile -t files < <(find engine guests harness fuzz tools -name '*.[ch]' | sort)
+	fi
+	echo "$(clang-format --version): ${#files[@]} files"
+	clang-format --dry-run -Werror "${files[@]}" || rc=$?
+	if [[ $rc -ne 0 ]]; then
+		echo "$nub_script: clang-format would change these files (clang-format -i FILE... fixes them):"
+		sed -n 's/^\([^: ]*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/  \1/p' \
+			"$step_log" | sort -u
+		return "$rc"
+	fi
+	step_note="${#files[@]} files"
 }
 
 # smoke_tools BUILD_DIR: nub-run's response and exit codes on the simple guest, and one quick
 # nub-bench run (numbers only, for the log). Needs /dev/kvm.
 smoke_tools() {
-	local tools="$1/tools" out rc
+	local tools="$1/$nub_tools_bin_dir" out rc
+	[[ $require_kvm -eq 1 ]] || {
+		skip_step "needs /dev/kvm"
+		return 0
+	}
 	out="$("$tools/nub-run" --text hello simple 1)" || return 1
 	if [[ "$out" != "hello" ]]; then
-		echo "ci/test.sh: nub-run echo printed '$out', expected 'hello'" >&2
+		echo "$nub_script: nub-run echo printed '$out', expected 'hello'"
 		return 1
 	fi
 	rc=0
 	"$tools/nub-run" --hex 0102 simple 2 || rc=$?
 	if [[ $rc -ne 2 ]]; then
-		echo "ci/test.sh: nub-run on a guest error response exited $rc, expected 2" >&2
+		echo "$nub_script: nub-run on a guest error response exited $rc, expected 2"
 		return 1
 	fi
 	rc=0
 	"$tools/nub-run" --hex 0741 simple 9 || rc=$?
 	if [[ $rc -ne 3 ]]; then
-		echo "ci/test.sh: nub-run on a guest abort exited $rc, expected 3" >&2
+		echo "$nub_script: nub-run on a guest abort exited $rc, expected 3"
 		return 1
 	fi
-	"$tools/nub-bench" --quick || return 1
+	"$tools/nub-bench" --quick
 }
 
 # ---- fuzz phase ----
 
-# fuzz_targets BUILD_DIR SUFFIX: the fuzz targets built in BUILD_DIR/fuzz whose binary is
-# fuzz_<name>SUFFIX (libFuzzer: no suffix; AFL++: -afl), one name per line, sorted. Each must have
-# its fuzz/<target>.c.
-fuzz_targets() {
-	local dir="$1/fuzz" suffix="$2" f name
-	while IFS= read -r f; do
-		name="$(basename "$f")"
-		case "$name" in
-		*-repro | *-afl) [[ -n "$suffix" && "$name" == *"$suffix" ]] || continue ;;
-		*) [[ -z "$suffix" ]] || continue ;;
-		esac
-		name="${name%"$suffix"}"
-		if [[ -f "$repo/fuzz/$name.c" ]]; then
-			echo "$name"
-		fi
-	done < <(find "$dir" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort)
+# build_fuzz_flavor FLAVOR SUFFIX: ci/build.sh FLAVOR, then every fuzz target must have its
+# binary <target>SUFFIX (so a target missing from the fuzz CMakeLists.txt fails).
+build_fuzz_flavor() {
+	local flavor="$1" suffix="$2" dir="$build_root/$1" t kind missing=0
+	bash "$repo/ci/build.sh" "$flavor" "$dir" || return
+	while read -r t kind; do
+		fuzz_binary "$dir" "$t" "$suffix" >/dev/null && continue
+		echo "$nub_script: $(fuzz_target_source "$t") is a $kind fuzz target but $dir has no" \
+			"$t$suffix (is it registered with nub_fuzz_target in $nub_fuzz_dir/CMakeLists.txt?)"
+		missing=1
+	done < <(fuzz_targets)
+	[[ $missing -eq 0 ]]
 }
 
-# check_all_built BUILD_DIR SUFFIX TARGETS...: every fuzz/fuzz_*.c that defines
-# LLVMFuzzerTestOneInput is among TARGETS (so a target missing from fuzz/CMakeLists.txt fails).
-check_all_built() {
-	local dir="$1" suffix="$2" src t ok=1
-	shift 2
-	local -A built=()
-	for t in "$@"; do built[$t]=1; done
-	for src in "$repo"/fuzz/fuzz_*.c; do
-		grep -q 'LLVMFuzzerTestOneInput' "$src" || continue
-		t="$(basename "$src" .c)"
-		if [[ -z "${built[$t]:-}" ]]; then
-			echo "ci/test.sh: fuzz/$t.c is a fuzz target but $dir/fuzz/$t$suffix was not built" \
-				"(is it registered with nub_fuzz_target in fuzz/CMakeLists.txt?)" >&2
-			ok=0
-		fi
-	done
-	[[ $ok -eq 1 ]]
+# no_kvm_skip KIND: true (and the step is skipped) when a KVM target's step finds no /dev/kvm.
+no_kvm_skip() {
+	[[ $require_kvm -eq 0 && "$1" == kvm ]] || return 1
+	skip_step "a KVM target; /dev/kvm absent"
 }
 
-# is_kvm_target TARGET: true unless fuzz/TARGET.c carries the "nub-fuzz-target: pure" marker.
-is_kvm_target() {
-	! grep -q 'nub-fuzz-target: pure' "$repo/fuzz/$1.c"
-}
-
-# skip_without_kvm ENGINE TARGET: true (and notes it) when TARGET needs /dev/kvm and it is absent.
-skip_without_kvm() {
-	if [[ $require_kvm -eq 0 ]] && is_kvm_target "$2"; then
-		echo "$1 $2: skipped (a KVM target; /dev/kvm absent)"
-		summary+=("fuzz smoke $1 $2: skipped, no /dev/kvm")
-		return 0
-	fi
-	return 1
-}
-
-# corpus_copy TARGET DEST: copies the committed corpus/TARGET/ into DEST (created); the fuzzers
+# corpus_copy TARGET DEST: copies the committed corpus of TARGET into DEST (created); the fuzzers
 # write into DEST only.
 corpus_copy() {
-	local src="$repo/corpus/$1"
+	local src="$repo/$nub_corpus_dir/$1"
 	if [[ ! -d "$src" || -z "$(ls -A "$src")" ]]; then
-		echo "ci/test.sh: no committed corpus for $1 (corpus/$1/ is missing or empty)" >&2
+		echo "$nub_script: no committed corpus for $1 ($nub_corpus_dir/$1/ is missing or empty)"
 		return 1
 	fi
-	mkdir -p "$2"
-	cp -R "$src/." "$2/"
+	mkdir -p "$2" && cp -R "$src/." "$2/"
 }
 
-count_files() { find "$1" -type f | wc -l; }
-
-# afl_stat STATS FIELD: one field of an AFL++ fuzzer_stats file.
-afl_stat() { sed -n "s/^$2 *: *//p" "$1" | head -n 1; }
-
-# libFuzzer flags from the [libfuzzer] section of fuzz/TARGET.options, one per line.
-options_flags() {
-	local f="$repo/fuzz/$1.options"
-	[[ -f "$f" ]] || return 0
-	awk -F'=' '/^\[/{s=($0=="[libfuzzer]")} s && NF==2 {
-		gsub(/[ \t]/, "", $1); gsub(/[ \t]/, "", $2); if ($1 != "") print "-" $1 "=" $2 }' "$f"
-}
-
-# smoke_libfuzzer TARGET: TARGET's libFuzzer binary for $libfuzzer_secs seconds from a copy of
-# its corpus; fails on a non-zero exit or any crash/leak/timeout/oom artifact, or when a KVM
-# target's log lacks its trivial-iteration line (fuzz/kvm_target.h), which joins the summary.
+# smoke_libfuzzer TARGET KIND: TARGET's libFuzzer binary for $libfuzzer_secs seconds from a copy
+# of its corpus; fails on a non-zero exit or any crash/leak/timeout/oom artifact, or when a KVM
+# target's output lacks its trivial-iteration line (which joins the summary).
 smoke_libfuzzer() {
-	local t="$1" bin="$build_root/libfuzzer/fuzz/$1" w="$fuzz_work/libfuzzer/$1"
-	skip_without_kvm libFuzzer "$t" && return 0
+	local t="$1" w="$fuzz_work/libfuzzer/$1" bin
+	no_kvm_skip "$2" && return 0
+	bin="$(fuzz_binary "$build_root/libfuzzer" "$t")" || {
+		echo "$nub_script: $bin was not built"
+		return 1
+	}
 	mkdir -p "$w/artifacts" || return 1
 	corpus_copy "$t" "$w/corpus" || return 1
-	local before flags=() rc=0 log="$w/fuzz.log"
+	local before flags=() rc=0 dict
 	before="$(count_files "$w/corpus")"
-	mapfile -t flags < <(options_flags "$t")
+	mapfile -t flags < <(fuzz_options_flags "$t")
 	flags+=(-max_total_time="$libfuzzer_secs" -print_final_stats=1 -artifact_prefix="$w/artifacts/")
-	[[ -f "$repo/fuzz/$t.dict" ]] && flags+=(-dict="$repo/fuzz/$t.dict")
-	echo "$bin ${flags[*]} <copy of corpus/$t>"
+	if dict="$(fuzz_target_file "$t" dict)"; then
+		flags+=(-dict="$dict")
+	fi
+	echo "$bin ${flags[*]} <copy of $nub_corpus_dir/$t>"
 	(cd "$w" && exec timeout --kill-after=15 $((libfuzzer_secs + 120)) "$bin" "${flags[@]}" \
-		"$w/corpus") >"$log" 2>&1 || rc=$?
+		"$w/corpus") || rc=$?
 	local execs rate artifacts
-	execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
-	rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
+	execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$step_log" | tail -n 1)"
+	rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$step_log" | tail -n 1)"
 	artifacts="$(find "$w/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' \
 		-o -name 'timeout-*' -o -name 'oom-*' \) | sort)"
 	if [[ $rc -ne 0 || -n "$artifacts" ]]; then
-		tail -n 40 "$log" >&2
-		echo "ci/test.sh: libFuzzer $t exited $rc${artifacts:+; artifacts:}" >&2
-		[[ -z "$artifacts" ]] || echo "$artifacts" >&2
-		echo "ci/test.sh: reproduce with ci/repro.sh FILE --target $t (full log: $log)" >&2
+		echo "$nub_script: libFuzzer $t exited $rc${artifacts:+; artifacts:}"
+		[[ -z "$artifacts" ]] || echo "$artifacts"
+		echo "$nub_script: reproduce with ci/repro.sh FILE --target $t"
 		return 1
 	fi
-	local iter=""
-	if is_kvm_target "$t"; then
-		iter="$(sed -n "s/^nub-fuzz: $t: trivial iteration //p" "$log" | head -n 1)"
+	if [[ "$2" == kvm ]]; then
+		local iter
+		iter="$(sed -n "s/^nub-fuzz: $t: trivial iteration //p" "$step_log" | head -n 1)"
 		if [[ -z "$iter" ]]; then
-			echo "ci/test.sh: libFuzzer $t printed no trivial-iteration line (full log: $log)" >&2
+			echo "$nub_script: libFuzzer $t printed no trivial-iteration line"
 			return 1
 		fi
+		summary+=("$t trivial iteration $iter")
 	fi
-	local line
-	line="$(printf 'fuzz smoke libFuzzer %-22s %6s exec/s (%s execs in %ss, corpus %s -> %s)' \
-		"$t:" "${rate:-?}" "${execs:-?}" "$libfuzzer_secs" "$before" "$(count_files "$w/corpus")")"
-	echo "$line"
-	summary+=("$line")
-	if [[ -n "$iter" ]]; then
-		echo "$t trivial iteration $iter"
-		summary+=("  $t trivial iteration $iter")
-	fi
+	step_note="$(printf '%7s exec/s, %s execs in %ss, corpus %s -> %s' "${rate:-?}" "${execs:-?}" \
+		"$libfuzzer_secs" "$before" "$(count_files "$w/corpus")")"
 }
 
-# smoke_afl TARGET: afl-fuzz -V $afl_secs on TARGET-afl from a copy of its corpus, without a
+# smoke_afl TARGET KIND: afl-fuzz -V $afl_secs on TARGET-afl from a copy of its corpus, without a
 # terminal; fails when afl-fuzz exits non-zero or never starts, or saves a crash or a hang (guest
 # hangs are cut short by the engine's time limit, so an AFL++ hang is a host hang).
 smoke_afl() {
-	local t="$1" bin="$build_root/afl/fuzz/$1-afl" w="$fuzz_work/afl/$1"
-	skip_without_kvm AFL++ "$t" && return 0
-	mkdir -p "$w" || return 1
+	local t="$1" w="$fuzz_work/afl/$1" bin
+	no_kvm_skip "$2" && return 0
+	bin="$(fuzz_binary "$build_root/afl" "$t" -afl)" || {
+		echo "$nub_script: $bin was not built"
+		return 1
+	}
 	corpus_copy "$t" "$w/in" || return 1
-	local timeout_ms rc=0 log="$w/fuzz.log" args
-	timeout_ms="$(options_flags "$t" | sed -n 's/^-timeout=//p' | head -n 1)"
+	local timeout_ms rc=0 args dict
+	timeout_ms="$(fuzz_options_flags "$t" | sed -n 's/^-timeout=//p' | head -n 1)"
 	timeout_ms=$((${timeout_ms:-10} * 1000))
 	args=(-i "$w/in" -o "$w/out" -V "$afl_secs" -t "$timeout_ms")
-	[[ -f "$repo/fuzz/$t.dict" ]] && args+=(-x "$repo/fuzz/$t.dict")
+	if dict="$(fuzz_target_file "$t" dict)"; then
+		args+=(-x "$dict")
+	fi
 	echo "afl-fuzz ${args[*]} -- $bin"
 	# afl-fuzz sets its own sanitizer options (it refuses custom ones without symbolize=0).
 	env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u TSAN_OPTIONS \
 		AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 		AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 NUB_FUZZ_KEEP_DIR="$w/keep" \
-		timeout --kill-after=15 $((afl_secs + 180)) afl-fuzz "${args[@]}" -- "$bin" \
-		</dev/null >"$log" 2>&1 || rc=$?
+		timeout --kill-after=15 $((afl_secs + 180)) afl-fuzz "${args[@]}" -- "$bin" || rc=$?
 	local stats="$w/out/default/fuzzer_stats"
 	if [[ ! -f "$stats" ]]; then
-		sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$log" | tail -n 40 >&2
-		echo "ci/test.sh: afl-fuzz on $t did not start (exit $rc; full log: $log)" >&2
+		echo "$nub_script: afl-fuzz on $t did not start (exit $rc)"
 		return 1
 	fi
 	local found
 	found="$(find "$w/out" -type f \( -path '*/crashes/id:*' -o -path '*/hangs/id:*' \) | sort)"
 	if [[ $rc -ne 0 || -n "$found" ]]; then
-		sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$log" | tail -n 40 >&2
-		echo "ci/test.sh: afl-fuzz on $t exited $rc; crashes $(afl_stat "$stats" saved_crashes)," \
-			"hangs $(afl_stat "$stats" saved_hangs)${found:+:}" >&2
-		[[ -z "$found" ]] || echo "$found" >&2
-		echo "ci/test.sh: reproduce with ci/repro.sh FILE --target $t (kept inputs: $w/keep)" >&2
+		echo "$nub_script: afl-fuzz on $t exited $rc; crashes $(afl_stat "$stats" saved_crashes)," \
+			"hangs $(afl_stat "$stats" saved_hangs)${found:+:}"
+		[[ -z "$found" ]] || echo "$found"
+		echo "$nub_script: reproduce with ci/repro.sh FILE --target $t (kept inputs: $w/keep)"
 		return 1
 	fi
-	local line
-	line="$(printf 'fuzz smoke AFL++     %-22s %6s exec/s (%s execs in %ss, corpus %s -> %s, stability %s)' \
-		"$t:" "$(afl_stat "$stats" execs_per_sec)" "$(afl_stat "$stats" execs_done)" \
+	step_note="$(printf '%7s exec/s, %s execs in %ss, corpus %s -> %s, stability %s' \
+		"$(afl_stat "$stats" execs_per_sec)" "$(afl_stat "$stats" execs_done)" \
 		"$(($(afl_stat "$stats" last_update) - $(afl_stat "$stats" start_time)))" \
 		"$(count_files "$w/in")" "$(afl_stat "$stats" corpus_count)" "$(afl_stat "$stats" stability)")"
-	echo "$line"
-	summary+=("$line")
 }
 
-# plant_bug_values: the NUB_PLANT_BUG values fuzz/CMakeLists.txt accepts, from the STRINGS
+# plant_bug_values: the NUB_PLANT_BUG values the fuzz CMakeLists.txt accepts, from the STRINGS
 # property in build/libfuzzer's cache (empty if the cache has none).
 plant_bug_values() {
 	sed -n 's/^NUB_PLANT_BUG-STRINGS:INTERNAL=//p' "$build_root/libfuzzer/CMakeCache.txt" |
 		tr ';' ' '
 }
 
-# planted_bugs: for each value in $plant_bugs, configures build/libfuzzer-plant with
-# -DNUB_PLANT_BUG=<value> (then ci/build.sh keeps it) and runs its planted-bug-* tests.
+# build_plant DIR VALUE: configures DIR like ci/build.sh libfuzzer plus -DNUB_PLANT_BUG=VALUE and
+# builds it; a value CMake rejects skips the step (and plant_rejected=1 skips its tests).
+build_plant() {
+	if ! nub_configure libfuzzer "$1" -DNUB_PLANT_BUG="$2"; then
+		grep -q "NUB_PLANT_BUG='$2' is not one of" "$step_log" || return 1
+		plant_rejected=1
+		skip_step "rejected by $nub_fuzz_dir/CMakeLists.txt"
+		summary+=("planted bug $2: skipped (rejected by $nub_fuzz_dir/CMakeLists.txt)")
+		return 0
+	fi
+	nub_build "$1"
+}
+
+# planted_bugs: for each value in $plant_bugs, build/libfuzzer-plant configured with
+# -DNUB_PLANT_BUG=<value> and its planted-bug-* tests.
 planted_bugs() {
-	local dir="$build_root/libfuzzer-plant" accepted v clang_path werror=OFF log
+	local dir="$build_root/libfuzzer-plant" accepted v
 	accepted="$(plant_bug_values)"
-	clang_path="$(command -v clang)"
-	[[ "${CI:-}" == "true" ]] && werror=ON
 	for v in $plant_bugs; do
-		if [[ "$v" == none ]]; then
-			continue
-		fi
+		[[ "$v" != none ]] || continue
 		if [[ -n "$accepted" && " $accepted " != *" $v "* ]]; then
-			echo "ci/test.sh: NUB_PLANT_BUG=$v skipped: fuzz/CMakeLists.txt accepts only" \
-				"'$accepted'"
-			summary+=("planted bug $v: skipped (not accepted by fuzz/CMakeLists.txt: $accepted)")
+			step "plant $v: build" skip_step "$nub_fuzz_dir/CMakeLists.txt accepts only: $accepted"
+			summary+=("planted bug $v: skipped (not accepted by $nub_fuzz_dir/CMakeLists.txt: $accepted)")
 			continue
 		fi
-		banner "fuzz: planted bug '$v' (build/libfuzzer-plant, NUB_PLANT_BUG=$v)"
-		log="$(mktemp)"
-		# The configuration ci/build.sh makes, plus NUB_PLANT_BUG (which ci/build.sh keeps).
-		if ! cmake -S "$repo" -B "$dir" -DNUB_FLAVOR=libfuzzer -DNUB_WERROR="$werror" \
-			-DCMAKE_C_COMPILER="$clang_path" -DNUB_PLANT_BUG="$v" --log-level=WARNING \
-			>"$log" 2>&1; then
-			cat "$log" >&2
-			if grep -q "NUB_PLANT_BUG='$v' is not one of" "$log"; then
-				rm -f "$log"
-				echo "ci/test.sh: NUB_PLANT_BUG=$v skipped: fuzz/CMakeLists.txt rejects it"
-				summary+=("planted bug $v: skipped (rejected by fuzz/CMakeLists.txt)")
-				continue
-			fi
-			rm -f "$log"
-			echo "ci/test.sh: configuring build/libfuzzer-plant with NUB_PLANT_BUG=$v failed" >&2
-			return 1
-		fi
-		rm -f "$log"
-		bash "$repo/ci/build.sh" libfuzzer "$dir"
-		run_ctest "libfuzzer-plant-$v" "$dir" -R '^planted-bug-'
+		plant_rejected=0
+		step "plant $v: build" build_plant "$dir" "$v"
+		[[ $plant_rejected -eq 0 ]] || continue
+		step "plant $v: ctest planted-bug-*" run_ctest "plant-$v" "$dir" -R '^planted-bug-'
 	done
 }
 
 run_fuzz_phase() {
-	local t0 lf_targets afl_targets
-	t0="$(date +%s)"
-	for flavor in libfuzzer afl; do
-		banner "fuzz: build $flavor (build/$flavor)"
-		bash "$repo/ci/build.sh" "$flavor" "$build_root/$flavor"
-	done
-
-	banner "fuzz: replay tests, libfuzzer flavour (ctest -L fuzz-replay)"
-	run_ctest libfuzzer-replay "$build_root/libfuzzer" -L fuzz-replay
-
+	local t0="$EPOCHSECONDS" targets=() t kind
+	step "libfuzzer: build" build_fuzz_flavor libfuzzer ""
+	step "afl: build" build_fuzz_flavor afl -afl
+	step "libfuzzer: ctest fuzz-replay" run_ctest libfuzzer-replay "$build_root/libfuzzer" \
+		-L fuzz-replay
 	planted_bugs
 
 	fuzz_work="$(mktemp -d "${TMPDIR:-/tmp}/nub-ci-fuzz.XXXXXX")"
+	mapfile -t targets < <(fuzz_targets)
 	# Every target runs even after one fails; the phase fails at the end, naming them all.
-	local failed=()
-	mapfile -t lf_targets < <(fuzz_targets "$build_root/libfuzzer" "")
-	banner "fuzz: libFuzzer smoke, ${libfuzzer_secs}s each: ${lf_targets[*]}"
-	check_all_built "$build_root/libfuzzer" "" "${lf_targets[@]}"
-	for t in "${lf_targets[@]}"; do
-		smoke_libfuzzer "$t" || failed+=("libFuzzer $t")
+	for t in "${targets[@]}"; do
+		read -r t kind <<<"$t"
+		step -k "libFuzzer $t" smoke_libfuzzer "$t" "$kind" || true
 	done
-
-	mapfile -t afl_targets < <(fuzz_targets "$build_root/afl" -afl)
-	banner "fuzz: AFL++ smoke, ${afl_secs}s each: ${afl_targets[*]}"
-	check_all_built "$build_root/afl" -afl "${afl_targets[@]}"
-	for t in "${afl_targets[@]}"; do
-		smoke_afl "$t" || failed+=("AFL++ $t")
+	for t in "${targets[@]}"; do
+		read -r t kind <<<"$t"
+		step -k "AFL++ $t" smoke_afl "$t" "$kind" || true
 	done
-	if [[ ${#failed[@]} -gt 0 ]]; then
-		phase="fuzz: smoke runs"
-		for t in "${failed[@]}"; do
-			echo "ci/test.sh: fuzz smoke failed: $t (see above)" >&2
-		done
-		return 1
-	fi
-	summary+=("fuzz phase: ${#lf_targets[@]} libFuzzer + ${#afl_targets[@]} AFL++ targets, $(($(date +%s) - t0))s")
+	[[ ${#nub_failed_steps[@]} -eq 0 ]] || die "fuzz smoke runs failed: ${nub_failed_steps[*]}"
+	local n="${#targets[@]}"
+	summary+=("fuzz phase: $n libFuzzer + $n AFL++ targets in $((EPOCHSECONDS - t0))s")
 }
 
 run_core_phases() {
-	for flavor in release asan tsan; do
-		banner "build: $flavor (build/$flavor)"
-		bash "$repo/ci/build.sh" "$flavor" "$build_root/$flavor"
-	done
-
-	banner "test: release, all tests"
-	run_ctest release "$build_root/release"
-
-	banner "test: asan (ASan + UBSan), all tests"
-	run_ctest asan "$build_root/asan"
-
-	if [[ $require_kvm -eq 1 ]]; then
-		for flavor in release asan; do
-			banner "smoke: nub-run and nub-bench --quick ($flavor)"
-			smoke_tools "$build_root/$flavor"
-			summary+=("tools smoke ($flavor): ok")
-		done
+	local flavor
+	if [[ "$format" == off ]]; then
+		step "format: clang-format" skip_step "NUB_CI_FORMAT=off"
+	elif [[ ! -f "$repo/.clang-format" ]]; then
+		step "format: clang-format" skip_step "no .clang-format"
+	else
+		step "format: clang-format" check_format
 	fi
-
+	for flavor in release asan tsan; do
+		step "$flavor: build" bash "$repo/ci/build.sh" "$flavor" "$build_root/$flavor"
+	done
+	step "release: ctest" run_ctest release "$build_root/release"
+	step "asan: ctest" run_ctest asan "$build_root/asan"
+	for flavor in release asan; do
+		step "$flavor: tools smoke" smoke_tools "$build_root/$flavor"
+	done
 	# Every test runs under TSan, not only those labelled 'threads': the kick signal, timers and
 	# snapshot refcounts are shared between threads by design, and the whole suite takes seconds.
-	banner "test: tsan, all tests"
-	run_ctest tsan "$build_root/tsan"
+	step "tsan: ctest" run_ctest tsan "$build_root/tsan"
 }
 
-banner "deps: ci/deps.sh"
-bash "$repo/ci/deps.sh"
-
+log "$what; $kvm_note; logs in $nub_log_dir"
+step "deps" bash "$repo/ci/deps.sh"
 if [[ "$only" != fuzz ]]; then
 	run_core_phases
 fi
 if [[ "$only" != core ]]; then
 	run_fuzz_phase
 fi
-
-phase="summary"
-echo
-echo "=================================================================="
-for line in "${summary[@]}"; do
-	echo "   $line"
-done
-kvm_note="/dev/kvm absent: KVM tests may have been skipped"
-if [[ $require_kvm -eq 1 ]]; then
-	kvm_note="/dev/kvm present: no test skipped"
-fi
-case "$only" in
-all) what="release, asan, tsan, fuzz" ;;
-core) what="release, asan, tsan; fuzz phase not run" ;;
-fuzz) what="fuzz phase only" ;;
-esac
-echo "ci/test.sh: PASS ($what; $kvm_note) in $(($(date +%s) - start))s"
+print_summary
+log "PASS ($what; $kvm_note) in $(elapsed)s"

@@ -8,11 +8,11 @@
 # committed corpus is never modified. Each run keeps its logs, crashes and AFL's kept inputs in
 # build/campaign/<TARGET>/runs/<time>/ (build/campaign/<TARGET>/latest points there).
 # Summary: executions per second, corpus size before and after, a KVM target's trivial-iteration
-# line (fuzz/kvm_target.h; from the fuzzer's log, or for AFL++, which discards the target's
+# line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++, which discards the target's
 # output, from one run of the binary outside afl-fuzz), engine line coverage reached by the final
 # corpus (coverage-flavour reproducer + gcovr), crashes grouped by signature with the ci/repro.sh
 # command for each. Works without a terminal (CI=true).
-# --plant-bug demonstrates the pipeline on the planted bug (fuzz/planted_wire.c): target wire,
+# --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 set -euo pipefail
 

@@ -19,17 +19,13 @@ nub_script="ci/$(basename "$0")"
 
 # ---- Paths into the harness (relative to $repo or to a build tree): the ONE place to update
 # when these folders move. ----
-# Fuzz target sources fuzz_<surface>.c with their .dict and .options beside them: in
-# $nub_fuzz_dir/pure/ and $nub_fuzz_dir/kvm/ once the targets are split by kind, otherwise in
-# $nub_fuzz_dir/ itself (see fuzz_target_source).
+# Fuzz target sources fuzz_<surface>.c with their .dict and .options beside them, in
+# $nub_fuzz_dir/pure/ (no /dev/kvm) and $nub_fuzz_dir/kvm/: the folder is the kind.
 nub_fuzz_dir=fuzz
-# The marker that makes a target in the flat layout pure (no /dev/kvm).
-nub_fuzz_pure_marker='nub-fuzz-target: pure'
-# A build tree's folder of fuzz binaries <target>, <target>-afl, <target>-repro (or its pure/
-# and kvm/ subfolders, see fuzz_binary).
+# A build tree's folder of fuzz binaries <target>, <target>-afl, <target>-repro.
 nub_fuzz_bin_dir=fuzz
 # The crash-signature script ci/repro.sh runs on a failing reproducer's output.
-nub_fuzz_signature=fuzz/signature.sh
+nub_fuzz_signature=harness/scripts/signature.sh
 # Committed seeds and regressions, one folder per target.
 nub_corpus_dir=corpus
 # A build tree's folder of nub-run and nub-bench.
@@ -267,7 +263,7 @@ ctest_junit_results() {
 # The folder layout ($nub_fuzz_dir/pure/, $nub_fuzz_dir/kvm/) wins over the flat one.
 fuzz_target_source() {
 	local d
-	for d in "$nub_fuzz_dir/pure" "$nub_fuzz_dir/kvm" "$nub_fuzz_dir"; do
+	for d in "$nub_fuzz_dir/pure" "$nub_fuzz_dir/kvm"; do
 		if [[ -f "$repo/$d/$1.c" ]]; then
 			echo "$d/$1.c"
 			return 0
@@ -276,24 +272,19 @@ fuzz_target_source() {
 	return 1
 }
 
-# fuzz_target_kind TARGET: "pure" or "kvm". In the folder layout the folder says it; in the flat
-# layout a target is pure when its source carries the marker $nub_fuzz_pure_marker.
+# fuzz_target_kind TARGET: "pure" or "kvm", the name of the folder holding its source.
 fuzz_target_kind() {
 	local src
 	src="$(fuzz_target_source "$1")" || return 1
-	case "$src" in
-	"$nub_fuzz_dir/pure/"*) echo pure ;;
-	"$nub_fuzz_dir/kvm/"*) echo kvm ;;
-	*) if grep -q "$nub_fuzz_pure_marker" "$repo/$src"; then echo pure; else echo kvm; fi ;;
-	esac
+	src="${src%/*}"
+	echo "${src##*/}"
 }
 
 # fuzz_targets: every fuzz target, "<target> <pure|kvm>" per line, sorted: each fuzz_*.c of the
 # target folders above that defines LLVMFuzzerTestOneInput.
 fuzz_targets() {
 	local src t
-	for src in "$repo/$nub_fuzz_dir"/pure/fuzz_*.c "$repo/$nub_fuzz_dir"/kvm/fuzz_*.c \
-		"$repo/$nub_fuzz_dir"/fuzz_*.c; do
+	for src in "$repo/$nub_fuzz_dir"/pure/fuzz_*.c "$repo/$nub_fuzz_dir"/kvm/fuzz_*.c; do
 		if [[ ! -f "$src" ]] || ! grep -q LLVMFuzzerTestOneInput "$src"; then
 			continue
 		fi
@@ -312,18 +303,10 @@ fuzz_target_file() {
 }
 
 # fuzz_binary BUILD_DIR TARGET [SUFFIX]: the path of TARGET's binary (SUFFIX: "" for libFuzzer,
-# -afl, -repro) in BUILD_DIR's fuzz folder or its pure/ or kvm/ subfolder; status 1 (and the
-# path it would have in the fuzz folder) when it was not built.
+# -afl, -repro) in BUILD_DIR's fuzz folder; status 1 when it was not built.
 fuzz_binary() {
-	local d
-	for d in "$nub_fuzz_bin_dir" "$nub_fuzz_bin_dir/pure" "$nub_fuzz_bin_dir/kvm"; do
-		if [[ -x "$1/$d/$2${3:-}" && -f "$1/$d/$2${3:-}" ]]; then
-			echo "$1/$d/$2${3:-}"
-			return 0
-		fi
-	done
 	echo "$1/$nub_fuzz_bin_dir/$2${3:-}"
-	return 1
+	[[ -x "$1/$nub_fuzz_bin_dir/$2${3:-}" && -f "$1/$nub_fuzz_bin_dir/$2${3:-}" ]]
 }
 
 # fuzz_options_flags TARGET: libFuzzer flags from the [libfuzzer] section of TARGET's .options

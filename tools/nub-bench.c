@@ -60,7 +60,8 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 {
 	va_list ap;
 	va_start(ap, request);
-	void *arg = va_arg(ap, void *); /* every KVM ioctl takes one pointer- or integer-sized arg */
+	void *arg = va_arg(ap,
+			   void *); /* every KVM ioctl takes one pointer- or integer-sized arg */
 	va_end(ap);
 
 	if (!atomic_load_explicit(&counting, memory_order_relaxed))
@@ -211,8 +212,8 @@ static void restore_iters(struct iters *it, bool quick)
 }
 
 struct raw_figures {
-	double rt_us;        /* KVM_RUN -> out -> back */
-	double create_us;    /* create -> first exit */
+	double rt_us;                   /* KVM_RUN -> out -> back */
+	double create_us;               /* create -> first exit */
 	double reset_us[RESTORE_SIZES]; /* register reset + copy of restore_pages[s] pages */
 };
 
@@ -245,7 +246,8 @@ static void raw_register_reset(struct rawkvm_vm *vm, struct raw_reset_state *rs)
 	int e = errno;
 	vm->run->immediate_exit = 0;
 	if (r == 0 || e != EINTR)
-		die("KVM_RUN with immediate_exit: %s", r == 0 ? "returned 0, not EINTR" : strerror(e));
+		die("KVM_RUN with immediate_exit: %s",
+		    r == 0 ? "returned 0, not EINTR" : strerror(e));
 	xioctl(vm->vcpu_fd, KVM_SET_FPU, &rs->fpu, "KVM_SET_FPU");
 	xioctl(vm->vcpu_fd, KVM_SET_DEBUGREGS, &rs->dbg, "KVM_SET_DEBUGREGS");
 	if (xioctl(vm->vcpu_fd, KVM_SET_MSRS, &rs->msr, "KVM_SET_MSRS") != 1)
@@ -470,8 +472,8 @@ static struct nub_sandbox *make_sandbox(const char *path, bool with_host_fn)
 }
 
 /* Runs (n) calls of (fn_id) with (payload), returns their times (sorted later by the caller). */
-static void timed_calls(struct nub_sandbox *sb, uint32_t fn_id, const uint8_t *payload,
-			size_t len, size_t n, uint64_t *v, const char *what)
+static void timed_calls(struct nub_sandbox *sb, uint32_t fn_id, const uint8_t *payload, size_t len,
+			size_t n, uint64_t *v, const char *what)
 {
 	struct nub_buf resp = { 0 };
 	struct nub_error err = { 0 };
@@ -502,29 +504,52 @@ static bool fd_is_vcpu(int fd)
 static const char *ioctl_name(unsigned long req)
 {
 	switch (req) {
-	case KVM_RUN: return "KVM_RUN";
-	case KVM_GET_REGS: return "KVM_GET_REGS";
-	case KVM_SET_REGS: return "KVM_SET_REGS";
-	case KVM_GET_SREGS: return "KVM_GET_SREGS";
-	case KVM_SET_SREGS: return "KVM_SET_SREGS";
-	case KVM_GET_FPU: return "KVM_GET_FPU";
-	case KVM_SET_FPU: return "KVM_SET_FPU";
-	case KVM_GET_MSRS: return "KVM_GET_MSRS";
-	case KVM_SET_MSRS: return "KVM_SET_MSRS";
-	case KVM_GET_DEBUGREGS: return "KVM_GET_DEBUGREGS";
-	case KVM_SET_DEBUGREGS: return "KVM_SET_DEBUGREGS";
-	case KVM_GET_VCPU_EVENTS: return "KVM_GET_VCPU_EVENTS";
-	case KVM_SET_VCPU_EVENTS: return "KVM_SET_VCPU_EVENTS";
-	case KVM_GET_XSAVE: return "KVM_GET_XSAVE";
-	case KVM_SET_XSAVE: return "KVM_SET_XSAVE";
-	case KVM_GET_XCRS: return "KVM_GET_XCRS";
-	case KVM_SET_XCRS: return "KVM_SET_XCRS";
-	case KVM_SET_SIGNAL_MASK: return "KVM_SET_SIGNAL_MASK";
-	case KVM_GET_DIRTY_LOG: return "KVM_GET_DIRTY_LOG";
-	case KVM_CLEAR_DIRTY_LOG: return "KVM_CLEAR_DIRTY_LOG";
-	case KVM_SET_USER_MEMORY_REGION: return "KVM_SET_USER_MEMORY_REGION";
-	case KVM_TRANSLATE: return "KVM_TRANSLATE";
-	default: return NULL;
+	case KVM_RUN:
+		return "KVM_RUN";
+	case KVM_GET_REGS:
+		return "KVM_GET_REGS";
+	case KVM_SET_REGS:
+		return "KVM_SET_REGS";
+	case KVM_GET_SREGS:
+		return "KVM_GET_SREGS";
+	case KVM_SET_SREGS:
+		return "KVM_SET_SREGS";
+	case KVM_GET_FPU:
+		return "KVM_GET_FPU";
+	case KVM_SET_FPU:
+		return "KVM_SET_FPU";
+	case KVM_GET_MSRS:
+		return "KVM_GET_MSRS";
+	case KVM_SET_MSRS:
+		return "KVM_SET_MSRS";
+	case KVM_GET_DEBUGREGS:
+		return "KVM_GET_DEBUGREGS";
+	case KVM_SET_DEBUGREGS:
+		return "KVM_SET_DEBUGREGS";
+	case KVM_GET_VCPU_EVENTS:
+		return "KVM_GET_VCPU_EVENTS";
+	case KVM_SET_VCPU_EVENTS:
+		return "KVM_SET_VCPU_EVENTS";
+	case KVM_GET_XSAVE:
+		return "KVM_GET_XSAVE";
+	case KVM_SET_XSAVE:
+		return "KVM_SET_XSAVE";
+	case KVM_GET_XCRS:
+		return "KVM_GET_XCRS";
+	case KVM_SET_XCRS:
+		return "KVM_SET_XCRS";
+	case KVM_SET_SIGNAL_MASK:
+		return "KVM_SET_SIGNAL_MASK";
+	case KVM_GET_DIRTY_LOG:
+		return "KVM_GET_DIRTY_LOG";
+	case KVM_CLEAR_DIRTY_LOG:
+		return "KVM_CLEAR_DIRTY_LOG";
+	case KVM_SET_USER_MEMORY_REGION:
+		return "KVM_SET_USER_MEMORY_REGION";
+	case KVM_TRANSLATE:
+		return "KVM_TRANSLATE";
+	default:
+		return NULL;
 	}
 }
 
@@ -561,8 +586,8 @@ static double report_ioctls(const char *what, size_t ncalls)
 		       (double)s->count / (double)ncalls);
 	}
 	if (count_overflow)
-		printf("    (%lu ioctls not classified: more than %d distinct kinds)\n", count_overflow,
-		       IOCTL_SLOTS);
+		printf("    (%lu ioctls not classified: more than %d distinct kinds)\n",
+		       count_overflow, IOCTL_SLOTS);
 	pthread_mutex_unlock(&count_lock);
 	return vcpu_other;
 }
@@ -580,8 +605,8 @@ struct call_split {
 /* A separate pass of (n) calls with counting on, after the timed medians: leaves the ioctl counts
  * for report_ioctls and returns each call's wall time split into time inside KVM_RUN and the
  * engine's own host time (encoding, buffer push/pop, decoding, the run loop). */
-static struct call_split split_calls(struct nub_sandbox *sb, uint32_t fn_id,
-				     const uint8_t *payload, size_t len, size_t n, const char *what)
+static struct call_split split_calls(struct nub_sandbox *sb, uint32_t fn_id, const uint8_t *payload,
+				     size_t len, size_t n, const char *what)
 {
 	struct nub_buf resp = { 0 };
 	struct nub_error err = { 0 };
@@ -718,8 +743,8 @@ static void bench_engine(const struct iters *it, const struct raw_figures *raw, 
 	snprintf(extra, sizeof(extra), "  = %.2f RT (goal <= 1.3 RT; p10 %.2f, p90 %.2f; n = %zu)",
 		 call_us / raw->rt_us, pct_us(v, it->call, 10), pct_us(v, it->call, 90), it->call);
 	print_row("call: SIMPLE_ECHO, 16 bytes", call_us, extra);
-	struct call_split cs =
-		split_calls(sb, SIMPLE_ECHO, echo, sizeof(echo), it->call, "SIMPLE_ECHO");
+	struct call_split cs = split_calls(sb, SIMPLE_ECHO, echo, sizeof(echo), it->call,
+					   "SIMPLE_ECHO");
 	report_ioctls("call", it->call);
 	print_split(&cs, raw->rt_us);
 	printf("    goal judgement on engine cost alone (guest work beyond the exits left out):\n");
@@ -735,8 +760,8 @@ static void bench_engine(const struct iters *it, const struct raw_figures *raw, 
 	snprintf(extra, sizeof(extra), "  = %.2f RT (goal <= 1.2 RT)",
 		 (hc_us - call_us) / raw->rt_us);
 	print_row("  guest -> host call (host call - call)", hc_us - call_us, extra);
-	struct call_split hs =
-		split_calls(sb, SIMPLE_HOST_CALL, hc, sizeof(hc), it->call, "SIMPLE_HOST_CALL");
+	struct call_split hs = split_calls(sb, SIMPLE_HOST_CALL, hc, sizeof(hc), it->call,
+					   "SIMPLE_HOST_CALL");
 	report_ioctls("host call", it->call);
 	print_split(&hs, raw->rt_us);
 	double more_runs = hs.runs - cs.runs, more_host_us = hs.host_us - cs.host_us;
@@ -775,7 +800,8 @@ static void dirty_pages(struct nub_sandbox *sb, uint32_t n, uint32_t v, struct n
 	nub_put_le32(req, n);
 	nub_put_le32(req + 4, v);
 	resp->len = 0;
-	enum nub_status st = nub_sandbox_call(sb, SIMPLE_DIRTY_HEAP_PAGES, req, sizeof(req), resp, &err);
+	enum nub_status st = nub_sandbox_call(sb, SIMPLE_DIRTY_HEAP_PAGES, req, sizeof(req), resp,
+					      &err);
 	if (st != NUB_OK)
 		engine_die("SIMPLE_DIRTY_HEAP_PAGES", st, &err);
 }
@@ -793,17 +819,19 @@ static uint64_t timed_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 
 /* Times one call; SIMPLE_DIRTY_HEAP_PAGES(RESTORE_NEXT_PAGES, v) when (dirty), else a 16-byte
  * SIMPLE_ECHO. */
-static uint64_t timed_next_call(struct nub_sandbox *sb, bool dirty, uint32_t v, struct nub_buf *resp)
+static uint64_t timed_next_call(struct nub_sandbox *sb, bool dirty, uint32_t v,
+				struct nub_buf *resp)
 {
 	static const uint8_t echo[16] = { 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
-						'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p' };
+					  'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p' };
 	struct nub_error err = { 0 };
 	uint64_t t0 = timing_now_ns();
 	if (dirty) {
 		dirty_pages(sb, RESTORE_NEXT_PAGES, v, resp);
 	} else {
 		resp->len = 0;
-		enum nub_status st = nub_sandbox_call(sb, SIMPLE_ECHO, echo, sizeof(echo), resp, &err);
+		enum nub_status st = nub_sandbox_call(sb, SIMPLE_ECHO, echo, sizeof(echo), resp,
+						      &err);
 		if (st != NUB_OK)
 			engine_die("SIMPLE_ECHO", st, &err);
 	}
@@ -977,8 +1005,10 @@ static void bench_fuzz_iteration(const struct iters *it, const struct raw_figure
 	print_part("restore", &pr, n, raw->rt_us);
 	print_part("call", &pc, n, raw->rt_us);
 	struct part_sums all = {
-		.wall = pr.wall + pc.wall, .in_ioctls = pr.in_ioctls + pc.in_ioctls,
-		.in_run = pr.in_run + pc.in_run, .ioctls = pr.ioctls + pc.ioctls,
+		.wall = pr.wall + pc.wall,
+		.in_ioctls = pr.in_ioctls + pc.in_ioctls,
+		.in_run = pr.in_run + pc.in_run,
+		.ioctls = pr.ioctls + pc.ioctls,
 		.runs = pr.runs + pc.runs,
 	};
 	print_part("iteration", &all, n, raw->rt_us);
@@ -1040,8 +1070,8 @@ static void bench_restore(const struct iters *it, const struct raw_figures *raw,
 		snprintf(extra, sizeof(extra),
 			 "  = %.2f x (register reset + copy of %u page%s) (goal <= 1.5x; "
 			 "p10 %.2f, p90 %.2f; n = %zu)",
-			 us / raw->reset_us[s], n, plural, pct_us(v, iters, 10), pct_us(v, iters, 90),
-			 iters);
+			 us / raw->reset_us[s], n, plural, pct_us(v, iters, 10),
+			 pct_us(v, iters, 90), iters);
 		print_row(name, us, extra);
 
 		/* The ioctls of one restore and the time inside them, over a separate pass with
@@ -1082,8 +1112,8 @@ static void bench_restore(const struct iters *it, const struct raw_figures *raw,
 			 pct_us(v, iters, 10), pct_us(v, iters, 90));
 		print_row("  copy alone right after the guest call", copy_us, extra);
 		snprintf(extra, sizeof(extra),
-			 "  restore = %.2f x (raw register reset %.2f us + this copy)", us / floor_us,
-			 raw->reset_us[0]);
+			 "  restore = %.2f x (raw register reset %.2f us + this copy)",
+			 us / floor_us, raw->reset_us[0]);
 		print_row("  floor in the same conditions", floor_us, extra);
 		free(v);
 	}
@@ -1106,16 +1136,19 @@ static void bench_restore(const struct iters *it, const struct raw_figures *raw,
 		if (dirty) {
 			snprintf(name, sizeof(name), "next call after restore: DIRTY_HEAP %u",
 				 RESTORE_NEXT_PAGES);
-			snprintf(extra, sizeof(extra), "  (rewrites the %u pages restore copied back; n = %zu)",
+			snprintf(extra, sizeof(extra),
+				 "  (rewrites the %u pages restore copied back; n = %zu)",
 				 RESTORE_NEXT_PAGES, nc);
 			print_row(name, a_us, extra);
 			snprintf(extra, sizeof(extra),
 				 "  (pages already written since the restore; n = %zu)", nc);
 			print_row("  same call again, no restore between", b_us, extra);
-			snprintf(extra, sizeof(extra), "  = %+.3f us per page", (a_us - b_us) / RESTORE_NEXT_PAGES);
+			snprintf(extra, sizeof(extra), "  = %+.3f us per page",
+				 (a_us - b_us) / RESTORE_NEXT_PAGES);
 			print_row("  after restore - again", a_us - b_us, extra);
 		} else {
-			snprintf(extra, sizeof(extra), "  = %.2f RT (n = %zu)", a_us / raw->rt_us, nc);
+			snprintf(extra, sizeof(extra), "  = %.2f RT (n = %zu)", a_us / raw->rt_us,
+				 nc);
 			print_row("next call after restore: SIMPLE_ECHO, 16 B", a_us, extra);
 			snprintf(extra, sizeof(extra), "  = %.2f RT", b_us / raw->rt_us);
 			print_row("  same call again, no restore between", b_us, extra);
@@ -1161,7 +1194,8 @@ static struct rollup read_rollup(void)
 	while (fgets(line, sizeof(line), f)) {
 		if (field_kb(line, "Pss:", &v))
 			r.pss_kb += v;
-		else if (field_kb(line, "Private_Clean:", &v) || field_kb(line, "Private_Dirty:", &v))
+		else if (field_kb(line, "Private_Clean:", &v) ||
+			 field_kb(line, "Private_Dirty:", &v))
 			r.private_kb += v;
 	}
 	fclose(f);
@@ -1250,7 +1284,7 @@ static void bench_memory(const char *dir)
 	nub_sandbox_free(src);
 
 	static const uint8_t echo[16] = { 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
-						'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p' };
+					  'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p' };
 	struct nub_buf resp = { 0 };
 	struct nub_sandbox *sb[MEM_SANDBOXES];
 	/* One full round first (warms the allocator and the snapshot's page cache), then the K. */
@@ -1294,7 +1328,8 @@ static void bench_memory(const char *dir)
 
 		double guest_kb = per_kb(s0.private_kb[MAP_GUEST], s2.private_kb[MAP_GUEST], k);
 		double guest_new_kb = per_kb(s0.private_kb[MAP_GUEST], s1.private_kb[MAP_GUEST], k);
-		double guest_echo_kb = per_kb(s1.private_kb[MAP_GUEST], s2.private_kb[MAP_GUEST], k);
+		double guest_echo_kb = per_kb(s1.private_kb[MAP_GUEST], s2.private_kb[MAP_GUEST],
+					      k);
 		snprintf(extra, sizeof(extra),
 			 "  = %.1f guest pages copied on write: %.1f by from_snapshot, %.1f by the "
 			 "echo call (%.1f maps per sandbox)",
@@ -1304,7 +1339,8 @@ static void bench_memory(const char *dir)
 		snprintf(extra, sizeof(extra),
 			 "  (shared snapshot pages the guests read, split over the sandboxes)");
 		print_kb_row("  Pss in guest memory maps - private",
-			     per_kb(s0.pss_kb[MAP_GUEST], s2.pss_kb[MAP_GUEST], k) - guest_kb, extra);
+			     per_kb(s0.pss_kb[MAP_GUEST], s2.pss_kb[MAP_GUEST], k) - guest_kb,
+			     extra);
 		double vcpu_kb = per_kb(s0.private_kb[MAP_VCPU], s2.private_kb[MAP_VCPU], k);
 		print_kb_row("  private in kvm_run maps (kernel pages)", vcpu_kb, NULL);
 		double other_kb = per_kb(s0.private_kb[MAP_OTHER], s2.private_kb[MAP_OTHER], k);
@@ -1315,9 +1351,10 @@ static void bench_memory(const char *dir)
 		snprintf(extra, sizeof(extra), "  = %.2fx the 64 KiB goal (kvm_run pages included)",
 			 user_kb / 64.0);
 		print_kb_row("  user space beyond touched guest pages", user_kb, extra);
-		snprintf(extra, sizeof(extra),
-			 "  (noisy: whole machine; includes KVM's own per-VM cost; before %llu, after %llu KiB)",
-			 (unsigned long long)a0, (unsigned long long)a2);
+		snprintf(
+			extra, sizeof(extra),
+			"  (noisy: whole machine; includes KVM's own per-VM cost; before %llu, after %llu KiB)",
+			(unsigned long long)a0, (unsigned long long)a2);
 		print_kb_row("kernel view: MemAvailable drop per sandbox",
 			     ((double)a0 - (double)a2) / (double)k, extra);
 	}
@@ -1356,15 +1393,23 @@ static void usage(FILE *f)
 /* Entry point: nub-bench [--quick] [--guest-dir DIR]; exits 1 if anything fails. */
 int main(int argc, char **argv)
 {
-	struct iters it = { .rt = 20000, .ioctl = 5000, .create = 200, .evolve = 200, .call = 20000,
+	struct iters it = { .rt = 20000,
+			    .ioctl = 5000,
+			    .create = 200,
+			    .evolve = 200,
+			    .call = 20000,
 			    .fuzz = 10000 };
 	const char *dir = NUB_GUEST_DIR;
 	bool quick = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
-			it = (struct iters){ .rt = 2000, .ioctl = 500, .create = 20, .evolve = 20,
-					     .call = 2000, .fuzz = 1000 };
+			it = (struct iters){ .rt = 2000,
+					     .ioctl = 500,
+					     .create = 20,
+					     .evolve = 20,
+					     .call = 2000,
+					     .fuzz = 1000 };
 			quick = true;
 		} else if (strcmp(argv[i], "--guest-dir") == 0 && i + 1 < argc) {
 			dir = argv[++i];

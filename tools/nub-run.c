@@ -196,8 +196,8 @@ static bool read_file(const char *what, const char *path, uint8_t **out, size_t 
 	while (ok) {
 		if (n == cap) {
 			if (cap >= MAX_INPUT_FILE) {
-				fprintf(stderr, "nub-run: %s %s: larger than %u bytes\n", what, path,
-					MAX_INPUT_FILE);
+				fprintf(stderr, "nub-run: %s %s: larger than %u bytes\n", what,
+					path, MAX_INPUT_FILE);
 				ok = false;
 				break;
 			}
@@ -236,9 +236,22 @@ static bool read_file(const char *what, const char *path, uint8_t **out, size_t 
 /* Parses argv into (o); returns -1 to continue, else the exit status to return at once. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { O_TEXT = 256, O_HEX, O_FILE, O_INIT_DATA, O_INIT_PERMS, O_TIME_LIMIT, O_LOG_LEVEL,
-	       O_HEAP, O_REPEAT, O_GUEST_DIR, O_HELP, O_SAVE_SNAPSHOT, O_FROM_SNAPSHOT,
-	       O_RESTORE_EACH };
+	enum {
+		O_TEXT = 256,
+		O_HEX,
+		O_FILE,
+		O_INIT_DATA,
+		O_INIT_PERMS,
+		O_TIME_LIMIT,
+		O_LOG_LEVEL,
+		O_HEAP,
+		O_REPEAT,
+		O_GUEST_DIR,
+		O_HELP,
+		O_SAVE_SNAPSHOT,
+		O_FROM_SNAPSHOT,
+		O_RESTORE_EACH
+	};
 	static const struct option longopts[] = {
 		{ "text", required_argument, NULL, O_TEXT },
 		{ "hex", required_argument, NULL, O_HEX },
@@ -295,8 +308,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_TIME_LIMIT:
 			if (!parse_u64(optarg, 0, UINT32_MAX, &v)) {
-				bad_usage("--time-limit needs milliseconds in 0..4294967295, not '%s'",
-					  optarg);
+				bad_usage(
+					"--time-limit needs milliseconds in 0..4294967295, not '%s'",
+					optarg);
 				return EXIT_USAGE_OR_ENGINE;
 			}
 			o->time_limit_ms = (uint32_t)v;
@@ -311,14 +325,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_HEAP:
 			if (!parse_size(optarg, &o->heap_size)) {
-				bad_usage("--heap needs a size from 1 byte to 64g (k/m/g suffix), not '%s'",
-					  optarg);
+				bad_usage(
+					"--heap needs a size from 1 byte to 64g (k/m/g suffix), not '%s'",
+					optarg);
 				return EXIT_USAGE_OR_ENGINE;
 			}
 			break;
 		case O_REPEAT:
 			if (!parse_u64(optarg, 1, MAX_REPEAT, &o->repeat)) {
-				bad_usage("--repeat needs a count in 1..100000000, not '%s'", optarg);
+				bad_usage("--repeat needs a count in 1..100000000, not '%s'",
+					  optarg);
 				return EXIT_USAGE_OR_ENGINE;
 			}
 			break;
@@ -371,7 +387,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return EXIT_USAGE_OR_ENGINE;
 		}
 		if (rest > 1) {
-			bad_usage("%s", "too many arguments (--from-snapshot takes the place of GUEST)");
+			bad_usage("%s",
+				  "too many arguments (--from-snapshot takes the place of GUEST)");
 			return EXIT_USAGE_OR_ENGINE;
 		}
 		if (rest == 1)
@@ -496,8 +513,11 @@ static int exit_code(enum nub_status st)
 static const char *vector_name(uint8_t v)
 {
 	static const char *const names[] = {
-		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "coprocessor overrun",
-		"#TS", "#NP", "#SS", "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+		"#DE",      "#DB", "NMI", "#BP", "#OF",
+		"#BR",      "#UD", "#NM", "#DF", "coprocessor overrun",
+		"#TS",      "#NP", "#SS", "#GP", "#PF",
+		"reserved", "#MF", "#AC", "#MC", "#XM",
+		"#VE",      "#CP",
 	};
 	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }
@@ -732,7 +752,8 @@ ready:
 			st = nub_sandbox_restore(sb, base, &err);
 			if (st != NUB_OK) {
 				char what[64];
-				snprintf(what, sizeof(what), "restore before repetition %" PRIu64, i + 1);
+				snprintf(what, sizeof(what), "restore before repetition %" PRIu64,
+					 i + 1);
 				report_failure(what, st, &err);
 				rc = exit_code(st);
 				goto out;
@@ -742,8 +763,9 @@ ready:
 		if (st != NUB_OK) {
 			char what[64];
 			if (o.repeat > 1)
-				snprintf(what, sizeof(what), "call %" PRIu32 " (repetition %" PRIu64 ")",
-					 o.fn_id, i + 1);
+				snprintf(what, sizeof(what),
+					 "call %" PRIu32 " (repetition %" PRIu64 ")", o.fn_id,
+					 i + 1);
 			else
 				snprintf(what, sizeof(what), "call %" PRIu32, o.fn_id);
 			report_failure(what, st, &err);
@@ -754,8 +776,8 @@ ready:
 	double ms = timing_elapsed_ms(t0);
 	print_response(&resp);
 	if (o.repeat > 1) {
-		fprintf(stderr, "nub-run: %" PRIu64 " calls in %.3f ms (%.2f us per call)\n", o.repeat,
-			ms, ms * 1e3 / (double)o.repeat);
+		fprintf(stderr, "nub-run: %" PRIu64 " calls in %.3f ms (%.2f us per call)\n",
+			o.repeat, ms, ms * 1e3 / (double)o.repeat);
 	}
 	rc = EXIT_OK;
 	if (o.save_snapshot)

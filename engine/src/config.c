@@ -40,12 +40,12 @@ static enum nub_status resolve_size(const char *field, uint64_t value, uint64_t 
 				     field, value);
 	if (r < min)
 		return nub_error_set(err, NUB_E_LAYOUT,
-				     "config.%s 0x%" PRIx64 " is below the minimum 0x%" PRIx64, field,
-				     value, min);
+				     "config.%s 0x%" PRIx64 " is below the minimum 0x%" PRIx64,
+				     field, value, min);
 	if (r > max)
 		return nub_error_set(err, NUB_E_LAYOUT,
-				     "config.%s 0x%" PRIx64 " is above the maximum 0x%" PRIx64, field,
-				     value, max);
+				     "config.%s 0x%" PRIx64 " is above the maximum 0x%" PRIx64,
+				     field, value, max);
 	*out = r;
 	return NUB_OK;
 }
@@ -68,12 +68,12 @@ static enum nub_status check(const struct nub_config *cfg, struct nub_config *ou
 			  NUB_MAX_IO_SIZE, &out->output_size, err);
 	if (st)
 		return st;
-	st = resolve_size("heap_size", cfg->heap_size, NUB_DEFAULT_HEAP_SIZE, 0,
-			  NUB_MAX_HEAP_SIZE, &out->heap_size, err);
+	st = resolve_size("heap_size", cfg->heap_size, NUB_DEFAULT_HEAP_SIZE, 0, NUB_MAX_HEAP_SIZE,
+			  &out->heap_size, err);
 	if (st)
 		return st;
-	st = resolve_size("stack_size", cfg->stack_size, NUB_DEFAULT_STACK_SIZE,
-			  NUB_MIN_STACK_SIZE, NUB_MAX_STACK_SIZE, &out->stack_size, err);
+	st = resolve_size("stack_size", cfg->stack_size, NUB_DEFAULT_STACK_SIZE, NUB_MIN_STACK_SIZE,
+			  NUB_MAX_STACK_SIZE, &out->stack_size, err);
 	if (st)
 		return st;
 	if (level > NUB_LEVEL_TRACE)
@@ -85,14 +85,17 @@ static enum nub_status check(const struct nub_config *cfg, struct nub_config *ou
 	 * the embedding process relies on. Written as a subtraction so no int sum can overflow.
 	 */
 	if (cfg->core_dump_dir &&
-	    (!cfg->core_dump_dir[0] || strnlen(cfg->core_dump_dir, NUB_CORE_DIR_MAX) == NUB_CORE_DIR_MAX))
-		return nub_error_set(err, NUB_E_INVALID,
-				     "config.core_dump_dir must be a non-empty path shorter than %u bytes",
-				     NUB_CORE_DIR_MAX);
+	    (!cfg->core_dump_dir[0] ||
+	     strnlen(cfg->core_dump_dir, NUB_CORE_DIR_MAX) == NUB_CORE_DIR_MAX))
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"config.core_dump_dir must be a non-empty path shorter than %u bytes",
+			NUB_CORE_DIR_MAX);
 	if (off < 0 || off > SIGRTMAX - SIGRTMIN)
-		return nub_error_set(err, NUB_E_INVALID,
-				     "config.interrupt_signal_offset %d is outside 0..%d (SIGRTMIN %d + offset must not exceed SIGRTMAX %d)",
-				     off, SIGRTMAX - SIGRTMIN, SIGRTMIN, SIGRTMAX);
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"config.interrupt_signal_offset %d is outside 0..%d (SIGRTMIN %d + offset must not exceed SIGRTMAX %d)",
+			off, SIGRTMAX - SIGRTMIN, SIGRTMIN, SIGRTMAX);
 	return NUB_OK;
 }
 

@@ -175,15 +175,21 @@ static enum nub_status write_core(struct out *o, const struct nub_mem *m,
 	eh.e_phnum = (Elf64_Half)(n + 1);
 	enum nub_status st = put(o, &eh, sizeof eh, err);
 
-	Elf64_Phdr ph = { .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes_size,
+	Elf64_Phdr ph = { .p_type = PT_NOTE,
+			  .p_offset = notes_off,
+			  .p_filesz = notes_size,
 			  .p_align = NOTE_ALIGN };
 	if (st == NUB_OK)
 		st = put(o, &ph, sizeof ph, err);
 	uint64_t off = data_off;
 	for (size_t i = 0; st == NUB_OK && i < n; i++) {
-		ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = segment_flags(r[i].perms),
-				   .p_offset = off, .p_vaddr = r[i].gva, .p_paddr = r[i].gpa,
-				   .p_filesz = r[i].size, .p_memsz = r[i].size,
+		ph = (Elf64_Phdr){ .p_type = PT_LOAD,
+				   .p_flags = segment_flags(r[i].perms),
+				   .p_offset = off,
+				   .p_vaddr = r[i].gva,
+				   .p_paddr = r[i].gpa,
+				   .p_filesz = r[i].size,
+				   .p_memsz = r[i].size,
 				   .p_align = NUB_PAGE_SIZE };
 		st = put(o, &ph, sizeof ph, err);
 		off += r[i].size;
@@ -209,8 +215,10 @@ static enum nub_status write_core(struct out *o, const struct nub_mem *m,
 		 */
 		volatile uint8_t *p = nub_mem_ptr(m, r[i].gpa, r[i].size);
 		if (!p)
-			return nub_error_set(err, NUB_E_INVALID, "range 0x%" PRIx64 "+0x%" PRIx64
-					     " is not guest memory", r[i].gpa, r[i].size);
+			return nub_error_set(err, NUB_E_INVALID,
+					     "range 0x%" PRIx64 "+0x%" PRIx64
+					     " is not guest memory",
+					     r[i].gpa, r[i].size);
 		st = put(o, (const void *)(uintptr_t)p, (size_t)r[i].size, err);
 		stats->bytes += r[i].size;
 	}
@@ -227,13 +235,19 @@ enum nub_status nub_coredump_write(const char *path, const struct nub_mem *m,
 {
 	if (!path || !m || !d || !d->vcpu || !d->guest_name || !stats)
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL",
-				     !path ? "path" : !m ? "mem" : !d ? "desc" : !d->vcpu ? "desc.vcpu"
-				     : !d->guest_name ? "desc.guest_name" : "stats");
+				     !path            ? "path"
+				     : !m             ? "mem"
+				     : !d             ? "desc"
+				     : !d->vcpu       ? "desc.vcpu"
+				     : !d->guest_name ? "desc.guest_name"
+						      : "stats");
 	memset(stats, 0, sizeof *stats);
-	size_t cap = limits && limits->max_ranges ? limits->max_ranges : NUB_PAGEWALK_DEFAULT_RANGES;
+	size_t cap = limits && limits->max_ranges ? limits->max_ranges
+						  : NUB_PAGEWALK_DEFAULT_RANGES;
 	struct nub_vrange *r = nub_alloc_zeroed(hook, cap * sizeof *r);
 	if (!r)
-		return nub_error_set(err, NUB_E_NOMEM, "core dump %s: ranges (%zu entries)", path, cap);
+		return nub_error_set(err, NUB_E_NOMEM, "core dump %s: ranges (%zu entries)", path,
+				     cap);
 	size_t n = 0;
 	struct out o = { .at = 0 };
 	enum nub_status st = nub_pagewalk_ranges(m, d->vcpu->cr3, limits, r, &n, &stats->walk, err);

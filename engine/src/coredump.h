@@ -19,17 +19,18 @@ struct nub_core_desc {
 	 * RIP, RSP, RFLAGS, CS and SS from the CPU's exception frame in. CR3 roots the page walk.
 	 */
 	const struct nub_vcpu_state *vcpu;
-	uint64_t entry;                  /* NT_AUXV AT_ENTRY: the guest ELF's entry point */
-	int signal;                      /* NT_PRSTATUS pr_cursig and NT_SIGINFO si_signo; 0 on demand */
-	uint64_t fault_addr;             /* NT_SIGINFO si_addr (CR2 for a page fault), else 0 */
-	const struct nub_error *outcome; /* optional: a "NUB" note with status, vector, codes, message */
+	uint64_t entry;      /* NT_AUXV AT_ENTRY: the guest ELF's entry point */
+	int signal;          /* NT_PRSTATUS pr_cursig and NT_SIGINFO si_signo; 0 on demand */
+	uint64_t fault_addr; /* NT_SIGINFO si_addr (CR2 for a page fault), else 0 */
+	const struct nub_error
+		*outcome; /* optional: a "NUB" note with status, vector, codes, message */
 };
 
 /* What was written. */
 struct nub_core_stats {
-	size_t segments;  /* PT_LOAD headers */
-	uint64_t bytes;   /* guest memory written */
-	uint64_t size;    /* the whole file */
+	size_t segments; /* PT_LOAD headers */
+	uint64_t bytes;  /* guest memory written */
+	uint64_t size;   /* the whole file */
 	struct nub_pagewalk_stats walk;
 };
 

@@ -36,7 +36,8 @@ enum nub_status nub_uninit_guest_counter(struct nub_uninit *u, struct nub_counte
 	if (!u || !out)
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL", u ? "out" : "uninit");
 	if (u->img.counter)
-		return nub_error_set(err, NUB_E_EXISTS, "the sandbox already has its guest counter");
+		return nub_error_set(err, NUB_E_EXISTS,
+				     "the sandbox already has its guest counter");
 	struct nub_counter *c = nub_alloc_zeroed(&u->img.cfg.alloc, sizeof *c);
 	if (!c)
 		return nub_error_set(err, NUB_E_NOMEM, "guest counter (%zu bytes)", sizeof *c);
@@ -54,7 +55,8 @@ static enum nub_status counter_add(struct nub_counter *c, int delta, struct nub_
 	pthread_mutex_lock(&c->lock);
 	enum nub_status st = NUB_OK;
 	if (!c->img)
-		st = nub_error_set(err, NUB_E_STATE, "guest counter: the sandbox has not evolved yet");
+		st = nub_error_set(err, NUB_E_STATE,
+				   "guest counter: the sandbox has not evolved yet");
 	else if (delta > 0 && c->value == UINT64_MAX)
 		st = nub_error_set(err, NUB_E_INVALID, "guest counter would overflow past 0x%llx",
 				   (unsigned long long)c->value);

@@ -50,8 +50,8 @@ void nub_error_clear(struct nub_error *err)
  * Formats into the first (cap) bytes of err->message (cap <= its size); a message that does not
  * fit ends in "..." so truncation is visible.
  */
-static __attribute__((format(printf, 3, 0))) void
-format_message(struct nub_error *err, size_t cap, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) void format_message(struct nub_error *err, size_t cap,
+								 const char *fmt, va_list ap)
 {
 	int n = vsnprintf(err->message, cap, fmt, ap);
 

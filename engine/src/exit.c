@@ -11,12 +11,27 @@
 static const char *vector_name(uint8_t v)
 {
 	static const char *const names[] = {
-		"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)",
-		"bound range (#BR)", "invalid opcode (#UD)", "device not available (#NM)",
-		"double fault (#DF)", "coprocessor segment overrun", "invalid TSS (#TS)",
-		"segment not present (#NP)", "stack fault (#SS)", "general protection (#GP)",
-		"page fault (#PF)", "reserved", "x87 floating point (#MF)", "alignment check (#AC)",
-		"machine check (#MC)", "SIMD floating point (#XM)", "virtualization (#VE)",
+		"divide error (#DE)",
+		"debug (#DB)",
+		"NMI",
+		"breakpoint (#BP)",
+		"overflow (#OF)",
+		"bound range (#BR)",
+		"invalid opcode (#UD)",
+		"device not available (#NM)",
+		"double fault (#DF)",
+		"coprocessor segment overrun",
+		"invalid TSS (#TS)",
+		"segment not present (#NP)",
+		"stack fault (#SS)",
+		"general protection (#GP)",
+		"page fault (#PF)",
+		"reserved",
+		"x87 floating point (#MF)",
+		"alignment check (#AC)",
+		"machine check (#MC)",
+		"SIMD floating point (#XM)",
+		"virtualization (#VE)",
 		"control protection (#CP)",
 	};
 	return v < sizeof names / sizeof names[0] ? names[v] : "reserved vector";
@@ -59,10 +74,11 @@ static void report_fault(const struct nub_exit_env *env, struct nub_error *err)
 	uint64_t rip = f.rip, code = f.error_code;
 	if (env->read_fault_regs(env->vcpu, &vcpu_rip, &cr2, NULL) != NUB_OK)
 		cr2 = 0;
-	nub_error_set(err, NUB_E_GUEST_FAULT,
-		      "guest fault: %s, vector %u, at rip 0x%llx, cr2 0x%llx, error code 0x%llx (%s)",
-		      vector_name(vector), vector, (unsigned long long)rip, (unsigned long long)cr2,
-		      (unsigned long long)code, guest_msg);
+	nub_error_set(
+		err, NUB_E_GUEST_FAULT,
+		"guest fault: %s, vector %u, at rip 0x%llx, cr2 0x%llx, error code 0x%llx (%s)",
+		vector_name(vector), vector, (unsigned long long)rip, (unsigned long long)cr2,
+		(unsigned long long)code, guest_msg);
 	err->guest_code = NUB_ABORT_EXCEPTION;
 	err->vector = vector;
 	err->rip = rip;
@@ -81,12 +97,13 @@ enum nub_outb_result nub_exit_handle(const struct nub_exit_env *env, const struc
 		return NUB_OUTB_STOP;
 	case NUB_EXIT_PORT_OUT: {
 		if (x->io.count != 1) {
-			nub_error_set(err, NUB_E_PROTOCOL, "guest string OUT (count %u) to port 0x%x",
-				      x->io.count, x->io.port);
+			nub_error_set(err, NUB_E_PROTOCOL,
+				      "guest string OUT (count %u) to port 0x%x", x->io.count,
+				      x->io.port);
 			return NUB_OUTB_STOP;
 		}
-		enum nub_outb_result r =
-			nub_outb_handle(env->outb, x->io.port, x->io.data, x->io.size, err);
+		enum nub_outb_result r = nub_outb_handle(env->outb, x->io.port, x->io.data,
+							 x->io.size, err);
 		if (r == NUB_OUTB_STOP && err->status == NUB_E_GUEST_ABORT &&
 		    err->guest_code == NUB_ABORT_EXCEPTION)
 			report_fault(env, err);
@@ -95,14 +112,16 @@ enum nub_outb_result nub_exit_handle(const struct nub_exit_env *env, const struc
 	case NUB_EXIT_HLT:
 		return NUB_OUTB_HALT;
 	case NUB_EXIT_MMIO:
-		nub_error_set(err, NUB_E_MMIO, "guest %s of %u bytes at unbacked guest-physical address 0x%llx",
+		nub_error_set(err, NUB_E_MMIO,
+			      "guest %s of %u bytes at unbacked guest-physical address 0x%llx",
 			      x->mmio.is_write ? "write" : "read", x->mmio.len,
 			      (unsigned long long)x->mmio.gpa);
 		err->gpa = x->mmio.gpa;
 		return NUB_OUTB_STOP;
 	case NUB_EXIT_SHUTDOWN:
 		env->read_fault_regs(env->vcpu, &rip, &cr2, NULL);
-		nub_error_set(err, NUB_E_TRIPLE_FAULT, "vCPU shut down (triple fault) at rip 0x%llx",
+		nub_error_set(err, NUB_E_TRIPLE_FAULT,
+			      "vCPU shut down (triple fault) at rip 0x%llx",
 			      (unsigned long long)rip);
 		err->rip = rip;
 		return NUB_OUTB_STOP;

@@ -40,15 +40,18 @@ enum nub_status nub_file_read(const char *path, uint64_t max_size, enum nub_stat
 		goto err_close;
 	}
 	if ((uint64_t)sb.st_size > max_size) {
-		st = nub_error_set(err, size_status, "%s: file size 0x%" PRIx64 " exceeds the limit 0x%" PRIx64,
-				   path, (uint64_t)sb.st_size, max_size);
+		st = nub_error_set(err, size_status,
+				   "%s: file size 0x%" PRIx64 " exceeds the limit 0x%" PRIx64, path,
+				   (uint64_t)sb.st_size, max_size);
 		goto err_close;
 	}
 	size_t size = (size_t)sb.st_size, got = 0;
 	if (size) {
-		buf = nub_alloc_resize(hook, NULL, size); /* every byte is read below: no need to zero */
+		buf = nub_alloc_resize(hook, NULL,
+				       size); /* every byte is read below: no need to zero */
 		if (!buf) {
-			st = nub_error_set(err, NUB_E_NOMEM, "%s: allocating 0x%zx bytes", path, size);
+			st = nub_error_set(err, NUB_E_NOMEM, "%s: allocating 0x%zx bytes", path,
+					   size);
 			goto err_close;
 		}
 	}
@@ -61,8 +64,9 @@ enum nub_status nub_file_read(const char *path, uint64_t max_size, enum nub_stat
 			goto err_free;
 		}
 		if (n == 0) {
-			st = nub_error_set(err, NUB_E_IO, "read %s: file shrank (0x%zx of 0x%zx bytes)",
-					   path, got, size);
+			st = nub_error_set(err, NUB_E_IO,
+					   "read %s: file shrank (0x%zx of 0x%zx bytes)", path, got,
+					   size);
 			goto err_free;
 		}
 		got += (size_t)n;
@@ -82,11 +86,11 @@ err_close:
 /* What (mode) is, for messages that refuse to replace it. */
 static const char *file_kind(mode_t mode)
 {
-	return S_ISDIR(mode)	? "a directory"
-	       : S_ISLNK(mode)	? "a symbolic link"
+	return S_ISDIR(mode)    ? "a directory"
+	       : S_ISLNK(mode)  ? "a symbolic link"
 	       : S_ISFIFO(mode) ? "a FIFO"
-	       : S_ISCHR(mode)	? "a character device"
-	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISCHR(mode)  ? "a character device"
+	       : S_ISBLK(mode)  ? "a block device"
 	       : S_ISSOCK(mode) ? "a socket"
 				: "not a regular file";
 }
@@ -102,8 +106,9 @@ enum nub_status nub_file_writer_open(struct nub_file_writer *w, const char *path
 		w->hook = *hook;
 	/* lstat: a symbolic link is refused too, rather than followed to whatever it names. */
 	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		return nub_error_set(err, NUB_E_INVALID, "%s %s: it exists and is %s; not replacing it",
-				     what, path, file_kind(sb.st_mode));
+		return nub_error_set(err, NUB_E_INVALID,
+				     "%s %s: it exists and is %s; not replacing it", what, path,
+				     file_kind(sb.st_mode));
 	/* The temporary sits beside (path) so that rename() is atomic (same file system). */
 	size_t plen = strlen(path);
 	w->tmp = nub_alloc_zeroed(&w->hook, plen + sizeof suffix);
@@ -114,7 +119,8 @@ enum nub_status nub_file_writer_open(struct nub_file_writer *w, const char *path
 	w->fd = mkostemp(w->tmp, O_CLOEXEC);
 	if (w->fd < 0) {
 		enum nub_status st = nub_error_set_errno(err, NUB_E_IO, errno,
-							 "%s %s: creating a temporary file", what, path);
+							 "%s %s: creating a temporary file", what,
+							 path);
 		nub_alloc_free(&w->hook, w->tmp);
 		w->tmp = NULL;
 		return st;

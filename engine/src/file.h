@@ -25,10 +25,10 @@ enum nub_status nub_file_read(const char *path, uint64_t max_size, enum nub_stat
  * ("snapshot save", "core dump"). The temporary is mode 0600: guest memory may hold secrets.
  */
 struct nub_file_writer {
-	int fd;            /* -1 once committed or aborted */
-	const char *path;  /* borrowed until commit or abort */
+	int fd;           /* -1 once committed or aborted */
+	const char *path; /* borrowed until commit or abort */
 	const char *what;
-	char *tmp;         /* the temporary's name, through (hook) */
+	char *tmp; /* the temporary's name, through (hook) */
 	struct nub_alloc_hook hook;
 };
 

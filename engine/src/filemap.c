@@ -30,32 +30,37 @@ static enum nub_status check_map_range(const struct nub_layout *l, const struct 
 {
 	uint64_t end;
 	if (n >= NUB_MAX_FILE_MAPS)
-		return nub_error_set(err, NUB_E_INVALID, "map_file: already %u file mappings (the limit)", n);
+		return nub_error_set(err, NUB_E_INVALID,
+				     "map_file: already %u file mappings (the limit)", n);
 	if (gpa % NUB_PAGE_SIZE)
 		return nub_error_set(err, NUB_E_INVALID, "map_file: gpa 0x%llx is not page-aligned",
 				     (unsigned long long)gpa);
 	if (__builtin_add_overflow(gpa, size, &end) || end > NUB_GPA_TOP)
-		return nub_error_set(err, NUB_E_INVALID,
-				     "map_file: gpa 0x%llx + size 0x%llx exceeds the 36-bit guest-physical space",
-				     (unsigned long long)gpa, (unsigned long long)size);
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"map_file: gpa 0x%llx + size 0x%llx exceeds the 36-bit guest-physical space",
+			(unsigned long long)gpa, (unsigned long long)size);
 	/* Below the primary region lies the NULL guard, which stays unbacked. */
 	if (overlaps(gpa, end, 0, NUB_PRIMARY_BASE + l->primary_size))
-		return nub_error_set(err, NUB_E_INVALID,
-				     "map_file: [0x%llx, 0x%llx) overlaps the NULL guard or the primary region [0, 0x%llx)",
-				     (unsigned long long)gpa, (unsigned long long)end,
-				     (unsigned long long)(NUB_PRIMARY_BASE + l->primary_size));
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"map_file: [0x%llx, 0x%llx) overlaps the NULL guard or the primary region [0, 0x%llx)",
+			(unsigned long long)gpa, (unsigned long long)end,
+			(unsigned long long)(NUB_PRIMARY_BASE + l->primary_size));
 	if (overlaps(gpa, end, l->scratch_gpa, NUB_GPA_TOP))
-		return nub_error_set(err, NUB_E_INVALID,
-				     "map_file: [0x%llx, 0x%llx) overlaps the scratch region from 0x%llx",
-				     (unsigned long long)gpa, (unsigned long long)end,
-				     (unsigned long long)l->scratch_gpa);
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"map_file: [0x%llx, 0x%llx) overlaps the scratch region from 0x%llx",
+			(unsigned long long)gpa, (unsigned long long)end,
+			(unsigned long long)l->scratch_gpa);
 	for (uint32_t i = 0; i < n; i++)
 		if (overlaps(gpa, end, maps[i].gpa, maps[i].gpa + maps[i].size))
-			return nub_error_set(err, NUB_E_INVALID,
-					     "map_file: [0x%llx, 0x%llx) overlaps the file mapped at [0x%llx, 0x%llx)",
-					     (unsigned long long)gpa, (unsigned long long)end,
-					     (unsigned long long)maps[i].gpa,
-					     (unsigned long long)(maps[i].gpa + maps[i].size));
+			return nub_error_set(
+				err, NUB_E_INVALID,
+				"map_file: [0x%llx, 0x%llx) overlaps the file mapped at [0x%llx, 0x%llx)",
+				(unsigned long long)gpa, (unsigned long long)end,
+				(unsigned long long)maps[i].gpa,
+				(unsigned long long)(maps[i].gpa + maps[i].size));
 	return NUB_OK;
 }
 
@@ -88,7 +93,8 @@ enum nub_status nub_filemap_add(struct nub_image *img, const char *path, uint64_
 	if (fstat(fd, &stbuf) != 0)
 		st = nub_error_set_errno(err, NUB_E_IO, errno, "map_file: fstat '%s'", path);
 	else if (!S_ISREG(stbuf.st_mode))
-		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is not a regular file", path);
+		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is not a regular file",
+				   path);
 	else if (stbuf.st_size == 0)
 		st = nub_error_set(err, NUB_E_INVALID, "map_file: '%s' is empty", path);
 	else if (!nub_align_up((uint64_t)stbuf.st_size, NUB_PAGE_SIZE, &rounded))
@@ -100,7 +106,8 @@ enum nub_status nub_filemap_add(struct nub_image *img, const char *path, uint64_
 		/* Private and read-only on the host too: nothing in the engine ever writes it. */
 		host = mmap(NULL, rounded, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (host == MAP_FAILED)
-			st = nub_error_set_errno(err, NUB_E_NOMEM, errno, "map_file: mmap '%s'", path);
+			st = nub_error_set_errno(err, NUB_E_NOMEM, errno, "map_file: mmap '%s'",
+						 path);
 	}
 	close(fd);
 	if (st != NUB_OK)
@@ -145,10 +152,11 @@ enum nub_status nub_filemap_check(const struct nub_snapshot *snap, const struct 
 			found |= img->maps[j].gpa == snap->maps[i].gpa &&
 				 img->maps[j].size == snap->maps[i].size;
 		if (!found)
-			return nub_error_set(err, NUB_E_INVALID,
-					     "snapshot has a file mapped at 0x%llx (0x%llx bytes), which the sandbox lacks",
-					     (unsigned long long)snap->maps[i].gpa,
-					     (unsigned long long)snap->maps[i].size);
+			return nub_error_set(
+				err, NUB_E_INVALID,
+				"snapshot has a file mapped at 0x%llx (0x%llx bytes), which the sandbox lacks",
+				(unsigned long long)snap->maps[i].gpa,
+				(unsigned long long)snap->maps[i].size);
 	}
 	return NUB_OK;
 }

@@ -403,8 +403,7 @@ static enum nub_gdb_cmd_kind parse_qsupported(const uint8_t *p, size_t n, bool h
 		if (eq < f) {
 			if (eq == 0)
 				return fail(cmd, "qSupported: feature without a name");
-			if (is(p, eq, "xmlRegisters") &&
-			    list_has(p + eq + 1, f - eq - 1, "i386"))
+			if (is(p, eq, "xmlRegisters") && list_has(p + eq + 1, f - eq - 1, "i386"))
 				cmd->supported.xml_registers_i386 = true;
 		} else {
 			if (f < 2 || !memchr("+-?", p[f - 1], 3))
@@ -565,8 +564,8 @@ static enum nub_gdb_cmd_kind parse_mem(uint8_t op, const uint8_t *p, size_t n,
 {
 	static const char *const why[][6] = {
 		{ "m: expected addr,len", "m: address is not 1-16 hex digits",
-		  "m: length is not 1-16 hex digits", "m: addr + len passes 2^64",
-		  "m: length 0", "m: length above 0x2000 (the reply would not fit)" },
+		  "m: length is not 1-16 hex digits", "m: addr + len passes 2^64", "m: length 0",
+		  "m: length above 0x2000 (the reply would not fit)" },
 		{ "M: expected addr,len:hex", "M: address is not 1-16 hex digits",
 		  "M: length is not 1-16 hex digits", "M: addr + len passes 2^64",
 		  "M: data is not 2 * len hex digits", NULL },
@@ -728,10 +727,10 @@ enum nub_gdb_cmd_kind nub_gdb_parse(const uint8_t *payload, size_t len, struct n
 /* ---- Target description ---- */
 
 #define FLAG(name, bit) "<field name=\"" name "\" start=\"" #bit "\" end=\"" #bit "\"/>\n"
-#define REG(name, bits, type, num) \
+#define REG(name, bits, type, num)                                                                 \
 	"<reg name=\"" name "\" bitsize=\"" #bits "\" type=\"" type "\" regnum=\"" #num "\"/>\n"
-#define REGG(name, bits, type, num, group)                                               \
-	"<reg name=\"" name "\" bitsize=\"" #bits "\" type=\"" type "\" regnum=\"" #num \
+#define REGG(name, bits, type, num, group)                                                         \
+	"<reg name=\"" name "\" bitsize=\"" #bits "\" type=\"" type "\" regnum=\"" #num            \
 	"\" group=\"" group "\"/>\n"
 
 /*
@@ -746,64 +745,133 @@ static const char target_xml[] =
 	"<target version=\"1.0\">\n"
 	"<architecture>i386:x86-64</architecture>\n"
 	"<feature name=\"org.gnu.gdb.i386.core\">\n"
-	"<flags id=\"i386_eflags\" size=\"4\">\n"
-	FLAG("CF", 0) FLAG("", 1) FLAG("PF", 2) FLAG("AF", 4) FLAG("ZF", 6) FLAG("SF", 7)
-	FLAG("TF", 8) FLAG("IF", 9) FLAG("DF", 10) FLAG("OF", 11) FLAG("NT", 14) FLAG("RF", 16)
-	FLAG("VM", 17) FLAG("AC", 18) FLAG("VIF", 19) FLAG("VIP", 20) FLAG("ID", 21)
-	"</flags>\n"
-	REG("rax", 64, "int64", 0) REG("rbx", 64, "int64", 1) REG("rcx", 64, "int64", 2)
-	REG("rdx", 64, "int64", 3) REG("rsi", 64, "int64", 4) REG("rdi", 64, "int64", 5)
-	REG("rbp", 64, "data_ptr", 6) REG("rsp", 64, "data_ptr", 7)
-	REG("r8", 64, "int64", 8) REG("r9", 64, "int64", 9) REG("r10", 64, "int64", 10)
-	REG("r11", 64, "int64", 11) REG("r12", 64, "int64", 12) REG("r13", 64, "int64", 13)
-	REG("r14", 64, "int64", 14) REG("r15", 64, "int64", 15)
-	REG("rip", 64, "code_ptr", 16) REG("eflags", 32, "i386_eflags", 17)
-	REG("cs", 32, "int32", 18) REG("ss", 32, "int32", 19) REG("ds", 32, "int32", 20)
-	REG("es", 32, "int32", 21) REG("fs", 32, "int32", 22) REG("gs", 32, "int32", 23)
-	REG("st0", 80, "i387_ext", 24) REG("st1", 80, "i387_ext", 25)
-	REG("st2", 80, "i387_ext", 26) REG("st3", 80, "i387_ext", 27)
-	REG("st4", 80, "i387_ext", 28) REG("st5", 80, "i387_ext", 29)
-	REG("st6", 80, "i387_ext", 30) REG("st7", 80, "i387_ext", 31)
-	REGG("fctrl", 32, "int", 32, "float") REGG("fstat", 32, "int", 33, "float")
-	REGG("ftag", 32, "int", 34, "float") REGG("fiseg", 32, "int", 35, "float")
-	REGG("fioff", 32, "int", 36, "float") REGG("foseg", 32, "int", 37, "float")
-	REGG("fooff", 32, "int", 38, "float") REGG("fop", 32, "int", 39, "float")
-	"</feature>\n"
-	"<feature name=\"org.gnu.gdb.i386.sse\">\n"
-	"<vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/>\n"
-	"<vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/>\n"
-	"<vector id=\"v16i8\" type=\"int8\" count=\"16\"/>\n"
-	"<vector id=\"v8i16\" type=\"int16\" count=\"8\"/>\n"
-	"<vector id=\"v4i32\" type=\"int32\" count=\"4\"/>\n"
-	"<vector id=\"v2i64\" type=\"int64\" count=\"2\"/>\n"
-	"<union id=\"vec128\">\n"
-	"<field name=\"v4_float\" type=\"v4f\"/>\n"
-	"<field name=\"v2_double\" type=\"v2d\"/>\n"
-	"<field name=\"v16_int8\" type=\"v16i8\"/>\n"
-	"<field name=\"v8_int16\" type=\"v8i16\"/>\n"
-	"<field name=\"v4_int32\" type=\"v4i32\"/>\n"
-	"<field name=\"v2_int64\" type=\"v2i64\"/>\n"
-	"<field name=\"uint128\" type=\"uint128\"/>\n"
-	"</union>\n"
-	"<flags id=\"i386_mxcsr\" size=\"4\">\n"
-	FLAG("IE", 0) FLAG("DE", 1) FLAG("ZE", 2) FLAG("OE", 3) FLAG("UE", 4) FLAG("PE", 5)
-	FLAG("DAZ", 6) FLAG("IM", 7) FLAG("DM", 8) FLAG("ZM", 9) FLAG("OM", 10) FLAG("UM", 11)
-	FLAG("PM", 12) FLAG("FZ", 15)
-	"</flags>\n"
-	REG("xmm0", 128, "vec128", 40) REG("xmm1", 128, "vec128", 41)
-	REG("xmm2", 128, "vec128", 42) REG("xmm3", 128, "vec128", 43)
-	REG("xmm4", 128, "vec128", 44) REG("xmm5", 128, "vec128", 45)
-	REG("xmm6", 128, "vec128", 46) REG("xmm7", 128, "vec128", 47)
-	REG("xmm8", 128, "vec128", 48) REG("xmm9", 128, "vec128", 49)
-	REG("xmm10", 128, "vec128", 50) REG("xmm11", 128, "vec128", 51)
-	REG("xmm12", 128, "vec128", 52) REG("xmm13", 128, "vec128", 53)
-	REG("xmm14", 128, "vec128", 54) REG("xmm15", 128, "vec128", 55)
-	REGG("mxcsr", 32, "i386_mxcsr", 56, "vector")
-	"</feature>\n"
-	"<feature name=\"org.gnu.gdb.i386.segments\">\n"
-	REG("fs_base", 64, "int", 57) REG("gs_base", 64, "int", 58)
-	"</feature>\n"
-	"</target>\n";
+	"<flags id=\"i386_eflags\" size=\"4\">\n" FLAG("CF", 0) FLAG("", 1) FLAG("PF", 2) FLAG("AF",
+											       4)
+		FLAG("ZF", 6) FLAG("SF", 7) FLAG("TF", 8) FLAG("IF", 9) FLAG("DF",
+									     10) FLAG("OF",
+										      11) FLAG("NT",
+											       14)
+			FLAG("RF", 16) FLAG("VM", 17) FLAG("AC", 18) FLAG("VIF", 19) FLAG(
+				"VIP",
+				20) FLAG("ID",
+					 21) "</flags>\n" REG("rax", 64, "int64",
+							      0) REG("rbx", 64, "int64", 1)
+				REG("rcx", 64, "int64", 2) REG("rdx", 64, "int64", 3) REG(
+					"rsi",
+					64,
+					"int64",
+					4) REG("rdi", 64, "int64",
+					       5) REG("rbp", 64, "data_ptr",
+						      6) REG("rsp", 64, "data_ptr",
+							     7) REG("r8", 64, "int64", 8)
+					REG("r9", 64, "int64",
+					    9) REG("r10", 64, "int64",
+						   10) REG("r11", 64, "int64",
+							   11) REG("r12", 64, "int64",
+								   12) REG("r13", 64, "int64",
+									   13) REG("r14",
+										   64, "int64",
+										   14) REG("r15",
+											   64, "int64",
+											   15) REG("rip",
+												   64, "code_ptr",
+												   16)
+						REG("eflags", 32, "i386_eflags", 17) REG(
+							"cs", 32,
+							"int32", 18) REG("ss", 32,
+									 "int32", 19) REG("ds", 32, "int32", 20)
+							REG("es", 32, "int32", 21) REG("fs", 32, "int32", 22) REG(
+								"gs", 32,
+								"int32", 23) REG("st0", 80,
+										 "i387_ext",
+										 24) REG("st1", 80,
+											 "i387_ext",
+											 25) REG("st2",
+												 80,
+												 "i387_ext",
+												 26) REG("st3",
+													 80,
+													 "i387_ext",
+													 27)
+								REG("st4", 80, "i387_ext", 28) REG(
+									"st5", 80, "i387_ext",
+									29) REG("st6", 80, "i387_ext", 30)
+									REG("st7", 80, "i387_ext", 31) REGG(
+										"fctrl",
+										32, "int", 32,
+										"float") REGG("fstat",
+											      32,
+											      "int",
+											      33,
+											      "float")
+										REGG("ftag", 32,
+										     "int", 34,
+										     "float") REGG("fiseg",
+												   32,
+												   "int",
+												   35,
+												   "float")
+											REGG("fioff",
+											     32, "int", 36, "float") REGG("foseg", 32, "int", 37, "float") REGG("fooff", 32, "int", 38, "float") REGG("fop", 32, "int", 39, "float") "</feature>\n"
+																												     "<feature name=\"org.gnu.gdb.i386.sse\">\n"
+																												     "<vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/>\n"
+																												     "<vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/>\n"
+																												     "<vector id=\"v16i8\" type=\"int8\" count=\"16\"/>\n"
+																												     "<vector id=\"v8i16\" type=\"int16\" count=\"8\"/>\n"
+																												     "<vector id=\"v4i32\" type=\"int32\" count=\"4\"/>\n"
+																												     "<vector id=\"v2i64\" type=\"int64\" count=\"2\"/>\n"
+																												     "<union id=\"vec128\">\n"
+																												     "<field name=\"v4_float\" type=\"v4f\"/>\n"
+																												     "<field name=\"v2_double\" type=\"v2d\"/>\n"
+																												     "<field name=\"v16_int8\" type=\"v16i8\"/>\n"
+																												     "<field name=\"v8_int16\" type=\"v8i16\"/>\n"
+																												     "<field name=\"v4_int32\" type=\"v4i32\"/>\n"
+																												     "<field name=\"v2_int64\" type=\"v2i64\"/>\n"
+																												     "<field name=\"uint128\" type=\"uint128\"/>\n"
+																												     "</union>\n"
+																												     "<flags id=\"i386_mxcsr\" size=\"4\">\n" FLAG("IE", 0) FLAG("DE", 1) FLAG("ZE",
+																																					       2) FLAG("OE",
+																																						       3) FLAG("UE",
+																																							       4) FLAG("PE",
+																																								       5) FLAG("DAZ",
+																																									       6) FLAG("IM",
+																																										       7) FLAG("DM",
+																																											       8) FLAG("ZM", 9) FLAG("OM", 10) FLAG("UM", 11) FLAG("PM", 12) FLAG("FZ",
+																																																				  15) "</flags>\n" REG("xmm0",
+																																																						       128,
+																																																						       "vec128",
+																																																						       40) REG("xmm1",
+																																																							       128,
+																																																							       "vec128",
+																																																							       41) REG("xmm2",
+																																																								       128,
+																																																								       "vec128", 42) REG("xmm3",
+																																																											 128, "vec128", 43) REG("xmm4", 128, "vec128", 44) REG("xmm5",
+																																																																	       128, "vec128", 45) REG("xmm6",
+																																																																				      128, "vec128", 46) REG("xmm7", 128, "vec128", 47) REG("xmm8",
+																																																																											    128, "vec128", 48) REG("xmm9",
+																																																																														   128, "vec128",
+																																																																														   49) REG("xmm10", 128, "vec128", 50) REG("xmm11", 128, "vec128", 51) REG("xmm12",
+																																																																																							   128,
+																																																																																							   "vec128", 52) REG("xmm13",
+																																																																																									     128,
+																																																																																									     "vec128", 53) REG("xmm14",
+																																																																																											       128, "vec128", 54) REG("xmm15",
+																																																																																														      128,
+																																																																																														      "vec128",
+																																																																																														      55) REGG("mxcsr",
+																																																																																															       32,
+																																																																																															       "i386_mxcsr", 56, "vector") "</feature>\n"
+																																																																																																			   "<feature name=\"org.gnu.gdb.i386.segments\">\n" REG(
+																																																																																																				   "fs_base",
+																																																																																																				   64,
+																																																																																																				   "int",
+																																																																																																				   57)
+																																																																																																				   REG("gs_base",
+																																																																																																				       64,
+																																																																																																				       "int",
+																																																																																																				       58) "</feature>\n"
+																																																																																																					   "</target>\n";
 
 const char *nub_gdb_target_xml(size_t *len)
 {
@@ -838,14 +906,13 @@ enum nub_status nub_gdb_qxfer_reply(const uint8_t *doc, size_t doc_len, uint64_t
 
 #define ST_BYTES 10u /* an x87 register in gdb's view: 64-bit significand, sign and exponent */
 
-
 static const char *const reg_names[NUB_GDB_NREGS] = {
-	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
-	"r13", "r14", "r15", "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "st0", "st1",
-	"st2", "st3", "st4", "st5", "st6", "st7", "fctrl", "fstat", "ftag", "fiseg", "fioff",
-	"foseg", "fooff", "fop", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-	"xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "mxcsr", "fs_base",
-	"gs_base",
+	"rax",   "rbx",   "rcx",   "rdx",   "rsi",   "rdi",   "rbp",   "rsp",     "r8",      "r9",
+	"r10",   "r11",   "r12",   "r13",   "r14",   "r15",   "rip",   "eflags",  "cs",      "ss",
+	"ds",    "es",    "fs",    "gs",    "st0",   "st1",   "st2",   "st3",     "st4",     "st5",
+	"st6",   "st7",   "fctrl", "fstat", "ftag",  "fiseg", "fioff", "foseg",   "fooff",   "fop",
+	"xmm0",  "xmm1",  "xmm2",  "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",    "xmm8",    "xmm9",
+	"xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "mxcsr", "fs_base", "gs_base",
 };
 
 /* gdb numbers rbp before rsp; nub_vcpu_state keeps KVM's order (rsp, then rbp). */
@@ -1048,11 +1115,13 @@ static enum nub_status reg_write(struct nub_vcpu_state *v, unsigned regno,
 		/* A non-canonical value would make VM entry fail rather than fault in the guest. */
 		if (!canonical(r64))
 			return refuse(err, regno, "address is not canonical");
-		*(regno == NUB_GDB_REG_RIP ? &v->rip
-		  : regno == NUB_GDB_REG_FS_BASE ? &v->fs.base : &v->gs.base) = r64;
+		*(regno == NUB_GDB_REG_RIP       ? &v->rip
+		  : regno == NUB_GDB_REG_FS_BASE ? &v->fs.base
+						 : &v->gs.base) = r64;
 		return NUB_OK;
 	case NUB_GDB_REG_EFLAGS:
-		if (!(r32 & X86_RFLAGS_FIXED1) || (r32 & X86_RFLAGS_RESERVED0) || (r32 & X86_RFLAGS_VM))
+		if (!(r32 & X86_RFLAGS_FIXED1) || (r32 & X86_RFLAGS_RESERVED0) ||
+		    (r32 & X86_RFLAGS_VM))
 			return refuse(err, regno,
 				      "bit 1 clear, a reserved bit set or VM set (long mode)");
 		v->rflags = r32;
@@ -1072,7 +1141,8 @@ static enum nub_status reg_write(struct nub_vcpu_state *v, unsigned regno,
 	case NUB_GDB_REG_FIOFF:
 	case NUB_GDB_REG_FOSEG:
 	case NUB_GDB_REG_FOOFF: {
-		uint8_t *ptr = fpu + (regno <= NUB_GDB_REG_FIOFF ? NUB_FPU_LAST_IP : NUB_FPU_LAST_DP);
+		uint8_t *ptr = fpu +
+			       (regno <= NUB_GDB_REG_FIOFF ? NUB_FPU_LAST_IP : NUB_FPU_LAST_DP);
 		bool high = regno == NUB_GDB_REG_FISEG || regno == NUB_GDB_REG_FOSEG;
 		nub_put_le32(ptr + (high ? 4 : 0), r32);
 		return NUB_OK;

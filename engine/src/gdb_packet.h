@@ -172,8 +172,8 @@ struct nub_gdb_thread {
 
 /* One vCont action; the leftmost action whose thread matches a thread applies to it. */
 struct nub_gdb_vcont_action {
-	uint8_t op;     /* 'c', 'C', 's' or 'S' */
-	uint8_t signal; /* C and S: the signal (ignored by the stub), else 0 */
+	uint8_t op;      /* 'c', 'C', 's' or 'S' */
+	uint8_t signal;  /* C and S: the signal (ignored by the stub), else 0 */
 	bool has_thread; /* false: applies to every thread not matched by an earlier action */
 	struct nub_gdb_thread thread;
 };
@@ -269,7 +269,7 @@ enum nub_gdb_regno {
 	NUB_GDB_REG_RAX = 0, /* 0..15: rax rbx rcx rdx rsi rdi rbp rsp r8..r15 (rbp before rsp) */
 	NUB_GDB_REG_RIP = 16,
 	NUB_GDB_REG_EFLAGS = 17,
-	NUB_GDB_REG_CS = 18, /* 18..23: cs ss ds es fs gs */
+	NUB_GDB_REG_CS = 18,  /* 18..23: cs ss ds es fs gs */
 	NUB_GDB_REG_ST0 = 24, /* 24..31: st0..st7, 10 bytes each */
 	NUB_GDB_REG_FCTRL = 32,
 	NUB_GDB_REG_FSTAT = 33,

@@ -46,7 +46,8 @@ enum nub_status nub_elf_read_file(const char *path, const struct nub_alloc_hook 
 	if (!path || !data || !len)
 		return nub_error_set(err, NUB_E_INVALID,
 				     "nub_elf_read_file: path, data and len are required");
-	enum nub_status st = nub_file_read(path, NUB_ELF_MAX_FILE_SIZE, NUB_E_ELF, hook, data, len, err);
+	enum nub_status st = nub_file_read(path, NUB_ELF_MAX_FILE_SIZE, NUB_E_ELF, hook, data, len,
+					   err);
 	if (st == NUB_OK && *len == 0)
 		st = nub_error_set(err, NUB_E_ELF, "%s is empty", path);
 	return st;

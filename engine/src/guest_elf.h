@@ -12,16 +12,16 @@
 #define NUB_ELF_MAX_IMAGE_END 0x10000000u /* segments must end below GPA 256 MiB */
 
 struct nub_elf_segment {
-	uint64_t gpa;         /* p_vaddr (the image is linked at its guest address) */
+	uint64_t gpa; /* p_vaddr (the image is linked at its guest address) */
 	uint64_t memsz;
 	uint64_t filesz;
 	uint64_t file_offset;
-	uint32_t perms;       /* NUB_MEM_* from p_flags */
+	uint32_t perms; /* NUB_MEM_* from p_flags */
 };
 
 struct nub_elf_image {
-	uint64_t entry;      /* e_entry, inside an executable segment */
-	uint64_t image_end;  /* page-aligned end of the highest segment */
+	uint64_t entry;     /* e_entry, inside an executable segment */
+	uint64_t image_end; /* page-aligned end of the highest segment */
 	size_t nseg;
 	struct nub_elf_segment seg[NUB_ELF_MAX_SEGMENTS];
 	uint32_t abi_version; /* from the NUB_NOTE_NAME note */

@@ -55,8 +55,8 @@ enum nub_status nub_hostfn_register(struct nub_hostfn_table *t, const struct nub
 	if (!t)
 		return nub_error_set(err, NUB_E_INVALID, "host function table is NULL");
 	if (!fn)
-		return nub_error_set(err, NUB_E_INVALID, "host function fn_id %u has a NULL function",
-				     fn_id);
+		return nub_error_set(err, NUB_E_INVALID,
+				     "host function fn_id %u has a NULL function", fn_id);
 	i = lower_bound(t, fn_id);
 	if (i < t->count && t->fns[i].fn_id == fn_id)
 		return nub_error_set(err, NUB_E_EXISTS,

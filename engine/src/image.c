@@ -20,21 +20,26 @@ static enum nub_status check_env(const struct nub_guest_env *env, uint32_t *perm
 	if (!env)
 		return nub_error_set(err, NUB_E_INVALID, "env is NULL");
 	if (!env->path == !env->data)
-		return nub_error_set(err, NUB_E_INVALID, "env: exactly one of path and data must be set");
+		return nub_error_set(err, NUB_E_INVALID,
+				     "env: exactly one of path and data must be set");
 	if (env->data && env->data_len == 0)
 		return nub_error_set(err, NUB_E_INVALID, "env.data_len is 0");
 	if (env->init_data_len && !env->init_data)
-		return nub_error_set(err, NUB_E_INVALID, "env.init_data is NULL but init_data_len is %zu",
+		return nub_error_set(err, NUB_E_INVALID,
+				     "env.init_data is NULL but init_data_len is %zu",
 				     env->init_data_len);
 	uint32_t p = env->init_data_perms ? env->init_data_perms : NUB_MEM_READ;
 	if (p & ~(uint32_t)(NUB_MEM_READ | NUB_MEM_WRITE | NUB_MEM_EXECUTE))
-		return nub_error_set(err, NUB_E_INVALID, "env.init_data_perms 0x%x has unknown bits", p);
+		return nub_error_set(err, NUB_E_INVALID,
+				     "env.init_data_perms 0x%x has unknown bits", p);
 	if (!(p & NUB_MEM_READ))
-		return nub_error_set(err, NUB_E_INVALID, "env.init_data_perms 0x%x lacks NUB_MEM_READ", p);
+		return nub_error_set(err, NUB_E_INVALID,
+				     "env.init_data_perms 0x%x lacks NUB_MEM_READ", p);
 	/* W^X: a page the guest can write must never be executable, whoever asks. */
 	if ((p & NUB_MEM_WRITE) && (p & NUB_MEM_EXECUTE))
 		return nub_error_set(err, NUB_E_INVALID,
-				     "env.init_data_perms 0x%x is writable and executable at once", p);
+				     "env.init_data_perms 0x%x is writable and executable at once",
+				     p);
 	*perms = p;
 	return NUB_OK;
 }
@@ -64,7 +69,8 @@ static size_t page_maps(const struct nub_elf_image *elf, const struct nub_layout
 	for (size_t i = 0; i < elf->nseg; i++)
 		order[i] = i;
 	for (size_t i = 1; i < elf->nseg; i++) /* insertion sort by address: at most 16 */
-		for (size_t j = i; j > 0 && elf->seg[order[j]].gpa < elf->seg[order[j - 1]].gpa; j--) {
+		for (size_t j = i; j > 0 && elf->seg[order[j]].gpa < elf->seg[order[j - 1]].gpa;
+		     j--) {
 			size_t t = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = t;
@@ -81,15 +87,20 @@ static size_t page_maps(const struct nub_elf_image *elf, const struct nub_layout
 	}
 	maps[n++] = (struct nub_page_map){ l->boot_info_gpa, NUB_PAGE_SIZE, NUB_MEM_READ };
 	if (l->heap_size)
-		maps[n++] = (struct nub_page_map){ l->heap_gpa, l->heap_size, NUB_MEM_READ | NUB_MEM_WRITE };
+		maps[n++] = (struct nub_page_map){ l->heap_gpa, l->heap_size,
+						   NUB_MEM_READ | NUB_MEM_WRITE };
 	if (l->init_data_size)
-		maps[n++] = (struct nub_page_map){ l->init_data_gpa, page_up(l->init_data_size), init_perms };
+		maps[n++] = (struct nub_page_map){ l->init_data_gpa, page_up(l->init_data_size),
+						   init_perms };
 	/* The guest may edit its own tables (it runs at CPL0 anyway); the host never trusts them. */
 	maps[n++] = (struct nub_page_map){ l->page_tables_gpa, l->page_tables_size,
 					   NUB_MEM_READ | NUB_MEM_WRITE };
-	maps[n++] = (struct nub_page_map){ l->input_gpa, l->input_size, NUB_MEM_READ | NUB_MEM_WRITE };
-	maps[n++] = (struct nub_page_map){ l->output_gpa, l->output_size, NUB_MEM_READ | NUB_MEM_WRITE };
-	maps[n++] = (struct nub_page_map){ l->stack_gpa, l->stack_size, NUB_MEM_READ | NUB_MEM_WRITE };
+	maps[n++] = (struct nub_page_map){ l->input_gpa, l->input_size,
+					   NUB_MEM_READ | NUB_MEM_WRITE };
+	maps[n++] = (struct nub_page_map){ l->output_gpa, l->output_size,
+					   NUB_MEM_READ | NUB_MEM_WRITE };
+	maps[n++] = (struct nub_page_map){ l->stack_gpa, l->stack_size,
+					   NUB_MEM_READ | NUB_MEM_WRITE };
 	maps[n++] = (struct nub_page_map){ l->exception_stack_gpa, l->exception_stack_size,
 					   NUB_MEM_READ | NUB_MEM_WRITE };
 	/* Host-owned metadata (the guest counter): readable, never writable by the guest. */
@@ -127,8 +138,8 @@ static enum nub_status build_image(struct nub_image *im, const struct nub_elf_im
 				   uint32_t init_perms, struct nub_error *err)
 {
 	const struct nub_layout *l = &im->layout;
-	enum nub_status st =
-		nub_elf_load(elf, data, len, im->mem.primary.host, l->primary_size, err);
+	enum nub_status st = nub_elf_load(elf, data, len, im->mem.primary.host, l->primary_size,
+					  err);
 	if (st != NUB_OK)
 		return st;
 
@@ -145,7 +156,8 @@ static enum nub_status build_image(struct nub_image *im, const struct nub_elf_im
 	size_t n = page_maps(elf, l, init_perms, maps);
 	volatile uint8_t *tables = nub_mem_ptr(&im->mem, l->page_tables_gpa, l->page_tables_size);
 	if (!tables)
-		return nub_error_set(err, NUB_E_LAYOUT, "page tables at 0x%llx are outside the primary region",
+		return nub_error_set(err, NUB_E_LAYOUT,
+				     "page tables at 0x%llx are outside the primary region",
 				     (unsigned long long)l->page_tables_gpa);
 	st = nub_paging_build((uint8_t *)(uintptr_t)tables, l->page_tables_gpa, l->page_tables_size,
 			      maps, n, &im->cr3, err);
@@ -205,7 +217,8 @@ enum nub_status nub_uninit_new(const struct nub_guest_env *env, const struct nub
 
 	struct nub_uninit *u = nub_alloc_zeroed(&rc.alloc, sizeof *u);
 	if (!u) {
-		st = nub_error_set(err, NUB_E_NOMEM, "uninitialized sandbox (%zu bytes)", sizeof *u);
+		st = nub_error_set(err, NUB_E_NOMEM, "uninitialized sandbox (%zu bytes)",
+				   sizeof *u);
 		goto out_free_file;
 	}
 	u->img.cfg = rc;
@@ -240,8 +253,8 @@ void nub_image_release(struct nub_image *img)
 	img->cfg.core_dump_dir = NULL;
 }
 
-enum nub_status nub_image_own_config(struct nub_image *img, const char *path,
-				     const char *fallback, struct nub_error *err)
+enum nub_status nub_image_own_config(struct nub_image *img, const char *path, const char *fallback,
+				     struct nub_error *err)
 {
 	const char *name = fallback;
 	if (path) {
@@ -278,8 +291,8 @@ void nub_uninit_free(struct nub_uninit *u)
 	nub_alloc_free(&hook, u);
 }
 
-enum nub_status nub_uninit_register(struct nub_uninit *u, uint32_t fn_id, nub_host_fn fn,
-				    void *ctx, struct nub_error *err)
+enum nub_status nub_uninit_register(struct nub_uninit *u, uint32_t fn_id, nub_host_fn fn, void *ctx,
+				    struct nub_error *err)
 {
 	nub_error_clear(err);
 	if (!u)
@@ -295,7 +308,8 @@ enum nub_status nub_uninit_set_max_guest_log_level(struct nub_uninit *u,
 	if (!u)
 		return nub_error_set(err, NUB_E_INVALID, "uninit is NULL");
 	if ((unsigned)level > NUB_LEVEL_TRACE)
-		return nub_error_set(err, NUB_E_INVALID, "log level %u is outside 0..5", (unsigned)level);
+		return nub_error_set(err, NUB_E_INVALID, "log level %u is outside 0..5",
+				     (unsigned)level);
 	u->img.cfg.max_guest_log_level = level;
 	uint32_t v = (uint32_t)level;
 	uint64_t gpa = u->img.layout.boot_info_gpa + offsetof(struct nub_boot_info, max_log_level);

@@ -51,8 +51,8 @@ void nub_image_release(struct nub_image *img);
  * Names the guest (the base name of (path), or (fallback) when (path) is NULL) and makes
  * cfg.core_dump_dir an owned copy, so the caller's string may go away. NUB_E_NOMEM.
  */
-enum nub_status nub_image_own_config(struct nub_image *img, const char *path,
-				     const char *fallback, struct nub_error *err);
+enum nub_status nub_image_own_config(struct nub_image *img, const char *path, const char *fallback,
+				     struct nub_error *err);
 
 /* Moves the image of (u) into (dst) and frees the empty shell: (u) is gone afterwards. */
 void nub_image_take(struct nub_image *dst, struct nub_uninit *u);

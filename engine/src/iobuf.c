@@ -97,20 +97,23 @@ enum nub_status nub_iobuf_push(volatile uint8_t *buf, uint64_t size, const uint8
 
 	if (!buf || size < MIN_SIZE || (!data && len))
 		return nub_error_set(err, NUB_E_INVALID,
-				     "input buffer push: NULL buffer or data, or size 0x%" PRIx64 " below %u",
+				     "input buffer push: NULL buffer or data, or size 0x%" PRIx64
+				     " below %u",
 				     size, MIN_SIZE);
 	/* The guest may rewrite sp at any time: read it once, check that value, use only it. */
 	sp = load64(buf);
 	if (sp < NUB_IOBUF_SP_INIT || sp > size)
 		return nub_error_set(err, NUB_E_PROTOCOL,
-				     "input buffer stack pointer 0x%" PRIx64 " is outside %u..0x%" PRIx64,
+				     "input buffer stack pointer 0x%" PRIx64
+				     " is outside %u..0x%" PRIx64,
 				     sp, NUB_IOBUF_SP_INIT, size);
 	room = size - sp;
 	if (room < 8 || len > room - 8) {
 		if (__builtin_add_overflow(len, 8, &need))
 			need = UINT64_MAX;
 		return nub_error_set(err, NUB_E_LAYOUT,
-				     "input buffer full: element needs 0x%" PRIx64 " bytes, 0x%" PRIx64 " free",
+				     "input buffer full: element needs 0x%" PRIx64
+				     " bytes, 0x%" PRIx64 " free",
 				     need, room);
 	}
 	copy_in(buf + sp, data, len);
@@ -129,7 +132,8 @@ enum nub_status nub_iobuf_pop(volatile uint8_t *buf, uint64_t size, uint8_t *dst
 		what = "I/O";
 	if (!buf || !len || size < MIN_SIZE)
 		return nub_error_set(err, NUB_E_INVALID,
-				     "%s buffer pop: NULL buffer or length, or size 0x%" PRIx64 " below %u",
+				     "%s buffer pop: NULL buffer or length, or size 0x%" PRIx64
+				     " below %u",
 				     what, size, MIN_SIZE);
 	/*
 	 * sp and the back-pointer are guest-written: each is read once and every check and use
@@ -138,17 +142,20 @@ enum nub_status nub_iobuf_pop(volatile uint8_t *buf, uint64_t size, uint8_t *dst
 	sp = load64(buf);
 	if (sp < MIN_SIZE || sp > size)
 		return nub_error_set(err, NUB_E_PROTOCOL,
-				     "%s buffer stack pointer 0x%" PRIx64 " is outside %u..0x%" PRIx64,
+				     "%s buffer stack pointer 0x%" PRIx64
+				     " is outside %u..0x%" PRIx64,
 				     what, sp, MIN_SIZE, size);
 	back = load64(buf + sp - 8);
 	if (back < NUB_IOBUF_SP_INIT || back > sp - 8)
 		return nub_error_set(err, NUB_E_PROTOCOL,
-				     "%s buffer back-pointer 0x%" PRIx64 " is outside %u..0x%" PRIx64 " (sp 0x%" PRIx64 ")",
+				     "%s buffer back-pointer 0x%" PRIx64
+				     " is outside %u..0x%" PRIx64 " (sp 0x%" PRIx64 ")",
 				     what, back, NUB_IOBUF_SP_INIT, sp - 8, sp);
 	n = sp - back - 8;
 	if (n > cap || (!dst && n))
 		return nub_error_set(err, NUB_E_PROTOCOL,
-				     "%s buffer element of 0x%" PRIx64 " bytes exceeds the 0x%" PRIx64 " bytes available to copy it",
+				     "%s buffer element of 0x%" PRIx64
+				     " bytes exceeds the 0x%" PRIx64 " bytes available to copy it",
 				     what, n, dst ? cap : 0);
 	/* Copy out before anyone parses it: the guest cannot change what the host validates. */
 	copy_out(dst, buf + back, n);

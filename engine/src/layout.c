@@ -41,8 +41,8 @@ static enum nub_status round_size(const char *field, uint64_t value, uint64_t ma
 				     field, value);
 	if (*out > max)
 		return nub_error_set(err, NUB_E_LAYOUT,
-				     "layout.%s 0x%" PRIx64 " exceeds the maximum 0x%" PRIx64, field,
-				     value, max);
+				     "layout.%s 0x%" PRIx64 " exceeds the maximum 0x%" PRIx64,
+				     field, value, max);
 	return NUB_OK;
 }
 
@@ -56,7 +56,9 @@ static enum nub_status primary_too_large(const struct nub_layout_params *p, uint
 					 struct nub_error *err)
 {
 	return nub_error_set(err, NUB_E_LAYOUT,
-			     "layout: primary region of 0x%" PRIx64 " bytes exceeds the maximum 0x%llx (image_end 0x%" PRIx64 ", heap_size 0x%" PRIx64 ", init_data_size 0x%" PRIx64 ")",
+			     "layout: primary region of 0x%" PRIx64
+			     " bytes exceeds the maximum 0x%llx (image_end 0x%" PRIx64
+			     ", heap_size 0x%" PRIx64 ", init_data_size 0x%" PRIx64 ")",
 			     size, NUB_MAX_PRIMARY_SIZE, p->image_end, p->heap_size,
 			     p->init_data_size);
 }
@@ -78,10 +80,11 @@ static enum nub_status scratch_region(const struct nub_layout_params *p, struct 
 		return st;
 	if (!add(l->input_size, l->output_size, &sum) || !add(sum, l->stack_size, &sum) ||
 	    !add(sum, fixed, &sum) || sum > NUB_MAX_SCRATCH_SIZE)
-		return nub_error_set(err, NUB_E_LAYOUT,
-				     "layout: scratch region exceeds the maximum 0x%llx (input_size 0x%" PRIx64 ", output_size 0x%" PRIx64 ", stack_size 0x%" PRIx64 ")",
-				     NUB_MAX_SCRATCH_SIZE, p->input_size, p->output_size,
-				     p->stack_size);
+		return nub_error_set(
+			err, NUB_E_LAYOUT,
+			"layout: scratch region exceeds the maximum 0x%llx (input_size 0x%" PRIx64
+			", output_size 0x%" PRIx64 ", stack_size 0x%" PRIx64 ")",
+			NUB_MAX_SCRATCH_SIZE, p->input_size, p->output_size, p->stack_size);
 
 	/* Bottom up; sum <= NUB_MAX_SCRATCH_SIZE, so nothing below can wrap. */
 	l->scratch_size = sum;
@@ -107,7 +110,8 @@ static enum nub_status page_tables(const struct nub_layout_params *p, struct nub
 {
 	uint64_t scratch_tables = nub_layout_table_pages(l->scratch_gpa, l->scratch_size);
 	uint64_t pages = 1 + scratch_tables +
-			 nub_layout_table_pages(NUB_PRIMARY_BASE, l->page_tables_gpa - NUB_PRIMARY_BASE);
+			 nub_layout_table_pages(NUB_PRIMARY_BASE,
+						l->page_tables_gpa - NUB_PRIMARY_BASE);
 	uint64_t bytes, end, need;
 
 	for (;;) {
@@ -116,8 +120,8 @@ static enum nub_status page_tables(const struct nub_layout_params *p, struct nub
 			return primary_too_large(p, UINT64_MAX, err);
 		if (end - NUB_PRIMARY_BASE > NUB_MAX_PRIMARY_SIZE)
 			return primary_too_large(p, end - NUB_PRIMARY_BASE, err);
-		need = 1 + scratch_tables + nub_layout_table_pages(NUB_PRIMARY_BASE,
-								    end - NUB_PRIMARY_BASE);
+		need = 1 + scratch_tables +
+		       nub_layout_table_pages(NUB_PRIMARY_BASE, end - NUB_PRIMARY_BASE);
 		if (need <= pages)
 			break;
 		pages = need;
@@ -141,11 +145,13 @@ enum nub_status nub_layout_compute(const struct nub_layout_params *p, struct nub
 	/* GPA 0..NUB_PRIMARY_BASE is the NULL guard: an image reaching into it is refused. */
 	if (p->image_end <= NUB_PRIMARY_BASE)
 		return nub_error_set(err, NUB_E_LAYOUT,
-				     "layout.image_end 0x%" PRIx64 " is not above the primary base 0x%x",
+				     "layout.image_end 0x%" PRIx64
+				     " is not above the primary base 0x%x",
 				     p->image_end, NUB_PRIMARY_BASE);
 	if (p->image_end - NUB_PRIMARY_BASE > NUB_MAX_PRIMARY_SIZE)
 		return nub_error_set(err, NUB_E_LAYOUT,
-				     "layout.image_end 0x%" PRIx64 " exceeds the primary region maximum 0x%llx",
+				     "layout.image_end 0x%" PRIx64
+				     " exceeds the primary region maximum 0x%llx",
 				     p->image_end, NUB_PRIMARY_BASE + NUB_MAX_PRIMARY_SIZE);
 	st = round_size("heap_size", p->heap_size, NUB_MAX_PRIMARY_SIZE, &l.heap_size, err);
 	if (st)

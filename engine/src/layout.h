@@ -8,7 +8,7 @@
 
 /* What the layout is computed from. Sizes need not be page-aligned; they are rounded up. */
 struct nub_layout_params {
-	uint64_t image_end;      /* first GPA after the ELF image (> NUB_PRIMARY_BASE) */
+	uint64_t image_end; /* first GPA after the ELF image (> NUB_PRIMARY_BASE) */
 	uint64_t heap_size;
 	uint64_t init_data_size; /* 0 = none */
 	uint64_t input_size;
@@ -26,7 +26,8 @@ struct nub_layout {
 	uint64_t image_end;
 	uint64_t boot_info_gpa;
 	uint64_t heap_gpa, heap_size;
-	uint64_t init_data_gpa, init_data_size; /* init_data_size is the exact byte count, gpa 0 if none */
+	uint64_t init_data_gpa,
+		init_data_size; /* init_data_size is the exact byte count, gpa 0 if none */
 	uint64_t page_tables_gpa, page_tables_size;
 	uint64_t primary_size; /* bytes from NUB_PRIMARY_BASE */
 

@@ -15,29 +15,35 @@ static enum nub_status map_region(struct nub_region *r, const char *name, uint64
 
 	if (size == 0 || size % NUB_PAGE_SIZE != 0 ||
 	    __builtin_add_overflow(size, 2 * (uint64_t)NUB_PAGE_SIZE, &total))
-		return nub_error_set(err, NUB_E_INVALID, "%s region size 0x%llx is not a non-zero page multiple",
-				     name, (unsigned long long)size);
+		return nub_error_set(err, NUB_E_INVALID,
+				     "%s region size 0x%llx is not a non-zero page multiple", name,
+				     (unsigned long long)size);
 	/*
 	 * Why guards: the region is written with lengths that came from the guest; even with every
 	 * check in place, a bug must fault at the edge instead of silently hitting other memory.
 	 * MAP_NORESERVE: untouched guest pages cost nothing.
 	 */
-	void *map = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *map = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			 0);
 	if (map == MAP_FAILED)
-		return nub_error_set_errno(err, NUB_E_NOMEM, errno, "mmap of the %s region (0x%llx bytes)",
-					   name, (unsigned long long)size);
+		return nub_error_set_errno(err, NUB_E_NOMEM, errno,
+					   "mmap of the %s region (0x%llx bytes)", name,
+					   (unsigned long long)size);
 	uint8_t *host = (uint8_t *)map + NUB_PAGE_SIZE;
-	if (fd >= 0 && mmap(host, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
-			    fd, (off_t)offset) == MAP_FAILED) {
+	if (fd >= 0 &&
+	    mmap(host, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd,
+		 (off_t)offset) == MAP_FAILED) {
 		int e = errno;
 		munmap(map, total);
-		return nub_error_set_errno(err, NUB_E_NOMEM, e, "mmap of the %s region from a snapshot", name);
+		return nub_error_set_errno(err, NUB_E_NOMEM, e,
+					   "mmap of the %s region from a snapshot", name);
 	}
 	if (fd < 0 && mprotect(host, size, PROT_READ | PROT_WRITE) != 0) {
 		int e = errno;
 		munmap(map, total);
-		return nub_error_set_errno(err, NUB_E_NOMEM, e, "mprotect of the %s region (0x%llx bytes)",
-					   name, (unsigned long long)size);
+		return nub_error_set_errno(err, NUB_E_NOMEM, e,
+					   "mprotect of the %s region (0x%llx bytes)", name,
+					   (unsigned long long)size);
 	}
 	r->gpa = gpa;
 	r->size = size;
@@ -58,8 +64,8 @@ enum nub_status nub_mem_map(struct nub_mem *m, uint64_t primary_size, uint64_t s
 			    uint64_t scratch_size, int fd, struct nub_error *err)
 {
 	memset(m, 0, sizeof *m);
-	enum nub_status st = map_region(&m->primary, "primary", NUB_PRIMARY_BASE, primary_size, fd, 0,
-					err);
+	enum nub_status st = map_region(&m->primary, "primary", NUB_PRIMARY_BASE, primary_size, fd,
+					0, err);
 	if (st != NUB_OK)
 		return st;
 	st = map_region(&m->scratch, "scratch", scratch_gpa, scratch_size, fd, primary_size, err);

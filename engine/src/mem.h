@@ -11,8 +11,8 @@
 struct nub_region {
 	uint64_t gpa;
 	uint64_t size;
-	uint8_t *host;   /* host address of gpa; NULL when unmapped */
-	void *map;       /* the whole mapping including guards */
+	uint8_t *host; /* host address of gpa; NULL when unmapped */
+	void *map;     /* the whole mapping including guards */
 	size_t map_size;
 };
 

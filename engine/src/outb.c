@@ -23,7 +23,8 @@ static void finish_abort(struct nub_abort_stream *s, bool truncated, struct nub_
 	for (size_t i = start; i < s->len; i++) {
 		uint8_t b = s->bytes[i];
 		/* Messages end up in logs and terminals: no control characters from the guest. */
-		out->message[n++] = (b < 0x20 && b != '\n' && b != '\t') || b == 0x7f ? '?' : (char)b;
+		out->message[n++] = (b < 0x20 && b != '\n' && b != '\t') || b == 0x7f ? '?'
+										      : (char)b;
 	}
 	out->message[n] = '\0';
 	s->len = 0;
@@ -36,7 +37,8 @@ enum nub_status nub_outb_abort_feed(struct nub_abort_stream *s, uint32_t value, 
 	*done = false;
 	if (n < 1 || n > 3)
 		return nub_error_set(err, NUB_E_PROTOCOL,
-				     "abort port write 0x%08x has byte count %u (must be 1..3)", value, n);
+				     "abort port write 0x%08x has byte count %u (must be 1..3)",
+				     value, n);
 	for (uint32_t i = 1; i <= n; i++) {
 		uint8_t b = (uint8_t)(value >> (8 * i));
 		if (b == NUB_ABORT_TERMINATOR) {
@@ -65,12 +67,12 @@ static enum nub_outb_result handle_abort(struct nub_outb_env *env, uint32_t valu
 		return NUB_OUTB_CONTINUE;
 	/* abi.h: the vector byte follows an exception code. Without it there is no fault to report. */
 	if (ab.code == NUB_ABORT_EXCEPTION && !ab.has_vector) {
-		nub_error_set(err, NUB_E_PROTOCOL, "guest exception abort (code %u) carries no vector byte",
-			      ab.code);
+		nub_error_set(err, NUB_E_PROTOCOL,
+			      "guest exception abort (code %u) carries no vector byte", ab.code);
 		return NUB_OUTB_STOP;
 	}
-	nub_error_set(err, NUB_E_GUEST_ABORT, "guest aborted with code %u: %s%s", ab.code, ab.message,
-		      ab.truncated ? " [abort stream truncated at 1024 bytes]" : "");
+	nub_error_set(err, NUB_E_GUEST_ABORT, "guest aborted with code %u: %s%s", ab.code,
+		      ab.message, ab.truncated ? " [abort stream truncated at 1024 bytes]" : "");
 	err->guest_code = ab.code;
 	if (ab.has_vector)
 		err->vector = ab.vector;
@@ -111,24 +113,26 @@ static enum nub_outb_result push_response(struct nub_outb_env *env, uint32_t sta
 					  const char *msg, size_t msg_len, struct nub_error *err)
 {
 	size_t n;
-	enum nub_status st = nub_wire_encode_response(env->staging, env->staging_size, status, payload,
-						      payload_len, msg, msg_len, &n, err);
+	enum nub_status st = nub_wire_encode_response(env->staging, env->staging_size, status,
+						      payload, payload_len, msg, msg_len, &n, err);
 	if (st == NUB_OK)
 		st = nub_iobuf_push(env->input, env->input_size, env->staging, n, err);
 	if (st == NUB_E_LAYOUT) {
 		char small[160];
-		int k = snprintf(small, sizeof small,
-				 "host response of %zu payload bytes does not fit the input buffer (0x%llx bytes)",
-				 payload_len, (unsigned long long)env->input_size);
+		int k = snprintf(
+			small, sizeof small,
+			"host response of %zu payload bytes does not fit the input buffer (0x%llx bytes)",
+			payload_len, (unsigned long long)env->input_size);
 		st = nub_wire_encode_response(env->staging, env->staging_size,
-					      NUB_STATUS_RESPONSE_TOO_LARGE, NULL, 0, small, (size_t)k,
-					      &n, err);
+					      NUB_STATUS_RESPONSE_TOO_LARGE, NULL, 0, small,
+					      (size_t)k, &n, err);
 		if (st == NUB_OK)
 			st = nub_iobuf_push(env->input, env->input_size, env->staging, n, err);
 	}
 	if (st != NUB_OK) {
 		if (st == NUB_E_LAYOUT)
-			err->status = NUB_E_PROTOCOL; /* not even an error frame fits: the guest filled input */
+			err->status =
+				NUB_E_PROTOCOL; /* not even an error frame fits: the guest filled input */
 		return NUB_OUTB_STOP;
 	}
 	return NUB_OUTB_CONTINUE;
@@ -147,14 +151,16 @@ static enum nub_outb_result handle_host_call(struct nub_outb_env *env, struct nu
 	if (!hf) {
 		char msg[64];
 		int k = snprintf(msg, sizeof msg, "no host function with fn_id %u", req.fn_id);
-		return push_response(env, NUB_STATUS_NO_SUCH_FUNCTION, NULL, 0, msg, (size_t)k, err);
+		return push_response(env, NUB_STATUS_NO_SUCH_FUNCTION, NULL, 0, msg, (size_t)k,
+				     err);
 	}
 
 	/* The payload lives in staging, which the response encoding reuses: give the function its own copy. */
 	struct nub_buf in = { .alloc = env->cfg->alloc };
 	struct nub_buf out = { .alloc = env->cfg->alloc };
 	if (nub_buf_append(&in, req.payload, req.payload_len) != NUB_OK) {
-		nub_error_set(err, NUB_E_NOMEM, "copy of a %u-byte host call payload", req.payload_len);
+		nub_error_set(err, NUB_E_NOMEM, "copy of a %u-byte host call payload",
+			      req.payload_len);
 		return NUB_OUTB_STOP;
 	}
 	struct nub_error fn_err;
@@ -192,7 +198,8 @@ static enum nub_outb_result handle_print(struct nub_outb_env *env, uint32_t c,
 	uint8_t u[4];
 	size_t n;
 	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-		nub_error_set(err, NUB_E_PROTOCOL, "debug print value 0x%x is not a Unicode scalar", c);
+		nub_error_set(err, NUB_E_PROTOCOL, "debug print value 0x%x is not a Unicode scalar",
+			      c);
 		return NUB_OUTB_STOP;
 	}
 	if (c < 0x80) {
@@ -235,8 +242,8 @@ enum nub_outb_result nub_outb_handle(struct nub_outb_env *env, uint16_t port, co
 		return NUB_OUTB_STOP;
 	}
 	if (size != 4) {
-		nub_error_set(err, NUB_E_PROTOCOL, "guest wrote %u bytes to port %u (must be 4)", size,
-			      port);
+		nub_error_set(err, NUB_E_PROTOCOL, "guest wrote %u bytes to port %u (must be 4)",
+			      size, port);
 		return NUB_OUTB_STOP;
 	}
 	uint32_t value = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |

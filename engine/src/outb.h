@@ -18,10 +18,11 @@ struct nub_abort_stream {
 /* A finished abort. */
 struct nub_abort {
 	uint8_t code;
-	bool has_vector;     /* code == NUB_ABORT_EXCEPTION and a vector byte was sent */
+	bool has_vector; /* code == NUB_ABORT_EXCEPTION and a vector byte was sent */
 	uint8_t vector;
-	bool truncated;      /* the stream hit NUB_ABORT_MAX_BYTES before the terminator */
-	char message[NUB_ABORT_MAX_BYTES + 1]; /* NUL-terminated, non-printable bytes replaced by '?' */
+	bool truncated; /* the stream hit NUB_ABORT_MAX_BYTES before the terminator */
+	char message[NUB_ABORT_MAX_BYTES +
+		     1]; /* NUL-terminated, non-printable bytes replaced by '?' */
 };
 
 /*
@@ -41,11 +42,11 @@ struct nub_print_line {
 
 /* Everything a port write may touch: host views of the I/O buffers, callbacks and the registry. */
 struct nub_outb_env {
-	volatile uint8_t *input;  /* host view of the input buffer */
+	volatile uint8_t *input; /* host view of the input buffer */
 	uint64_t input_size;
 	volatile uint8_t *output; /* host view of the output buffer */
 	uint64_t output_size;
-	uint8_t *staging;         /* private copy space, >= max(input_size, output_size) bytes */
+	uint8_t *staging; /* private copy space, >= max(input_size, output_size) bytes */
 	uint64_t staging_size;
 	const struct nub_hostfn_table *hostfns;
 	const struct nub_config *cfg; /* log, debug_print, max_guest_log_level, alloc */
@@ -56,7 +57,7 @@ struct nub_outb_env {
 enum nub_outb_result {
 	NUB_OUTB_CONTINUE, /* resume the guest */
 	NUB_OUTB_HALT,     /* the guest halted: init or call done */
-	NUB_OUTB_STOP,     /* the run ends with (err) filled: abort, protocol error, engine failure */
+	NUB_OUTB_STOP, /* the run ends with (err) filled: abort, protocol error, engine failure */
 };
 
 /*

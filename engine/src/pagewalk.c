@@ -150,12 +150,16 @@ static bool walk_table(struct walk *w, unsigned level, uint64_t table_gpa, uint6
 }
 
 enum nub_status nub_pagewalk_ranges(const struct nub_mem *m, uint64_t cr3,
-				    const struct nub_pagewalk_limits *limits, struct nub_vrange *out,
-				    size_t *n, struct nub_pagewalk_stats *stats, struct nub_error *err)
+				    const struct nub_pagewalk_limits *limits,
+				    struct nub_vrange *out, size_t *n,
+				    struct nub_pagewalk_stats *stats, struct nub_error *err)
 {
 	if (!m || !out || !n || !stats)
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL",
-				     !m ? "mem" : !out ? "out" : !n ? "n" : "stats");
+				     !m     ? "mem"
+				     : !out ? "out"
+				     : !n   ? "n"
+					    : "stats");
 	struct walk *w = &(struct walk){ .m = m, .out = out, .st = stats };
 	if (limits)
 		w->lim = *limits;

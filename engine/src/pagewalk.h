@@ -37,11 +37,11 @@ struct nub_pagewalk_limits {
 
 /* What a walk found beyond its ranges. */
 struct nub_pagewalk_stats {
-	uint64_t entries;   /* table entries examined */
-	uint64_t bytes;     /* sum of the ranges' sizes */
-	uint64_t unbacked;  /* present entries whose table or page lies outside guest memory */
-	uint64_t reserved;  /* present entries refused for a reserved bit (PS in a PML4E) */
-	bool truncated;     /* a limit stopped the walk; the ranges found so far are valid */
+	uint64_t entries;  /* table entries examined */
+	uint64_t bytes;    /* sum of the ranges' sizes */
+	uint64_t unbacked; /* present entries whose table or page lies outside guest memory */
+	uint64_t reserved; /* present entries refused for a reserved bit (PS in a PML4E) */
+	bool truncated;    /* a limit stopped the walk; the ranges found so far are valid */
 };
 
 /*
@@ -56,8 +56,9 @@ struct nub_pagewalk_stats {
  * tables: *(n) and (stats) describe what was found. NUB_E_INVALID only for NULL arguments.
  */
 enum nub_status nub_pagewalk_ranges(const struct nub_mem *m, uint64_t cr3,
-				    const struct nub_pagewalk_limits *limits, struct nub_vrange *out,
-				    size_t *n, struct nub_pagewalk_stats *stats, struct nub_error *err);
+				    const struct nub_pagewalk_limits *limits,
+				    struct nub_vrange *out, size_t *n,
+				    struct nub_pagewalk_stats *stats, struct nub_error *err);
 
 /*
  * Translates (gva) through the tables rooted at (cr3): true with *(gpa) and *(perms) set when the

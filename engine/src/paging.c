@@ -9,7 +9,7 @@
 #include "nub/x86.h"
 
 /* Paging-structure entry bits: X86_PTE_* (nub/x86.h, SDM vol. 3A tables 4-15 to 4-20). */
-#define LEVELS  4
+#define LEVELS 4
 
 _Static_assert(NUB_PAGE_SIZE == 4096u, "4 KiB pages");
 _Static_assert(NUB_PAGE_SIZE == X86_PAGE_SIZE, "nub's page is the architectural 4 KiB page");
@@ -23,7 +23,7 @@ _Static_assert(NUB_GPA_TOP <= (X86_PTE_ADDR | 0xFFFull) + 1,
  * write back into the tables on first use: no extra dirty page in snapshots and no A/D assist exit.
  */
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_RW | X86_PTE_A)
-#define LEAF_FLAGS  (X86_PTE_P | X86_PTE_A | X86_PTE_D)
+#define LEAF_FLAGS (X86_PTE_P | X86_PTE_A | X86_PTE_D)
 
 /* Index of (va) in the table at (level) (4 = PML4 ... 1 = PT). */
 static unsigned table_index(uint64_t va, int level)

@@ -27,12 +27,15 @@ enum nub_status nub_snapshot_new(const struct nub_layout *l, const struct nub_vc
 	uint64_t size;
 
 	if (n > NUB_SNAPSHOT_MAX_FNS)
-		return nub_error_set(err, NUB_E_INVALID, "snapshot: %u host functions exceed the limit %u",
-				     n, NUB_SNAPSHOT_MAX_FNS);
+		return nub_error_set(err, NUB_E_INVALID,
+				     "snapshot: %u host functions exceed the limit %u", n,
+				     NUB_SNAPSHOT_MAX_FNS);
 	if (__builtin_add_overflow(l->primary_size, l->scratch_size, &size) || size == 0 ||
 	    size % NUB_PAGE_SIZE)
-		return nub_error_set(err, NUB_E_INVALID, "snapshot: memory size 0x%llx+0x%llx is invalid",
-				     (unsigned long long)l->primary_size, (unsigned long long)l->scratch_size);
+		return nub_error_set(err, NUB_E_INVALID,
+				     "snapshot: memory size 0x%llx+0x%llx is invalid",
+				     (unsigned long long)l->primary_size,
+				     (unsigned long long)l->scratch_size);
 	struct nub_snapshot *s = nub_alloc_zeroed(hook, sizeof *s);
 	if (!s)
 		return nub_error_set(err, NUB_E_NOMEM, "snapshot (%zu bytes)", sizeof *s);
@@ -55,7 +58,8 @@ enum nub_status nub_snapshot_new(const struct nub_layout *l, const struct nub_vc
 		qsort(s->fn_ids, n, sizeof *s->fn_ids, cmp_u32);
 		for (uint32_t i = 1; i < n; i++)
 			if (s->fn_ids[i] == s->fn_ids[i - 1]) {
-				st = nub_error_set(err, NUB_E_INVALID, "snapshot: fn_id %u is listed twice",
+				st = nub_error_set(err, NUB_E_INVALID,
+						   "snapshot: fn_id %u is listed twice",
 						   s->fn_ids[i]);
 				goto err_free;
 			}
@@ -68,7 +72,8 @@ enum nub_status nub_snapshot_new(const struct nub_layout *l, const struct nub_vc
 		goto err_free;
 	}
 	if (ftruncate(s->memfd, (off_t)size) != 0) {
-		st = nub_error_set_errno(err, NUB_E_NOMEM, errno, "ftruncate of the snapshot memfd to 0x%llx",
+		st = nub_error_set_errno(err, NUB_E_NOMEM, errno,
+					 "ftruncate of the snapshot memfd to 0x%llx",
 					 (unsigned long long)size);
 		goto err_free;
 	}
@@ -90,11 +95,13 @@ enum nub_status nub_snapshot_seal(struct nub_snapshot *s, uint8_t *fill, struct 
 {
 	munmap(fill, s->mem_size);
 	/* Why seal: sandboxes map this memory; nobody may change it under them, not even us. */
-	if (fcntl(s->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+	if (fcntl(s->memfd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
 		return nub_error_set_errno(err, NUB_E_NOMEM, errno, "sealing the snapshot memfd");
 	void *r = mmap(NULL, s->mem_size, PROT_READ, MAP_SHARED, s->memfd, 0);
 	if (r == MAP_FAILED)
-		return nub_error_set_errno(err, NUB_E_NOMEM, errno, "read-only mmap of the snapshot memfd");
+		return nub_error_set_errno(err, NUB_E_NOMEM, errno,
+					   "read-only mmap of the snapshot memfd");
 	s->mem = r;
 	return NUB_OK;
 }
@@ -104,9 +111,10 @@ enum nub_status nub_snapshot_check_fns(const struct nub_snapshot *snap,
 {
 	for (uint32_t i = 0; i < snap->nfn; i++)
 		if (!nub_hostfn_find(fns, snap->fn_ids[i]))
-			return nub_error_set(err, NUB_E_INVALID,
-					     "snapshot needs host function fn_id %u, which the sandbox lacks",
-					     snap->fn_ids[i]);
+			return nub_error_set(
+				err, NUB_E_INVALID,
+				"snapshot needs host function fn_id %u, which the sandbox lacks",
+				snap->fn_ids[i]);
 	return NUB_OK;
 }
 

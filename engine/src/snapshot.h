@@ -76,9 +76,10 @@ struct nub_snapshot {
 	struct nub_vcpu_state vcpu;
 	uint32_t *fn_ids; /* the host functions registered when it was taken: sorted, unique */
 	uint32_t nfn;
-	uint32_t nmaps; /* file mappings present when it was taken (in memory only; files store none) */
+	uint32_t
+		nmaps; /* file mappings present when it was taken (in memory only; files store none) */
 	struct nub_map_range maps[NUB_MAX_FILE_MAPS];
-	int memfd;        /* sealed: primary region bytes, then scratch region bytes */
+	int memfd;          /* sealed: primary region bytes, then scratch region bytes */
 	const uint8_t *mem; /* read-only mapping of memfd */
 	uint64_t mem_size;  /* layout.primary_size + layout.scratch_size */
 };

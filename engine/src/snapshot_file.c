@@ -84,7 +84,10 @@
 enum section_type { SEC_LAYOUT = 1, SEC_VCPU = 2, SEC_FNS = 3, SEC_MEMORY = 4, SEC_COUNT = 4 };
 
 static const char *const section_names[SEC_COUNT + 1] = {
-	[SEC_LAYOUT] = "LAYOUT", [SEC_VCPU] = "VCPU", [SEC_FNS] = "FNS", [SEC_MEMORY] = "MEMORY",
+	[SEC_LAYOUT] = "LAYOUT",
+	[SEC_VCPU] = "VCPU",
+	[SEC_FNS] = "FNS",
+	[SEC_MEMORY] = "MEMORY",
 };
 
 _Static_assert(sizeof MAGIC == MAGIC_SIZE, "the magic is 8 bytes with its NUL");
@@ -93,24 +96,26 @@ _Static_assert(HEADER_SIZE + SEC_COUNT * ENTRY_SIZE + LAYOUT_SIZE + VCPU_SIZE < 
 /* The fpu blob has struct kvm_fpu's layout (NUB_FPU_*, snapshot.h; kvm/kvm.c checks it). */
 _Static_assert(sizeof(((struct nub_vcpu_state *)0)->fpu) == NUB_FPU_SIZE, "vcpu fpu blob size");
 _Static_assert(16 * 8 + 2 * 8 + NSEG * SEGMENT_SIZE + 2 * 8 + 2 * 2 + 4 + 7 * 8 + NUB_FPU_SIZE +
-			       6 * 8 + 8 + 8 == VCPU_SIZE,
+			       6 * 8 + 8 + 8 ==
+		       VCPU_SIZE,
 	       "VCPU section size");
 /* A new field in struct nub_vcpu_state must be added to the VCPU section (and the version bumped). */
-_Static_assert(sizeof(struct nub_vcpu_state) == 896,
-	       "struct nub_vcpu_state changed: update encode_vcpu, decode_vcpu, check_vcpu and the format");
+_Static_assert(
+	sizeof(struct nub_vcpu_state) == 896,
+	"struct nub_vcpu_state changed: update encode_vcpu, decode_vcpu, check_vcpu and the format");
 
 /*
  * Architectural bits: nub/x86.h (Intel SDM vol. 3A §2.5 control registers, §2.2.1 EFER, §10.4.4
  * APIC base). What a snapshot may hold, built from them:
  * CR0: PE MP EM TS ET NE (0-5), WP (16), AM (18), NW (29), CD (30), PG (31).
  */
-#define CR0_ALLOWED                                                                     \
-	(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | X86_CR0_NE |    \
+#define CR0_ALLOWED                                                                                \
+	(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | X86_CR0_NE |             \
 	 X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* VME..OSXMMEXCPT (0-10), FSGSBASE (16), OSXSAVE (18), SMEP (20), SMAP (21); no LA57, VMXE, PKE, CET. */
-#define CR4_ALLOWED                                                                     \
-	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-	 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |   \
+#define CR4_ALLOWED                                                                                \
+	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |        \
+	 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |           \
 	 X86_CR4_FSGSBASE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
 #define EFER_ALLOWED (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
 /* Reserved bits 3, 5, 15, 22-63, and VM (17): virtual-8086 mode cannot exist in long mode. */
@@ -126,8 +131,8 @@ _Static_assert(EFER_ALLOWED == UINT64_C(0xD01), "EFER_ALLOWED");
 _Static_assert(RFLAGS_REFUSED == (UINT64_C(0xFFFFFFFFFFC00000) | UINT64_C(1) << 17 |
 				  UINT64_C(1) << 15 | UINT64_C(1) << 5 | UINT64_C(1) << 3),
 	       "RFLAGS_REFUSED");
-_Static_assert((APIC_BASE_RESERVED & (X86_APIC_BASE_BSP | X86_APIC_BASE_EXTD |
-				      X86_APIC_BASE_EN)) == 0,
+_Static_assert((APIC_BASE_RESERVED & (X86_APIC_BASE_BSP | X86_APIC_BASE_EXTD | X86_APIC_BASE_EN)) ==
+		       0,
 	       "the APIC base's defined bits are not reserved");
 
 /* Offsets of the segments in struct nub_vcpu_state, in file order. */
@@ -141,48 +146,42 @@ static const char *const segment_names[NSEG] = { "cs", "ds", "es", "fs", "gs", "
 
 /* CRC-32C (Castagnoli), reflected polynomial 0x82F63B78, one byte per step. */
 static const uint32_t crc32c_table[256] = {
-	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c,
-	0x26a1e7e8, 0xd4ca64eb, 0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b,
-	0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24, 0x105ec76f, 0xe235446c,
-	0xf165b798, 0x030e349b, 0xd7c45070, 0x25afd373, 0x36ff2087, 0xc494a384,
-	0x9a879fa0, 0x68ec1ca3, 0x7bbcef57, 0x89d76c54, 0x5d1d08bf, 0xaf768bbc,
-	0xbc267848, 0x4e4dfb4b, 0x20bd8ede, 0xd2d60ddd, 0xc186fe29, 0x33ed7d2a,
-	0xe72719c1, 0x154c9ac2, 0x061c6936, 0xf477ea35, 0xaa64d611, 0x580f5512,
-	0x4b5fa6e6, 0xb93425e5, 0x6dfe410e, 0x9f95c20d, 0x8cc531f9, 0x7eaeb2fa,
-	0x30e349b1, 0xc288cab2, 0xd1d83946, 0x23b3ba45, 0xf779deae, 0x05125dad,
-	0x1642ae59, 0xe4292d5a, 0xba3a117e, 0x4851927d, 0x5b016189, 0xa96ae28a,
-	0x7da08661, 0x8fcb0562, 0x9c9bf696, 0x6ef07595, 0x417b1dbc, 0xb3109ebf,
-	0xa0406d4b, 0x522bee48, 0x86e18aa3, 0x748a09a0, 0x67dafa54, 0x95b17957,
-	0xcba24573, 0x39c9c670, 0x2a993584, 0xd8f2b687, 0x0c38d26c, 0xfe53516f,
-	0xed03a29b, 0x1f682198, 0x5125dad3, 0xa34e59d0, 0xb01eaa24, 0x42752927,
-	0x96bf4dcc, 0x64d4cecf, 0x77843d3b, 0x85efbe38, 0xdbfc821c, 0x2997011f,
-	0x3ac7f2eb, 0xc8ac71e8, 0x1c661503, 0xee0d9600, 0xfd5d65f4, 0x0f36e6f7,
-	0x61c69362, 0x93ad1061, 0x80fde395, 0x72966096, 0xa65c047d, 0x5437877e,
-	0x4767748a, 0xb50cf789, 0xeb1fcbad, 0x197448ae, 0x0a24bb5a, 0xf84f3859,
-	0x2c855cb2, 0xdeeedfb1, 0xcdbe2c45, 0x3fd5af46, 0x7198540d, 0x83f3d70e,
-	0x90a324fa, 0x62c8a7f9, 0xb602c312, 0x44694011, 0x5739b3e5, 0xa55230e6,
-	0xfb410cc2, 0x092a8fc1, 0x1a7a7c35, 0xe811ff36, 0x3cdb9bdd, 0xceb018de,
-	0xdde0eb2a, 0x2f8b6829, 0x82f63b78, 0x709db87b, 0x63cd4b8f, 0x91a6c88c,
-	0x456cac67, 0xb7072f64, 0xa457dc90, 0x563c5f93, 0x082f63b7, 0xfa44e0b4,
-	0xe9141340, 0x1b7f9043, 0xcfb5f4a8, 0x3dde77ab, 0x2e8e845f, 0xdce5075c,
-	0x92a8fc17, 0x60c37f14, 0x73938ce0, 0x81f80fe3, 0x55326b08, 0xa759e80b,
-	0xb4091bff, 0x466298fc, 0x1871a4d8, 0xea1a27db, 0xf94ad42f, 0x0b21572c,
-	0xdfeb33c7, 0x2d80b0c4, 0x3ed04330, 0xccbbc033, 0xa24bb5a6, 0x502036a5,
-	0x4370c551, 0xb11b4652, 0x65d122b9, 0x97baa1ba, 0x84ea524e, 0x7681d14d,
-	0x2892ed69, 0xdaf96e6a, 0xc9a99d9e, 0x3bc21e9d, 0xef087a76, 0x1d63f975,
-	0x0e330a81, 0xfc588982, 0xb21572c9, 0x407ef1ca, 0x532e023e, 0xa145813d,
-	0x758fe5d6, 0x87e466d5, 0x94b49521, 0x66df1622, 0x38cc2a06, 0xcaa7a905,
-	0xd9f75af1, 0x2b9cd9f2, 0xff56bd19, 0x0d3d3e1a, 0x1e6dcdee, 0xec064eed,
-	0xc38d26c4, 0x31e6a5c7, 0x22b65633, 0xd0ddd530, 0x0417b1db, 0xf67c32d8,
-	0xe52cc12c, 0x1747422f, 0x49547e0b, 0xbb3ffd08, 0xa86f0efc, 0x5a048dff,
-	0x8ecee914, 0x7ca56a17, 0x6ff599e3, 0x9d9e1ae0, 0xd3d3e1ab, 0x21b862a8,
-	0x32e8915c, 0xc083125f, 0x144976b4, 0xe622f5b7, 0xf5720643, 0x07198540,
-	0x590ab964, 0xab613a67, 0xb831c993, 0x4a5a4a90, 0x9e902e7b, 0x6cfbad78,
-	0x7fab5e8c, 0x8dc0dd8f, 0xe330a81a, 0x115b2b19, 0x020bd8ed, 0xf0605bee,
-	0x24aa3f05, 0xd6c1bc06, 0xc5914ff2, 0x37faccf1, 0x69e9f0d5, 0x9b8273d6,
-	0x88d28022, 0x7ab90321, 0xae7367ca, 0x5c18e4c9, 0x4f48173d, 0xbd23943e,
-	0xf36e6f75, 0x0105ec76, 0x12551f82, 0xe03e9c81, 0x34f4f86a, 0xc69f7b69,
-	0xd5cf889d, 0x27a40b9e, 0x79b737ba, 0x8bdcb4b9, 0x988c474d, 0x6ae7c44e,
+	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c, 0x26a1e7e8,
+	0xd4ca64eb, 0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b, 0x4d43cfd0, 0xbf284cd3,
+	0xac78bf27, 0x5e133c24, 0x105ec76f, 0xe235446c, 0xf165b798, 0x030e349b, 0xd7c45070,
+	0x25afd373, 0x36ff2087, 0xc494a384, 0x9a879fa0, 0x68ec1ca3, 0x7bbcef57, 0x89d76c54,
+	0x5d1d08bf, 0xaf768bbc, 0xbc267848, 0x4e4dfb4b, 0x20bd8ede, 0xd2d60ddd, 0xc186fe29,
+	0x33ed7d2a, 0xe72719c1, 0x154c9ac2, 0x061c6936, 0xf477ea35, 0xaa64d611, 0x580f5512,
+	0x4b5fa6e6, 0xb93425e5, 0x6dfe410e, 0x9f95c20d, 0x8cc531f9, 0x7eaeb2fa, 0x30e349b1,
+	0xc288cab2, 0xd1d83946, 0x23b3ba45, 0xf779deae, 0x05125dad, 0x1642ae59, 0xe4292d5a,
+	0xba3a117e, 0x4851927d, 0x5b016189, 0xa96ae28a, 0x7da08661, 0x8fcb0562, 0x9c9bf696,
+	0x6ef07595, 0x417b1dbc, 0xb3109ebf, 0xa0406d4b, 0x522bee48, 0x86e18aa3, 0x748a09a0,
+	0x67dafa54, 0x95b17957, 0xcba24573, 0x39c9c670, 0x2a993584, 0xd8f2b687, 0x0c38d26c,
+	0xfe53516f, 0xed03a29b, 0x1f682198, 0x5125dad3, 0xa34e59d0, 0xb01eaa24, 0x42752927,
+	0x96bf4dcc, 0x64d4cecf, 0x77843d3b, 0x85efbe38, 0xdbfc821c, 0x2997011f, 0x3ac7f2eb,
+	0xc8ac71e8, 0x1c661503, 0xee0d9600, 0xfd5d65f4, 0x0f36e6f7, 0x61c69362, 0x93ad1061,
+	0x80fde395, 0x72966096, 0xa65c047d, 0x5437877e, 0x4767748a, 0xb50cf789, 0xeb1fcbad,
+	0x197448ae, 0x0a24bb5a, 0xf84f3859, 0x2c855cb2, 0xdeeedfb1, 0xcdbe2c45, 0x3fd5af46,
+	0x7198540d, 0x83f3d70e, 0x90a324fa, 0x62c8a7f9, 0xb602c312, 0x44694011, 0x5739b3e5,
+	0xa55230e6, 0xfb410cc2, 0x092a8fc1, 0x1a7a7c35, 0xe811ff36, 0x3cdb9bdd, 0xceb018de,
+	0xdde0eb2a, 0x2f8b6829, 0x82f63b78, 0x709db87b, 0x63cd4b8f, 0x91a6c88c, 0x456cac67,
+	0xb7072f64, 0xa457dc90, 0x563c5f93, 0x082f63b7, 0xfa44e0b4, 0xe9141340, 0x1b7f9043,
+	0xcfb5f4a8, 0x3dde77ab, 0x2e8e845f, 0xdce5075c, 0x92a8fc17, 0x60c37f14, 0x73938ce0,
+	0x81f80fe3, 0x55326b08, 0xa759e80b, 0xb4091bff, 0x466298fc, 0x1871a4d8, 0xea1a27db,
+	0xf94ad42f, 0x0b21572c, 0xdfeb33c7, 0x2d80b0c4, 0x3ed04330, 0xccbbc033, 0xa24bb5a6,
+	0x502036a5, 0x4370c551, 0xb11b4652, 0x65d122b9, 0x97baa1ba, 0x84ea524e, 0x7681d14d,
+	0x2892ed69, 0xdaf96e6a, 0xc9a99d9e, 0x3bc21e9d, 0xef087a76, 0x1d63f975, 0x0e330a81,
+	0xfc588982, 0xb21572c9, 0x407ef1ca, 0x532e023e, 0xa145813d, 0x758fe5d6, 0x87e466d5,
+	0x94b49521, 0x66df1622, 0x38cc2a06, 0xcaa7a905, 0xd9f75af1, 0x2b9cd9f2, 0xff56bd19,
+	0x0d3d3e1a, 0x1e6dcdee, 0xec064eed, 0xc38d26c4, 0x31e6a5c7, 0x22b65633, 0xd0ddd530,
+	0x0417b1db, 0xf67c32d8, 0xe52cc12c, 0x1747422f, 0x49547e0b, 0xbb3ffd08, 0xa86f0efc,
+	0x5a048dff, 0x8ecee914, 0x7ca56a17, 0x6ff599e3, 0x9d9e1ae0, 0xd3d3e1ab, 0x21b862a8,
+	0x32e8915c, 0xc083125f, 0x144976b4, 0xe622f5b7, 0xf5720643, 0x07198540, 0x590ab964,
+	0xab613a67, 0xb831c993, 0x4a5a4a90, 0x9e902e7b, 0x6cfbad78, 0x7fab5e8c, 0x8dc0dd8f,
+	0xe330a81a, 0x115b2b19, 0x020bd8ed, 0xf0605bee, 0x24aa3f05, 0xd6c1bc06, 0xc5914ff2,
+	0x37faccf1, 0x69e9f0d5, 0x9b8273d6, 0x88d28022, 0x7ab90321, 0xae7367ca, 0x5c18e4c9,
+	0x4f48173d, 0xbd23943e, 0xf36e6f75, 0x0105ec76, 0x12551f82, 0xe03e9c81, 0x34f4f86a,
+	0xc69f7b69, 0xd5cf889d, 0x27a40b9e, 0x79b737ba, 0x8bdcb4b9, 0x988c474d, 0x6ae7c44e,
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
@@ -196,8 +195,8 @@ static uint32_t crc32c(const uint8_t *p, size_t n)
 }
 
 /* Sets a NUB_E_SNAPSHOT error whose message starts with "snapshot: ". */
-static __attribute__((format(printf, 2, 3))) enum nub_status
-bad(struct nub_error *err, const char *fmt, ...)
+static __attribute__((format(printf, 2, 3))) enum nub_status bad(struct nub_error *err,
+								 const char *fmt, ...)
 {
 	char msg[NUB_ERROR_MESSAGE_MAX];
 	va_list ap;
@@ -417,19 +416,22 @@ static enum nub_status check_header(const uint8_t *data, size_t len, struct cont
 		return bad(err, "header.format_version %u is not %u", version, FORMAT_VERSION);
 	if (abi != NUB_ABI_VERSION)
 		return nub_error_set(err, NUB_E_ABI,
-				     "snapshot ABI version %u does not match host ABI version %u", abi,
-				     NUB_ABI_VERSION);
+				     "snapshot ABI version %u does not match host ABI version %u",
+				     abi, NUB_ABI_VERSION);
 	if (header_size != HEADER_SIZE)
 		return bad(err, "header.header_size 0x%x is not 0x%x", header_size, HEADER_SIZE);
 	if (file_size != len)
-		return bad(err, "header.file_size 0x%" PRIx64 " does not match the file length 0x%zx",
+		return bad(err,
+			   "header.file_size 0x%" PRIx64 " does not match the file length 0x%zx",
 			   file_size, len);
 	if (count < 1 || count > MAX_SECTIONS)
 		return bad(err, "header.section_count %u is outside 1..%u", count, MAX_SECTIONS);
 	c->count = count;
 	c->table_end = HEADER_SIZE + (uint64_t)count * ENTRY_SIZE;
 	if (c->table_end > len - TRAILER_SIZE)
-		return bad(err, "section table of %u entries ends at 0x%" PRIx64 ", past the trailer at 0x%zx",
+		return bad(err,
+			   "section table of %u entries ends at 0x%" PRIx64
+			   ", past the trailer at 0x%zx",
 			   count, c->table_end, len - TRAILER_SIZE);
 	return NUB_OK;
 }
@@ -445,15 +447,15 @@ static enum nub_status check_entry_length(unsigned i, const struct section *s,
 	case SEC_VCPU: {
 		uint64_t want = s->type == SEC_LAYOUT ? LAYOUT_SIZE : VCPU_SIZE;
 		if (s->length != want)
-			return bad(err, "section[%u] (%s) length 0x%" PRIx64 " is not 0x%" PRIx64, i,
-				   name, s->length, want);
+			return bad(err, "section[%u] (%s) length 0x%" PRIx64 " is not 0x%" PRIx64,
+				   i, name, s->length, want);
 		return NUB_OK;
 	}
 	default: {
 		uint64_t min = s->type == SEC_FNS ? FNS_MIN : MEMORY_HEAD;
 		if (s->length < min)
-			return bad(err, "section[%u] (%s) length 0x%" PRIx64 " is below 0x%" PRIx64, i,
-				   name, s->length, min);
+			return bad(err, "section[%u] (%s) length 0x%" PRIx64 " is below 0x%" PRIx64,
+				   i, name, s->length, min);
 		return NUB_OK;
 	}
 	}
@@ -488,18 +490,26 @@ static enum nub_status check_table(const uint8_t *data, size_t len, struct conta
 		if (st)
 			return st;
 		if (__builtin_add_overflow(s->offset, s->length, &end))
-			return bad(err, "section[%u] (%s) offset 0x%" PRIx64 " + length 0x%" PRIx64 " overflows",
+			return bad(err,
+				   "section[%u] (%s) offset 0x%" PRIx64 " + length 0x%" PRIx64
+				   " overflows",
 				   i, name, s->offset, s->length);
 		if (s->offset < c->table_end)
-			return bad(err, "section[%u] (%s) at 0x%" PRIx64 " overlaps the header and section table, which end at 0x%" PRIx64,
-				   i, name, s->offset, c->table_end);
+			return bad(
+				err,
+				"section[%u] (%s) at 0x%" PRIx64
+				" overlaps the header and section table, which end at 0x%" PRIx64,
+				i, name, s->offset, c->table_end);
 		if (end > trailer)
-			return bad(err, "section[%u] (%s) ends at 0x%" PRIx64 ", past the trailer at 0x%" PRIx64,
+			return bad(err,
+				   "section[%u] (%s) ends at 0x%" PRIx64
+				   ", past the trailer at 0x%" PRIx64,
 				   i, name, end, trailer);
 	}
 	for (unsigned t = 1; t <= SEC_COUNT; t++)
 		if (!c->index[t])
-			return bad(err, "required section %s (type %u) is missing", section_names[t], t);
+			return bad(err, "required section %s (type %u) is missing",
+				   section_names[t], t);
 
 	/* Sort the entries by offset (at most 16: insertion sort), then neighbours must not overlap. */
 	for (unsigned i = 0; i < c->count; i++) {
@@ -511,10 +521,12 @@ static enum nub_status check_table(const uint8_t *data, size_t len, struct conta
 	for (unsigned k = 1; k < c->count; k++) {
 		const struct section *a = &c->entry[order[k - 1]], *b = &c->entry[order[k]];
 		if (a->offset + a->length > b->offset)
-			return bad(err, "section[%u] (%s) [0x%" PRIx64 ", 0x%" PRIx64 ") overlaps section[%u] (%s) [0x%" PRIx64 ", 0x%" PRIx64 ")",
-				   order[k], section_names[b->type], b->offset, b->offset + b->length,
-				   order[k - 1], section_names[a->type], a->offset,
-				   a->offset + a->length);
+			return bad(err,
+				   "section[%u] (%s) [0x%" PRIx64 ", 0x%" PRIx64
+				   ") overlaps section[%u] (%s) [0x%" PRIx64 ", 0x%" PRIx64 ")",
+				   order[k], section_names[b->type], b->offset,
+				   b->offset + b->length, order[k - 1], section_names[a->type],
+				   a->offset, a->offset + a->length);
 	}
 	return NUB_OK;
 }
@@ -535,8 +547,8 @@ static enum nub_status check_size(const char *field, uint64_t v, uint64_t min, u
 				  struct nub_error *err)
 {
 	if (v < min || v > max)
-		return bad(err, "layout.%s 0x%" PRIx64 " is outside 0x%" PRIx64 "..0x%" PRIx64, field,
-			   v, min, max);
+		return bad(err, "layout.%s 0x%" PRIx64 " is outside 0x%" PRIx64 "..0x%" PRIx64,
+			   field, v, min, max);
 	if (v % NUB_PAGE_SIZE)
 		return bad(err, "layout.%s 0x%" PRIx64 " is not page-aligned", field, v);
 	return NUB_OK;
@@ -556,15 +568,16 @@ static enum nub_status decode_layout(const uint8_t *p, struct nub_layout *l, str
 	enum nub_status st;
 
 	if (lp.image_end <= NUB_PRIMARY_BASE || lp.image_end > NUB_ELF_MAX_IMAGE_END)
-		return bad(err, "layout.image_end 0x%" PRIx64 " is outside (0x%x, 0x%x]", lp.image_end,
-			   NUB_PRIMARY_BASE, NUB_ELF_MAX_IMAGE_END);
+		return bad(err, "layout.image_end 0x%" PRIx64 " is outside (0x%x, 0x%x]",
+			   lp.image_end, NUB_PRIMARY_BASE, NUB_ELF_MAX_IMAGE_END);
 	if (lp.image_end % NUB_PAGE_SIZE)
 		return bad(err, "layout.image_end 0x%" PRIx64 " is not page-aligned", lp.image_end);
 	st = check_size("heap_size", lp.heap_size, 0, NUB_MAX_HEAP_SIZE, err);
 	if (!st)
 		st = check_size("input_size", lp.input_size, NUB_MIN_IO_SIZE, NUB_MAX_IO_SIZE, err);
 	if (!st)
-		st = check_size("output_size", lp.output_size, NUB_MIN_IO_SIZE, NUB_MAX_IO_SIZE, err);
+		st = check_size("output_size", lp.output_size, NUB_MIN_IO_SIZE, NUB_MAX_IO_SIZE,
+				err);
 	if (!st)
 		st = check_size("stack_size", lp.stack_size, NUB_MIN_STACK_SIZE, NUB_MAX_STACK_SIZE,
 				err);
@@ -585,8 +598,13 @@ static enum nub_status check_segment(unsigned i, const struct nub_segment *s, ui
 		const char *name;
 		uint8_t v;
 	} bits[] = {
-		{ "present", s->present }, { "db", s->db }, { "s", s->s }, { "l", s->l },
-		{ "g", s->g }, { "avl", s->avl }, { "unusable", s->unusable },
+		{ "present", s->present },
+		{ "db", s->db },
+		{ "s", s->s },
+		{ "l", s->l },
+		{ "g", s->g },
+		{ "avl", s->avl },
+		{ "unusable", s->unusable },
 	};
 
 	if (reserved)
@@ -604,8 +622,7 @@ static enum nub_status check_segment(unsigned i, const struct nub_segment *s, ui
 }
 
 /* CS, SS and TR as 64-bit long mode at CPL0 needs them (Intel SDM vol. 3C §26.3.1.2). */
-static enum nub_status check_special_segments(const struct nub_vcpu_state *v,
-					      struct nub_error *err)
+static enum nub_status check_special_segments(const struct nub_vcpu_state *v, struct nub_error *err)
 {
 	const struct nub_segment *cs = &v->cs, *tr = &v->tr;
 
@@ -666,7 +683,9 @@ static enum nub_status check_control(const struct nub_vcpu_state *v, const struc
 		return bad(err, "vcpu.cr3 0x%" PRIx64 " is not page-aligned", v->cr3);
 	if (!(v->cr3 >= NUB_PRIMARY_BASE && v->cr3 < primary_end) &&
 	    !(v->cr3 >= l->scratch_gpa && v->cr3 < scratch_end))
-		return bad(err, "vcpu.cr3 0x%" PRIx64 " is outside the primary [0x%x, 0x%" PRIx64 ") and scratch [0x%" PRIx64 ", 0x%" PRIx64 ") regions",
+		return bad(err,
+			   "vcpu.cr3 0x%" PRIx64 " is outside the primary [0x%x, 0x%" PRIx64
+			   ") and scratch [0x%" PRIx64 ", 0x%" PRIx64 ") regions",
 			   v->cr3, NUB_PRIMARY_BASE, primary_end, l->scratch_gpa, scratch_end);
 	if (v->cr8 > 15)
 		return bad(err, "vcpu.cr8 0x%" PRIx64 " exceeds 15", v->cr8);
@@ -705,10 +724,13 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 			   v->rip, NUB_PRIMARY_BASE, l->image_end);
 	if (!(rsp >= l->stack_gpa && rsp <= stack_top) &&
 	    !(rsp >= l->exception_stack_gpa && rsp <= exc_top))
-		return bad(err, "vcpu.rsp 0x%" PRIx64 " is outside the stack [0x%" PRIx64 ", 0x%" PRIx64 "] and the exception stack [0x%" PRIx64 ", 0x%" PRIx64 "]",
+		return bad(err,
+			   "vcpu.rsp 0x%" PRIx64 " is outside the stack [0x%" PRIx64 ", 0x%" PRIx64
+			   "] and the exception stack [0x%" PRIx64 ", 0x%" PRIx64 "]",
 			   rsp, l->stack_gpa, stack_top, l->exception_stack_gpa, exc_top);
 	if (!(v->rflags & X86_RFLAGS_FIXED1))
-		return bad(err, "vcpu.rflags 0x%" PRIx64 " lacks the reserved-one bit 1", v->rflags);
+		return bad(err, "vcpu.rflags 0x%" PRIx64 " lacks the reserved-one bit 1",
+			   v->rflags);
 	if (v->rflags & RFLAGS_REFUSED)
 		return bad(err, "vcpu.rflags 0x%" PRIx64 " has reserved or VM bits 0x%" PRIx64,
 			   v->rflags, v->rflags & RFLAGS_REFUSED);
@@ -733,12 +755,16 @@ static enum nub_status check_vcpu(const struct nub_vcpu_state *v, const uint8_t 
 	if (v->dr6 >> 32)
 		return bad(err, "vcpu.dr6 0x%" PRIx64 " has upper 32 bits set", v->dr6);
 	if ((v->dr6 & X86_DR6_FIXED_MASK) != X86_DR6_FIXED_VALUE)
-		return bad(err, "vcpu.dr6 0x%" PRIx64 " has fixed bits wrong: bits 4-11 and 16-31 read as one, bit 12 as zero",
+		return bad(err,
+			   "vcpu.dr6 0x%" PRIx64
+			   " has fixed bits wrong: bits 4-11 and 16-31 read as one, bit 12 as zero",
 			   v->dr6);
 	if (v->dr7 >> 32)
 		return bad(err, "vcpu.dr7 0x%" PRIx64 " has upper 32 bits set", v->dr7);
 	if ((v->dr7 & X86_DR7_FIXED_MASK) != X86_DR7_FIXED_VALUE)
-		return bad(err, "vcpu.dr7 0x%" PRIx64 " has fixed bits wrong: bit 10 reads as one, bits 12, 14 and 15 as zero",
+		return bad(err,
+			   "vcpu.dr7 0x%" PRIx64
+			   " has fixed bits wrong: bit 10 reads as one, bits 12, 14 and 15 as zero",
 			   v->dr7);
 	if (!canonical(v->kernel_gs_base))
 		return bad(err, "vcpu.kernel_gs_base 0x%" PRIx64 " is not canonical",
@@ -758,10 +784,13 @@ static enum nub_status check_fns(const uint8_t *p, uint64_t length, uint32_t *co
 	if (n > NUB_SNAPSHOT_MAX_FNS)
 		return bad(err, "fns.count %u exceeds the limit %u", n, NUB_SNAPSHOT_MAX_FNS);
 	if (length != FNS_MIN + (uint64_t)4 * n)
-		return bad(err, "fns section length 0x%" PRIx64 " does not match count %u (0x%" PRIx64 " bytes)",
+		return bad(err,
+			   "fns section length 0x%" PRIx64 " does not match count %u (0x%" PRIx64
+			   " bytes)",
 			   length, n, FNS_MIN + (uint64_t)4 * n);
 	for (uint32_t i = 1; i < n; i++) {
-		uint32_t prev = nub_le32(p + 4 + 4 * (size_t)(i - 1)), cur = nub_le32(p + 4 + 4 * (size_t)i);
+		uint32_t prev = nub_le32(p + 4 + 4 * (size_t)(i - 1)),
+			 cur = nub_le32(p + 4 + 4 * (size_t)i);
 		if (cur <= prev)
 			return bad(err, "fns.fn_id[%u] %u is not greater than fn_id[%u] %u", i, cur,
 				   i - 1, prev);
@@ -779,32 +808,42 @@ static enum nub_status check_memory(const uint8_t *p, uint64_t length, uint64_t 
 	if (reserved)
 		return bad(err, "memory.reserved 0x%x is not zero", reserved);
 	if (table > length)
-		return bad(err, "memory.run_count %u needs 0x%" PRIx64 " bytes of run table, the section holds 0x%" PRIx64,
+		return bad(err,
+			   "memory.run_count %u needs 0x%" PRIx64
+			   " bytes of run table, the section holds 0x%" PRIx64,
 			   n, table, length);
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *r = p + MEMORY_HEAD + (size_t)i * RUN_SIZE;
 		uint64_t offset = nub_le64(r), pages = nub_le64(r + 8), bytes, end;
 
 		if (offset % NUB_PAGE_SIZE)
-			return bad(err, "memory.run[%u].offset 0x%" PRIx64 " is not page-aligned", i,
-				   offset);
+			return bad(err, "memory.run[%u].offset 0x%" PRIx64 " is not page-aligned",
+				   i, offset);
 		if (pages == 0)
 			return bad(err, "memory.run[%u].page_count is 0", i);
 		if (__builtin_mul_overflow(pages, (uint64_t)NUB_PAGE_SIZE, &bytes) ||
 		    __builtin_add_overflow(offset, bytes, &end))
-			return bad(err, "memory.run[%u] offset 0x%" PRIx64 " + 0x%" PRIx64 " pages overflows",
+			return bad(err,
+				   "memory.run[%u] offset 0x%" PRIx64 " + 0x%" PRIx64
+				   " pages overflows",
 				   i, offset, pages);
 		if (end > mem_size)
-			return bad(err, "memory.run[%u] [0x%" PRIx64 ", 0x%" PRIx64 ") runs past the memory size 0x%" PRIx64,
+			return bad(err,
+				   "memory.run[%u] [0x%" PRIx64 ", 0x%" PRIx64
+				   ") runs past the memory size 0x%" PRIx64,
 				   i, offset, end, mem_size);
 		if (offset < prev_end)
-			return bad(err, "memory.run[%u].offset 0x%" PRIx64 " is below the end 0x%" PRIx64 " of run[%u] (runs must be sorted and disjoint)",
+			return bad(err,
+				   "memory.run[%u].offset 0x%" PRIx64 " is below the end 0x%" PRIx64
+				   " of run[%u] (runs must be sorted and disjoint)",
 				   i, offset, prev_end, i - 1);
 		prev_end = end;
 		covered += bytes; /* runs are disjoint inside mem_size: no overflow */
 	}
 	if (length - table != covered)
-		return bad(err, "memory data of 0x%" PRIx64 " bytes does not match the 0x%" PRIx64 " bytes the runs cover",
+		return bad(err,
+			   "memory data of 0x%" PRIx64 " bytes does not match the 0x%" PRIx64
+			   " bytes the runs cover",
 			   length - table, covered);
 	*runs = n;
 	return NUB_OK;
@@ -855,8 +894,8 @@ enum nub_status nub_snapshot_file_decode(const uint8_t *data, size_t len,
 	if (nfn) {
 		fn_ids = nub_alloc_zeroed(hook, (size_t)nfn * sizeof *fn_ids);
 		if (!fn_ids)
-			return nub_error_set(err, NUB_E_NOMEM, "snapshot decode: fn_id list (%u entries)",
-					     nfn);
+			return nub_error_set(err, NUB_E_NOMEM,
+					     "snapshot decode: fn_id list (%u entries)", nfn);
 		for (uint32_t i = 0; i < nfn; i++)
 			fn_ids[i] = nub_le32(data + fs->offset + 4 + 4 * (size_t)i);
 	}
@@ -957,8 +996,8 @@ static enum nub_status encode_nomem(struct nub_buf *out, size_t start, uint64_t 
 				    struct nub_error *err)
 {
 	out->len = start;
-	return nub_error_set(err, NUB_E_NOMEM, "snapshot encode: growing the output by 0x%" PRIx64 " bytes",
-			     size);
+	return nub_error_set(err, NUB_E_NOMEM,
+			     "snapshot encode: growing the output by 0x%" PRIx64 " bytes", size);
 }
 
 enum nub_status nub_snapshot_file_encode(const struct nub_snapshot *snap, struct nub_buf *out,
@@ -968,9 +1007,11 @@ enum nub_status nub_snapshot_file_encode(const struct nub_snapshot *snap, struct
 	uint64_t first, count, nruns = 0, data_pages = 0;
 
 	if (!snap || !out)
-		return nub_error_set(err, NUB_E_INVALID, "snapshot encode: NULL snapshot or output");
+		return nub_error_set(err, NUB_E_INVALID,
+				     "snapshot encode: NULL snapshot or output");
 	if (!snap->mem)
-		return nub_error_set(err, NUB_E_INVALID, "snapshot encode: the snapshot is not sealed");
+		return nub_error_set(err, NUB_E_INVALID,
+				     "snapshot encode: the snapshot is not sealed");
 
 	run_iter_init(&it, snap);
 	while (run_next(&it, &first, &count)) {
@@ -1062,7 +1103,8 @@ enum nub_status nub_snapshot_save(const struct nub_snapshot *snap, const char *p
 	struct nub_buf buf;
 
 	if (!snap || !path || !*path)
-		return nub_error_set(err, NUB_E_INVALID, "snapshot save: NULL snapshot or empty path");
+		return nub_error_set(err, NUB_E_INVALID,
+				     "snapshot save: NULL snapshot or empty path");
 	memset(&buf, 0, sizeof buf);
 	buf.alloc = snap->alloc;
 	enum nub_status st = nub_snapshot_file_encode(snap, &buf, err);

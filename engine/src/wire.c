@@ -23,8 +23,8 @@ static enum nub_status check_parts(const char *frame, const char *first_name,
 
 	if (first > avail)
 		return nub_error_set(err, NUB_E_PROTOCOL,
-				     "%s frame: %s %u exceeds the %llu bytes after the header", frame,
-				     first_name, first, (unsigned long long)avail);
+				     "%s frame: %s %u exceeds the %llu bytes after the header",
+				     frame, first_name, first, (unsigned long long)avail);
 	if (!second_name)
 		second = 0;
 	if (second > avail - first)
@@ -39,8 +39,9 @@ static enum nub_status check_parts(const char *frame, const char *first_name,
 				     (unsigned long long)trailing, first_name, first, second_name,
 				     second);
 	if (trailing)
-		return nub_error_set(err, NUB_E_PROTOCOL, "%s frame: %llu trailing bytes after %s %u",
-				     frame, (unsigned long long)trailing, first_name, first);
+		return nub_error_set(err, NUB_E_PROTOCOL,
+				     "%s frame: %llu trailing bytes after %s %u", frame,
+				     (unsigned long long)trailing, first_name, first);
 	return NUB_OK;
 }
 
@@ -51,8 +52,8 @@ static enum nub_status check_header(const char *frame, const uint8_t *buf, size_
 		return nub_error_set(err, NUB_E_INVALID, "%s frame: NULL buffer", frame);
 	if (len < header)
 		return nub_error_set(err, NUB_E_PROTOCOL,
-				     "%s frame: %zu bytes is shorter than the %u-byte header", frame,
-				     len, header);
+				     "%s frame: %zu bytes is shorter than the %u-byte header",
+				     frame, len, header);
 	return NUB_OK;
 }
 
@@ -117,8 +118,8 @@ enum nub_status nub_wire_decode_log(const uint8_t *buf, size_t len, struct nub_l
 	level = nub_le32(buf);
 	/* Level 0 means "off": a record cannot be sent at it. */
 	if (level < NUB_LEVEL_ERROR || level > NUB_LEVEL_TRACE)
-		return nub_error_set(err, NUB_E_PROTOCOL, "log frame: level %u is not %d..%d", level,
-				     NUB_LEVEL_ERROR, NUB_LEVEL_TRACE);
+		return nub_error_set(err, NUB_E_PROTOCOL, "log frame: level %u is not %d..%d",
+				     level, NUB_LEVEL_ERROR, NUB_LEVEL_TRACE);
 	file_len = nub_le32(buf + 8);
 	msg_len = nub_le32(buf + 12);
 	st = check_parts("log", "file_len", "file name", file_len, "msg_len", msg_len,
@@ -147,17 +148,17 @@ static enum nub_status encode_size(const char *frame, const char *a_name, size_t
 	if (!written || (!dst && cap))
 		return nub_error_set(err, NUB_E_INVALID, "%s frame: NULL output", frame);
 	if (a_len > UINT32_MAX)
-		return nub_error_set(err, NUB_E_LAYOUT, "%s frame: %s %zu exceeds UINT32_MAX", frame,
-				     a_name, a_len);
+		return nub_error_set(err, NUB_E_LAYOUT, "%s frame: %s %zu exceeds UINT32_MAX",
+				     frame, a_name, a_len);
 	if (b_len > UINT32_MAX)
-		return nub_error_set(err, NUB_E_LAYOUT, "%s frame: %s %zu exceeds UINT32_MAX", frame,
-				     b_name, b_len);
+		return nub_error_set(err, NUB_E_LAYOUT, "%s frame: %s %zu exceeds UINT32_MAX",
+				     frame, b_name, b_len);
 	/* Both are <= UINT32_MAX: the 64-bit sum cannot wrap. */
 	sum = (uint64_t)header + a_len + b_len;
 	if (sum > cap)
 		return nub_error_set(err, NUB_E_LAYOUT,
-				     "%s frame of %llu bytes does not fit the %zu-byte buffer", frame,
-				     (unsigned long long)sum, cap);
+				     "%s frame of %llu bytes does not fit the %zu-byte buffer",
+				     frame, (unsigned long long)sum, cap);
 	*total = (size_t)sum;
 	return NUB_OK;
 }

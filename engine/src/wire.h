@@ -27,7 +27,7 @@ struct nub_log_view {
 	uint32_t line;
 	const char *file; /* not NUL-terminated */
 	uint32_t file_len;
-	const char *msg;  /* not NUL-terminated */
+	const char *msg; /* not NUL-terminated */
 	uint32_t msg_len;
 };
 

@@ -38,7 +38,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	kvm_fuzz_outcome("init", NUB_OK);
 	kvm_fuzz_outcome("call", NUB_OK);
 	ready = true;
-	kvm_fuzz_report_iteration("fuzz_guest_blob", NULL); /* after (ready): it runs TestOneInput */
+	kvm_fuzz_report_iteration("fuzz_guest_blob",
+				  NULL); /* after (ready): it runs TestOneInput */
 	return 0;
 }
 

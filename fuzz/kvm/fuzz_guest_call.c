@@ -41,7 +41,8 @@ static void check_known(uint32_t fn, const uint8_t *p, size_t n, enum nub_status
 		return; /* a slow host may cut any call short */
 	switch (fn) {
 	case SIMPLE_ECHO:
-		NUB_FUZZ_CHECK(st == NUB_OK && resp->len == n && (n == 0 || !memcmp(resp->data, p, n)));
+		NUB_FUZZ_CHECK(st == NUB_OK && resp->len == n &&
+			       (n == 0 || !memcmp(resp->data, p, n)));
 		break;
 	case SIMPLE_ADD:
 		if (n != 8) {

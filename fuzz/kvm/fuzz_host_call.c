@@ -45,7 +45,8 @@ static void check_relayed(const uint8_t *data, size_t size, enum nub_status st,
 	if (st == NUB_E_TIME_LIMIT)
 		return; /* a slow host may cut any call short */
 	if (size < 4) {
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR && err->guest_code == NUB_STATUS_GUEST_ERROR);
+		NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR &&
+			       err->guest_code == NUB_STATUS_GUEST_ERROR);
 		return;
 	}
 	fuzz_input_init(&in, data, size);
@@ -91,12 +92,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&resp, 0, sizeof resp);
 	enum nub_status st = nub_sandbox_call(g.sb, SIMPLE_HOST_CALL, data, size, &resp, &err);
 	nub_fuzz_outcome(st == NUB_E_GUEST_ERROR ? err.guest_code == NUB_STATUS_NO_SUCH_FUNCTION
-			 ? "guest-error/no-such-function"
-			 : err.guest_code == NUB_STATUS_HOST_ERROR ? "guest-error/host-error"
-			 : err.guest_code == NUB_STATUS_RESPONSE_TOO_LARGE
-			 ? "guest-error/response-too-large"
-			 : "guest-error/other"
-			 : kvm_fuzz_status_class(st));
+							   ? "guest-error/no-such-function"
+						   : err.guest_code == NUB_STATUS_HOST_ERROR
+							   ? "guest-error/host-error"
+						   : err.guest_code == NUB_STATUS_RESPONSE_TOO_LARGE
+							   ? "guest-error/response-too-large"
+							   : "guest-error/other"
+						 : kvm_fuzz_status_class(st));
 	kvm_fuzz_check_call(nub_sandbox_status(g.sb), st, &err);
 	check_relayed(data, size, st, &err, &resp);
 	nub_buf_free(&resp);
@@ -112,7 +114,8 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 
 	fuzz_input_init(&in, data, len);
 	if (len < 4) {
-		fprintf(out, "  %zu bytes: shorter than the u32 fn_id (the guest refuses it)\n", len);
+		fprintf(out, "  %zu bytes: shorter than the u32 fn_id (the guest refuses it)\n",
+			len);
 		return;
 	}
 	uint32_t fn = fuzz_read_u32(&in);

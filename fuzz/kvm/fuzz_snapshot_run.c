@@ -42,7 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	kvm_fuzz_outcome("echo", NUB_OK);
 	kvm_fuzz_outcome("counter", NUB_OK);
 	ready = true;
-	kvm_fuzz_report_iteration("fuzz_snapshot_run", NULL); /* after (ready): it runs TestOneInput */
+	kvm_fuzz_report_iteration("fuzz_snapshot_run",
+				  NULL); /* after (ready): it runs TestOneInput */
 	return 0;
 }
 
@@ -102,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rst = nub_sandbox_restore(sb, snap, &err);
 	enum nub_status st2 = rst == NUB_OK ? call(sb, SIMPLE_STATIC_COUNTER, "", &err2) : NUB_OK;
 	nub_fuzz_outcome(st1 != NUB_OK ? kvm_fuzz_outcome("echo", st1)
-			 : kvm_fuzz_outcome("counter", st2));
+				       : kvm_fuzz_outcome("counter", st2));
 	if (rst != NUB_OK)
 		fprintf(stderr, "nub-fuzz: restore failed: %s\n", err.message);
 	NUB_FUZZ_CHECK(rst == NUB_OK);

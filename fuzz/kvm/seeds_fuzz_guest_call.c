@@ -41,7 +41,10 @@ void seeds_fuzz_guest_call(struct seedgen *g)
 	guest_call(g, "log-warn", SIMPLE_LOG, b, 11);
 	guest_call(g, "log-all", SIMPLE_LOG_ALL, "", 0);
 	guest_call(g, "debug-print", SIMPLE_DEBUG_PRINT, "hi there\n", 9);
-	guest_call(g, "abort", SIMPLE_ABORT, "\x01" "boom", 5);
+	guest_call(g, "abort", SIMPLE_ABORT,
+		   "\x01"
+		   "boom",
+		   5);
 	guest_call(g, "abort-long", SIMPLE_ABORT_LONG, "", 0);
 	guest_call(g, "divide-by-zero", SIMPLE_DIVIDE_BY_ZERO, "", 0);
 	guest_call(g, "invalid-opcode", SIMPLE_INVALID_OPCODE, "", 0);

@@ -62,7 +62,10 @@ void seeds_fuzz_outb(struct seedgen *g)
 	prog_check(fuzz_prog_abort(&prog, NUB_ABORT_PANIC, "boom", 4));
 	prog_emit(g, &prog, "abort-panic");
 
-	prog_check(fuzz_prog_abort(&prog, NUB_ABORT_EXCEPTION, "\x0e" "fake page fault", 16));
+	prog_check(fuzz_prog_abort(&prog, NUB_ABORT_EXCEPTION,
+				   "\x0e"
+				   "fake page fault",
+				   16));
 	prog_emit(g, &prog, "abort-exception-code");
 
 	prog_check(fuzz_prog_abort(&prog, NUB_ABORT_OUT_OF_MEMORY, "\xff\xff\xff", 3));
@@ -70,8 +73,9 @@ void seeds_fuzz_outb(struct seedgen *g)
 
 	for (uint8_t kind = 0; kind < FUZZ_EXC_COUNT; kind++) {
 		static const char *const names[FUZZ_EXC_COUNT] = {
-			"exception-divide", "exception-ud2", "exception-gp", "exception-null",
-			"exception-write-code", "exception-exec-data", "exception-stack-overflow",
+			"exception-divide",         "exception-ud2",        "exception-gp",
+			"exception-null",           "exception-write-code", "exception-exec-data",
+			"exception-stack-overflow",
 		};
 		prog_check(fuzz_prog_exception(&prog, kind));
 		prog_emit(g, &prog, names[kind]);
@@ -174,7 +178,10 @@ void seeds_fuzz_outb(struct seedgen *g)
 	prog_check(fuzz_prog_raw(&prog, "\x01\x63\x00", 3)); /* OUT needs 6 argument bytes */
 	prog_emit(g, &prog, "stop-truncated");
 
-	prog_check(fuzz_prog_raw(&prog, "\x0f\xff\x00" "short", 8)); /* RESPOND declares 255 */
+	prog_check(fuzz_prog_raw(&prog,
+				 "\x0f\xff\x00"
+				 "short",
+				 8)); /* RESPOND declares 255 */
 	prog_emit(g, &prog, "respond-length-past-end");
 	fuzz_prog_free(&prog);
 }

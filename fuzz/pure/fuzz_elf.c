@@ -17,7 +17,8 @@ static void check_image(const struct nub_elf_image *img, size_t len)
 {
 	NUB_FUZZ_CHECK(img->nseg >= 1 && img->nseg <= NUB_ELF_MAX_SEGMENTS);
 	NUB_FUZZ_CHECK(img->image_end % NUB_PAGE_SIZE == 0);
-	NUB_FUZZ_CHECK(img->image_end > NUB_PRIMARY_BASE && img->image_end <= NUB_ELF_MAX_IMAGE_END);
+	NUB_FUZZ_CHECK(img->image_end > NUB_PRIMARY_BASE &&
+		       img->image_end <= NUB_ELF_MAX_IMAGE_END);
 	NUB_FUZZ_CHECK(img->abi_version == NUB_ABI_VERSION);
 	bool entry_ok = false;
 	for (size_t i = 0; i < img->nseg; i++) {
@@ -129,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *primary = malloc(primary_size);
 		NUB_FUZZ_CHECK(primary != NULL);
 		memset(primary, PATTERN, primary_size);
-		NUB_FUZZ_CHECK(nub_elf_load(&img, file, size, primary, primary_size, &err) == NUB_OK);
+		NUB_FUZZ_CHECK(nub_elf_load(&img, file, size, primary, primary_size, &err) ==
+			       NUB_OK);
 		check_loaded(&img, file, primary, primary_size);
 		free(primary);
 		check_short_load(&img, file, size);

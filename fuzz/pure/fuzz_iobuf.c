@@ -70,7 +70,8 @@ static void op_push(struct state *s, const uint8_t *data, uint64_t len)
 		nub_put_le64(s->model + sp + len, sp);
 		nub_put_le64(s->model, sp + len + 8);
 		if (s->clean && s->depth < MAX_TRACKED)
-			s->stack[s->depth++] = (struct pushed){ .len = len, .hash = fnv1a(data, len) };
+			s->stack[s->depth++] = (struct pushed){ .len = len,
+								.hash = fnv1a(data, len) };
 		else
 			s->clean = false;
 	}
@@ -245,8 +246,8 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 		}
 		default: {
 			uint64_t off = fuzz_read_u16(&in) % size;
-			fprintf(out, "  guest writes byte 0x%02x at offset 0x%llx\n", fuzz_read_u8(&in),
-				(unsigned long long)off);
+			fprintf(out, "  guest writes byte 0x%02x at offset 0x%llx\n",
+				fuzz_read_u8(&in), (unsigned long long)off);
 			break;
 		}
 		}

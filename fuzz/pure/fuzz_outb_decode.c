@@ -236,7 +236,8 @@ static bool out(struct state *s, uint16_t port, uint32_t value, uint32_t size)
 			NUB_FUZZ_CHECK(r == NUB_OUTB_STOP && err.status == NUB_E_PROTOCOL);
 		} else if (mdone) {
 			NUB_FUZZ_CHECK(r == NUB_OUTB_STOP && err.status == NUB_E_GUEST_ABORT);
-			NUB_FUZZ_CHECK(err.guest_code == (s->port_model.len ? s->port_model.bytes[0] : 0));
+			NUB_FUZZ_CHECK(err.guest_code ==
+				       (s->port_model.len ? s->port_model.bytes[0] : 0));
 			if (s->port_model.len >= 2 && s->port_model.bytes[0] == NUB_ABORT_EXCEPTION)
 				NUB_FUZZ_CHECK(err.vector == s->port_model.bytes[1]);
 		} else {
@@ -376,17 +377,26 @@ static struct state *state_new(struct fuzz_input *in)
 	static const struct {
 		uint32_t id;
 		nub_host_fn fn;
-	} fns[] = { { OUTB_FN_ECHO, echo_fn }, { OUTB_FN_FAIL, fail_fn }, { OUTB_FN_GROW, grow_fn } };
+	} fns[] = { { OUTB_FN_ECHO, echo_fn },
+		    { OUTB_FN_FAIL, fail_fn },
+		    { OUTB_FN_GROW, grow_fn } };
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		enum nub_status st = nub_hostfn_register(&s->fns, &s->cfg.alloc, fns[i].id,
 							 fns[i].fn, s, &err);
-		NUB_FUZZ_CHECK(st == NUB_OK || (st == NUB_E_NOMEM && nub_fuzz_alloc_failures() > 0));
+		NUB_FUZZ_CHECK(st == NUB_OK ||
+			       (st == NUB_E_NOMEM && nub_fuzz_alloc_failures() > 0));
 	}
 	s->env = (struct nub_outb_env){
-		.input = s->input, .input_size = s->input_size,
-		.output = s->output, .output_size = s->output_size,
-		.staging = s->staging, .staging_size = s->staging_size,
-		.hostfns = &s->fns, .cfg = &s->cfg, .abort = &s->abort, .print = &s->print,
+		.input = s->input,
+		.input_size = s->input_size,
+		.output = s->output,
+		.output_size = s->output_size,
+		.staging = s->staging,
+		.staging_size = s->staging_size,
+		.hostfns = &s->fns,
+		.cfg = &s->cfg,
+		.abort = &s->abort,
+		.print = &s->print,
 	};
 	return s;
 }
@@ -503,7 +513,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 static const char *const op_names[] = {
-	[OUTB_OUT_LOG] = "out log", [OUTB_OUT_HOST_CALL] = "out host-call",
+	[OUTB_OUT_LOG] = "out log",     [OUTB_OUT_HOST_CALL] = "out host-call",
 	[OUTB_OUT_ABORT] = "out abort", [OUTB_OUT_PRINT] = "out debug-print",
 	[OUTB_OUT_HALT] = "out halt",
 };
@@ -580,7 +590,8 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out_file)
 		}
 		case OUTB_POKE_OUTPUT: {
 			uint16_t off = fuzz_read_u16(&in);
-			fprintf(o, "  guest writes u64 0x%llx into the output buffer at offset %u (mod size - 7)\n",
+			fprintf(o,
+				"  guest writes u64 0x%llx into the output buffer at offset %u (mod size - 7)\n",
 				(unsigned long long)fuzz_read_u64(&in), off);
 			break;
 		}
@@ -588,7 +599,8 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out_file)
 			fprintf(o, "  guest pops the response from the input buffer\n");
 			break;
 		case OUTB_FEED_ABORT:
-			fprintf(o, "  nub_outb_abort_feed 0x%08x (separate stream)\n", fuzz_read_u32(&in));
+			fprintf(o, "  nub_outb_abort_feed 0x%08x (separate stream)\n",
+				fuzz_read_u32(&in));
 			break;
 		case OUTB_ABORT_BYTES: {
 			uint16_t want = fuzz_read_u16(&in);

@@ -48,7 +48,8 @@ static void check_same(const struct nub_snapshot *a, const struct nub_snapshot *
 	NUB_FUZZ_CHECK(a->abi_version == b->abi_version);
 	NUB_FUZZ_CHECK(snap_vcpu_differs(&a->vcpu, &b->vcpu) == NULL);
 	NUB_FUZZ_CHECK(a->nfn == b->nfn);
-	NUB_FUZZ_CHECK(a->nfn == 0 || memcmp(a->fn_ids, b->fn_ids, a->nfn * sizeof *a->fn_ids) == 0);
+	NUB_FUZZ_CHECK(a->nfn == 0 ||
+		       memcmp(a->fn_ids, b->fn_ids, a->nfn * sizeof *a->fn_ids) == 0);
 	NUB_FUZZ_CHECK(a->nmaps == 0 && b->nmaps == 0); /* files store no mappings */
 	NUB_FUZZ_CHECK(a->mem_size == b->mem_size);
 	check_mem_covered(a, b);

@@ -57,8 +57,8 @@ static enum nub_status decode(struct frame_view *f, const uint8_t *buf, size_t l
 	}
 }
 
-static enum nub_status encode(const struct frame_view *f, uint8_t *dst, size_t cap,
-			      size_t *written, struct nub_error *err)
+static enum nub_status encode(const struct frame_view *f, uint8_t *dst, size_t cap, size_t *written,
+			      struct nub_error *err)
 {
 	switch (f->kind) {
 	case WIRE_REQUEST:
@@ -91,7 +91,8 @@ static void check_view(const struct frame_view *f, const uint8_t *buf, size_t le
 		total += (uint64_t)f->v.resp.payload_len + f->v.resp.msg_len;
 		break;
 	default:
-		NUB_FUZZ_CHECK(f->v.log.level >= NUB_LEVEL_ERROR && f->v.log.level <= NUB_LEVEL_TRACE);
+		NUB_FUZZ_CHECK(f->v.log.level >= NUB_LEVEL_ERROR &&
+			       f->v.log.level <= NUB_LEVEL_TRACE);
 		NUB_FUZZ_CHECK(inside(f->v.log.file, f->v.log.file_len, buf, len));
 		NUB_FUZZ_CHECK(inside(f->v.log.msg, f->v.log.msg_len, buf, len));
 		total += (uint64_t)f->v.log.file_len + f->v.log.msg_len;
@@ -161,11 +162,17 @@ static void fuzz_encode(struct fuzz_input *in)
 	if (f.kind == WIRE_REQUEST)
 		f.v.req = (struct nub_request_view){ .fn_id = a, .payload = p1, .payload_len = n1 };
 	else if (f.kind == WIRE_RESPONSE)
-		f.v.resp = (struct nub_response_view){ .status = a, .payload = p1, .payload_len = n1,
-						       .msg = (const char *)p2, .msg_len = n2 };
+		f.v.resp = (struct nub_response_view){ .status = a,
+						       .payload = p1,
+						       .payload_len = n1,
+						       .msg = (const char *)p2,
+						       .msg_len = n2 };
 	else
-		f.v.log = (struct nub_log_view){ .level = a, .line = line, .file = (const char *)p1,
-						 .file_len = n1, .msg = (const char *)p2,
+		f.v.log = (struct nub_log_view){ .level = a,
+						 .line = line,
+						 .file = (const char *)p1,
+						 .file_len = n1,
+						 .msg = (const char *)p2,
 						 .msg_len = n2 };
 
 	size_t len = header_size[f.kind] + (size_t)n1 + n2, written = 0;
@@ -240,7 +247,10 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 		uint16_t l1 = fuzz_read_u16(&in), l2 = fuzz_read_u16(&in);
 		fprintf(out, "  mode: encode a %s frame, then decode it\n", kind_names[kind]);
 		fprintf(out, "  %s %u, line %u, len1 %u, len2 %u\n",
-			kind == 0 ? "fn_id" : kind == 1 ? "status" : "level", a, line, l1, l2);
+			kind == 0   ? "fn_id"
+			: kind == 1 ? "status"
+				    : "level",
+			a, line, l1, l2);
 		size_t n1 = fuzz_read_bytes(&in, l1, &p);
 		fprintf(out, "  part1 (%zu bytes): ", n1);
 		nub_fuzz_print_string(out, p, n1, 64);
@@ -254,8 +264,8 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 	}
 	size_t n = fuzz_read_rest(&in, &p);
 	uint32_t hs = header_size[mode];
-	fprintf(out, "  mode: decode a %s frame of %zu bytes (%u-byte header)\n", mode_names[mode], n,
-		hs);
+	fprintf(out, "  mode: decode a %s frame of %zu bytes (%u-byte header)\n", mode_names[mode],
+		n, hs);
 	if (n < hs) {
 		nub_fuzz_hexdump(out, p, n, 64);
 		return;
@@ -270,7 +280,8 @@ void nub_fuzz_describe(const uint8_t *data, size_t len, FILE *out)
 		fprintf(out, "  status %u, payload_len %u, msg_len %u\n", f0, f1, f2);
 		declared = (uint64_t)f1 + f2;
 	} else {
-		fprintf(out, "  level %u, line %u (0x%x), file_len %u, msg_len %u\n", f0, f1, f1, f2, f3);
+		fprintf(out, "  level %u, line %u (0x%x), file_len %u, msg_len %u\n", f0, f1, f1,
+			f2, f3);
 		declared = (uint64_t)f2 + f3;
 	}
 	fprintf(out, "  declared variable bytes %llu, present %zu\n", (unsigned long long)declared,

@@ -115,22 +115,58 @@ void seeds_fuzz_gdb_packet(struct seedgen *g)
 		"vfork-events+;exec-events+;vContSupported+;QThreadEvents+;no-resumed+;"
 		"memory-tagging+;xmlRegisters=i386";
 	const char *const connect[] = {
-		qsupported, "vMustReplyEmpty", "Hg0", "qXfer:features:read:target.xml:0,1000",
-		"qXfer:features:read:target.xml:1000,1000", "qTStatus", "?", "qfThreadInfo",
-		"qsThreadInfo", "qAttached", "Hc-1", "qC", "g", NULL,
+		qsupported,
+		"vMustReplyEmpty",
+		"Hg0",
+		"qXfer:features:read:target.xml:0,1000",
+		"qXfer:features:read:target.xml:1000,1000",
+		"qTStatus",
+		"?",
+		"qfThreadInfo",
+		"qsThreadInfo",
+		"qAttached",
+		"Hc-1",
+		"qC",
+		"g",
+		NULL,
 	};
 	session(g, "connect", true, connect);
 	const char *const multiprocess[] = {
-		qsupported, "vMustReplyEmpty", "Hgp0.0", "qXfer:features:read:target.xml:0,1000",
-		"qXfer:features:read:target.xml:1000,1000", "qTStatus", "?", "qfThreadInfo",
-		"qsThreadInfo", "qAttached:1", "Hc-1", "g", "m10000,1", "vCont?",
-		"vCont;s:p1.1;c:p1.-1", "g", "Z1,10010,1", "vCont;c:p1.-1", "z1,10010,1",
-		"qThreadExtraInfo,p1.1", "qP0000001f0000000000000001", "D;1", NULL,
+		qsupported,
+		"vMustReplyEmpty",
+		"Hgp0.0",
+		"qXfer:features:read:target.xml:0,1000",
+		"qXfer:features:read:target.xml:1000,1000",
+		"qTStatus",
+		"?",
+		"qfThreadInfo",
+		"qsThreadInfo",
+		"qAttached:1",
+		"Hc-1",
+		"g",
+		"m10000,1",
+		"vCont?",
+		"vCont;s:p1.1;c:p1.-1",
+		"g",
+		"Z1,10010,1",
+		"vCont;c:p1.-1",
+		"z1,10010,1",
+		"qThreadExtraInfo,p1.1",
+		"qP0000001f0000000000000001",
+		"D;1",
+		NULL,
 	};
 	session(g, "multiprocess", true, multiprocess);
 	const char *const threads[] = {
-		"Hg0", "qfThreadInfo", "qsThreadInfo", "Hc-1", "qC", "qThreadExtraInfo,1",
-		"qP0000001f0000000000000001", "T1", NULL,
+		"Hg0",
+		"qfThreadInfo",
+		"qsThreadInfo",
+		"Hc-1",
+		"qC",
+		"qThreadExtraInfo,1",
+		"qP0000001f0000000000000001",
+		"T1",
+		NULL,
 	};
 	session(g, "threads", false, threads);
 	const char *const z_z[] = {
@@ -143,13 +179,22 @@ void seeds_fuzz_gdb_packet(struct seedgen *g)
 	};
 	session(g, "m-M-X", false, mem);
 	const char *const p_p[] = {
-		"P0=3412000000000000", "P39=0070000000000000", "P18=00000000000000c0ff3f",
-		"P11=00000000", "p10", "p22", "p3a", "p3b", NULL,
+		"P0=3412000000000000",
+		"P39=0070000000000000",
+		"P18=00000000000000c0ff3f",
+		"P11=00000000",
+		"p10",
+		"p22",
+		"p3a",
+		"p3b",
+		NULL,
 	};
 	session(g, "p-P", false, p_p);
 	const char *const qxfer[] = {
-		"qXfer:features:read:target.xml:0,1000", "qXfer:features:read:target.xml:1000,1000",
-		"qXfer:features:read:target.xml:ffff,1000", NULL,
+		"qXfer:features:read:target.xml:0,1000",
+		"qXfer:features:read:target.xml:1000,1000",
+		"qXfer:features:read:target.xml:ffff,1000",
+		NULL,
 	};
 	session(g, "qxfer", false, qxfer);
 	const char *const vcont[] = { "vCont?", "vCont;c", "vCont;s:1;c", "s", "c", NULL };

@@ -97,8 +97,8 @@ void seeds_fuzz_iobuf(struct seedgen *g)
 	seedgen_emit(g, "corrupt-back-pointer", &o);
 
 	iobuf_begin(&o, 128, 0);
-	iobuf_push(&o, "abcde", 5);       /* sp = 8 + 5 + 8 = 21: unaligned */
-	iobuf_push(&o, "xyz", 3);         /* back-pointer at an odd offset */
+	iobuf_push(&o, "abcde", 5); /* sp = 8 + 5 + 8 = 21: unaligned */
+	iobuf_push(&o, "xyz", 3);   /* back-pointer at an odd offset */
 	iobuf_pop(&o, 8);
 	iobuf_pop(&o, 8);
 	seedgen_emit(g, "unaligned-elements", &o);

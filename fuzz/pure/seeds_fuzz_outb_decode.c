@@ -82,15 +82,25 @@ void seeds_fuzz_outb_decode(struct seedgen *g)
 	seedgen_emit(g, "halt", &o);
 
 	outb_begin(&o, NUB_LEVEL_ERROR, SIZES(BIG, BIG), 0);
-	outb_abort(&o, "\x01" "boom", 5);
+	outb_abort(&o,
+		   "\x01"
+		   "boom",
+		   5);
 	seedgen_emit(g, "abort-panic", &o);
 
 	outb_begin(&o, NUB_LEVEL_ERROR, SIZES(BIG, BIG), 0);
-	outb_abort(&o, "\x02\x0e" "page fault at 0x0", 19);
+	outb_abort(&o,
+		   "\x02\x0e"
+		   "page fault at 0x0",
+		   19);
 	seedgen_emit(g, "abort-exception-vector", &o);
 
 	outb_begin(&o, NUB_LEVEL_ERROR, SIZES(BIG, BIG), 0);
-	outb_abort(&o, "\x01" "tab\there\x01\x7f" "nl\n", 14);
+	outb_abort(&o,
+		   "\x01"
+		   "tab\there\x01\x7f"
+		   "nl\n",
+		   14);
 	seedgen_emit(g, "abort-control-bytes", &o);
 
 	memset(big, 'A', sizeof big);
@@ -195,7 +205,7 @@ void seeds_fuzz_outb_decode(struct seedgen *g)
 	outb_begin(&o, NUB_LEVEL_ERROR, SIZES(BIG, IDX_512), 0);
 	outb_push_request(&o, OUTB_FN_ECHO, "abc", 3);
 	fuzz_write_u8(&o, OUTB_POKE_OUTPUT);
-	fuzz_write_u16(&o, 19);  /* the element's back-pointer */
+	fuzz_write_u16(&o, 19); /* the element's back-pointer */
 	fuzz_write_u64(&o, 2);
 	outb_out(&o, OUTB_OUT_HOST_CALL, 0);
 	seedgen_emit(g, "host-call-corrupt-back-pointer", &o);

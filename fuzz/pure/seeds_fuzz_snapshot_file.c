@@ -59,8 +59,11 @@ void seeds_fuzz_snapshot_file(struct seedgen *g)
 {
 	static const uint32_t one_fn[] = { 1 };
 	static const struct nub_layout_params larger = {
-		.image_end = 0x100000, .heap_size = 0x100000, .input_size = 0x10000,
-		.output_size = 0x10000, .stack_size = 0x10000,
+		.image_end = 0x100000,
+		.heap_size = 0x100000,
+		.input_size = 0x10000,
+		.output_size = 0x10000,
+		.stack_size = 0x10000,
 	};
 	struct nub_buf f;
 

@@ -76,17 +76,26 @@ void seeds_fuzz_wire(struct seedgen *g)
 	wire_request(g, "request-empty", 1, "", 0);
 	wire_request(g, "request-payload", 7, "hello", 0);
 	wire_request(g, "request-trailing-byte", 7, "hello", 1);
-	wire_frame(g, "request-short-header", WIRE_REQUEST,
-		   (const uint8_t *)"\x01\x00\x00\x00\x05", 5);
-	memcpy(raw, "\x01\x00\x00\x00\xff\xff\xff\xff" "abcd", 12);
+	wire_frame(g, "request-short-header", WIRE_REQUEST, (const uint8_t *)"\x01\x00\x00\x00\x05",
+		   5);
+	memcpy(raw,
+	       "\x01\x00\x00\x00\xff\xff\xff\xff"
+	       "abcd",
+	       12);
 	wire_frame(g, "request-payload-len-overflow", WIRE_REQUEST, raw, 12);
 
 	wire_response(g, "response-ok", NUB_STATUS_OK, "result", "");
 	wire_response(g, "response-guest-error", NUB_STATUS_GUEST_ERROR, "", "guest error");
 	wire_response(g, "response-payload-and-message", NUB_STATUS_HOST_ERROR, "\x01\x02", "why");
-	memcpy(raw, "\x00\x00\x00\x00\x02\x00\x00\x00\xff\xff\xff\xff" "ab", 14);
+	memcpy(raw,
+	       "\x00\x00\x00\x00\x02\x00\x00\x00\xff\xff\xff\xff"
+	       "ab",
+	       14);
 	wire_frame(g, "response-msg-len-overflow", WIRE_RESPONSE, raw, 14);
-	memcpy(raw, "\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00" "ab", 14);
+	memcpy(raw,
+	       "\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00"
+	       "ab",
+	       14);
 	wire_frame(g, "response-payload-past-end", WIRE_RESPONSE, raw, 14);
 
 	wire_log(g, "log-error", NUB_LEVEL_ERROR, 12, "main.c", "something failed");
@@ -94,7 +103,10 @@ void seeds_fuzz_wire(struct seedgen *g)
 	wire_log(g, "log-empty-strings", NUB_LEVEL_INFO, 0, "", "");
 	wire_log(g, "log-level-0", 0, 1, "a.c", "off is not a level");
 	wire_log(g, "log-level-6", 6, 1, "a.c", "above trace");
-	memcpy(raw, "\x03\x00\x00\x00\x01\x00\x00\x00\xff\xff\xff\xff\x01\x00\x00\x00" "ab", 18);
+	memcpy(raw,
+	       "\x03\x00\x00\x00\x01\x00\x00\x00\xff\xff\xff\xff\x01\x00\x00\x00"
+	       "ab",
+	       18);
 	wire_frame(g, "log-file-len-overflow", WIRE_LOG, raw, 18);
 
 	wire_encode(g, "encode-request", 0, 42, 0, "payload", "");

@@ -11,26 +11,36 @@
 #include "fuzz_cmds.h"
 #include "nub_guest.h"
 
-#define SPIN_FOREVER 0xffffffffu  /* FUZZ_SPIN_FOREVER */
-#define SPIN_MAX 4096u            /* FUZZ_SPIN_MAX */
-#define DEBUG_PRINT_MAX 64u       /* FUZZ_DEBUG_PRINT_MAX */
+#define SPIN_FOREVER 0xffffffffu /* FUZZ_SPIN_FOREVER */
+#define SPIN_MAX 4096u           /* FUZZ_SPIN_MAX */
+#define DEBUG_PRINT_MAX 64u      /* FUZZ_DEBUG_PRINT_MAX */
 #define NO_LEN 0xff
 
 /* Fixed-argument bytes per op, and the offset of the u16 data length in them (NO_LEN: no data). */
 static const uint8_t fixed_size[FUZZ_OP_COUNT] = {
-	[FUZZ_OP_OUT] = 6,          [FUZZ_OP_OUT8] = 3,        [FUZZ_OP_WRITE_OUTPUT] = 4,
-	[FUZZ_OP_WRITE_INPUT] = 4,  [FUZZ_OP_SET_OUTPUT_SP] = 8, [FUZZ_OP_PUSH_OUTPUT] = 2,
-	[FUZZ_OP_HOST_CALL] = 6,    [FUZZ_OP_LOG] = 3,         [FUZZ_OP_DEBUG_PRINT] = 2,
-	[FUZZ_OP_ABORT] = 3,        [FUZZ_OP_EXCEPTION] = 1,   [FUZZ_OP_SPIN] = 4,
-	[FUZZ_OP_HALT] = 0,         [FUZZ_OP_HLT] = 0,         [FUZZ_OP_RESPOND] = 2,
+	[FUZZ_OP_OUT] = 6,         [FUZZ_OP_OUT8] = 3,          [FUZZ_OP_WRITE_OUTPUT] = 4,
+	[FUZZ_OP_WRITE_INPUT] = 4, [FUZZ_OP_SET_OUTPUT_SP] = 8, [FUZZ_OP_PUSH_OUTPUT] = 2,
+	[FUZZ_OP_HOST_CALL] = 6,   [FUZZ_OP_LOG] = 3,           [FUZZ_OP_DEBUG_PRINT] = 2,
+	[FUZZ_OP_ABORT] = 3,       [FUZZ_OP_EXCEPTION] = 1,     [FUZZ_OP_SPIN] = 4,
+	[FUZZ_OP_HALT] = 0,        [FUZZ_OP_HLT] = 0,           [FUZZ_OP_RESPOND] = 2,
 };
 static const uint8_t len_at[FUZZ_OP_COUNT] = {
 	[0] = NO_LEN,
-	[FUZZ_OP_OUT] = NO_LEN,     [FUZZ_OP_OUT8] = NO_LEN,   [FUZZ_OP_WRITE_OUTPUT] = 2,
-	[FUZZ_OP_WRITE_INPUT] = 2,  [FUZZ_OP_SET_OUTPUT_SP] = NO_LEN, [FUZZ_OP_PUSH_OUTPUT] = 0,
-	[FUZZ_OP_HOST_CALL] = 4,    [FUZZ_OP_LOG] = 1,         [FUZZ_OP_DEBUG_PRINT] = 0,
-	[FUZZ_OP_ABORT] = 1,        [FUZZ_OP_EXCEPTION] = NO_LEN, [FUZZ_OP_SPIN] = NO_LEN,
-	[FUZZ_OP_HALT] = NO_LEN,    [FUZZ_OP_HLT] = NO_LEN,    [FUZZ_OP_RESPOND] = 0,
+	[FUZZ_OP_OUT] = NO_LEN,
+	[FUZZ_OP_OUT8] = NO_LEN,
+	[FUZZ_OP_WRITE_OUTPUT] = 2,
+	[FUZZ_OP_WRITE_INPUT] = 2,
+	[FUZZ_OP_SET_OUTPUT_SP] = NO_LEN,
+	[FUZZ_OP_PUSH_OUTPUT] = 0,
+	[FUZZ_OP_HOST_CALL] = 4,
+	[FUZZ_OP_LOG] = 1,
+	[FUZZ_OP_DEBUG_PRINT] = 0,
+	[FUZZ_OP_ABORT] = 1,
+	[FUZZ_OP_EXCEPTION] = NO_LEN,
+	[FUZZ_OP_SPIN] = NO_LEN,
+	[FUZZ_OP_HALT] = NO_LEN,
+	[FUZZ_OP_HLT] = NO_LEN,
+	[FUZZ_OP_RESPOND] = 0,
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -234,7 +244,8 @@ static uint32_t fn_run(const uint8_t *in, uint32_t len, struct nub_guest_out *ou
 			nub_guest_log_n(a[0], "fuzz.c", at, (const char *)data, n);
 			break;
 		case FUZZ_OP_DEBUG_PRINT:
-			nub_guest_debug_print((const char *)data, n < DEBUG_PRINT_MAX ? n : DEBUG_PRINT_MAX);
+			nub_guest_debug_print((const char *)data,
+					      n < DEBUG_PRINT_MAX ? n : DEBUG_PRINT_MAX);
 			break;
 		case FUZZ_OP_ABORT:
 			nub_guest_abort_n(a[0], (const char *)data, n);
@@ -274,4 +285,5 @@ static uint32_t fn_run(const uint8_t *in, uint32_t len, struct nub_guest_out *ou
 const struct nub_guest_fn nub_guest_functions[] = {
 	{ FUZZ_FN_RUN, fn_run },
 };
-const uint32_t nub_guest_function_count = sizeof nub_guest_functions / sizeof nub_guest_functions[0];
+const uint32_t nub_guest_function_count = sizeof nub_guest_functions /
+					  sizeof nub_guest_functions[0];

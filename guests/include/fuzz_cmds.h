@@ -12,29 +12,35 @@
 #define FUZZ_FN_RUN 1u
 
 enum fuzz_op {
-	FUZZ_OP_OUT = 0x01,          /* u16 port, u32 value: 32-bit OUT (any port, any value) */
-	FUZZ_OP_OUT8 = 0x02,         /* u16 port, u8 value: 8-bit OUT */
-	FUZZ_OP_WRITE_OUTPUT = 0x03, /* u16 offset, u16 len, bytes: raw bytes into the output buffer */
-	FUZZ_OP_WRITE_INPUT = 0x04,  /* u16 offset, u16 len, bytes: raw bytes into the input buffer */
+	FUZZ_OP_OUT = 0x01,  /* u16 port, u32 value: 32-bit OUT (any port, any value) */
+	FUZZ_OP_OUT8 = 0x02, /* u16 port, u8 value: 8-bit OUT */
+	FUZZ_OP_WRITE_OUTPUT =
+		0x03, /* u16 offset, u16 len, bytes: raw bytes into the output buffer */
+	FUZZ_OP_WRITE_INPUT =
+		0x04, /* u16 offset, u16 len, bytes: raw bytes into the input buffer */
 	FUZZ_OP_SET_OUTPUT_SP = 0x05, /* u64 value: the output buffer's stack pointer */
-	FUZZ_OP_PUSH_OUTPUT = 0x06,  /* u16 len, bytes: push one raw element onto the output buffer */
-	FUZZ_OP_HOST_CALL = 0x07,    /* u32 fn_id, u16 len, bytes: a well-formed host call; result ignored */
-	FUZZ_OP_LOG = 0x08,          /* u8 level, u16 len, bytes: a well-formed log record */
-	FUZZ_OP_DEBUG_PRINT = 0x09,  /* u16 len, bytes: debug print, one OUT per byte */
-	FUZZ_OP_ABORT = 0x0a,        /* u8 code, u16 len, bytes: a well-formed abort stream */
-	FUZZ_OP_EXCEPTION = 0x0b,    /* u8 kind: fuzz_exception below (kind modulo the count) */
-	FUZZ_OP_SPIN = 0x0c,         /* u32 n: spins n iterations (capped at 4096); 0xffffffff spins forever */
-	FUZZ_OP_HALT = 0x0d,         /* OUT to the halt port mid-call */
-	FUZZ_OP_HLT = 0x0e,          /* the hlt instruction mid-call */
-	FUZZ_OP_RESPOND = 0x0f,      /* u16 len, bytes: the response payload (clamped to the output space) */
+	FUZZ_OP_PUSH_OUTPUT =
+		0x06, /* u16 len, bytes: push one raw element onto the output buffer */
+	FUZZ_OP_HOST_CALL =
+		0x07,       /* u32 fn_id, u16 len, bytes: a well-formed host call; result ignored */
+	FUZZ_OP_LOG = 0x08, /* u8 level, u16 len, bytes: a well-formed log record */
+	FUZZ_OP_DEBUG_PRINT = 0x09, /* u16 len, bytes: debug print, one OUT per byte */
+	FUZZ_OP_ABORT = 0x0a,       /* u8 code, u16 len, bytes: a well-formed abort stream */
+	FUZZ_OP_EXCEPTION = 0x0b,   /* u8 kind: fuzz_exception below (kind modulo the count) */
+	FUZZ_OP_SPIN =
+		0x0c, /* u32 n: spins n iterations (capped at 4096); 0xffffffff spins forever */
+	FUZZ_OP_HALT = 0x0d, /* OUT to the halt port mid-call */
+	FUZZ_OP_HLT = 0x0e,  /* the hlt instruction mid-call */
+	FUZZ_OP_RESPOND =
+		0x0f, /* u16 len, bytes: the response payload (clamped to the output space) */
 	FUZZ_OP_COUNT
 };
 
 enum fuzz_exception {
 	FUZZ_EXC_DIVIDE = 0,
 	FUZZ_EXC_UD2 = 1,
-	FUZZ_EXC_GP = 2,       /* non-canonical load */
-	FUZZ_EXC_NULL = 3,     /* load from address 8 */
+	FUZZ_EXC_GP = 2,   /* non-canonical load */
+	FUZZ_EXC_NULL = 3, /* load from address 8 */
 	FUZZ_EXC_WRITE_CODE = 4,
 	FUZZ_EXC_EXEC_DATA = 5,
 	FUZZ_EXC_STACK_OVERFLOW = 6,

@@ -147,7 +147,8 @@ void *nub_guest_alloc_pages(size_t n);
 /* ---- Page tables ---- */
 
 /* nub_guest_map_page() errors (all negative). */
-#define NUB_GUEST_MAP_EINVAL (-1) /* gva/gpa unaligned, gva non-canonical, gpa >= NUB_GPA_TOP, bad perms */
+#define NUB_GUEST_MAP_EINVAL                                                                       \
+	(-1) /* gva/gpa unaligned, gva non-canonical, gpa >= NUB_GPA_TOP, bad perms */
 #define NUB_GUEST_MAP_ENOMEM (-2) /* no heap page for a missing page table */
 #define NUB_GUEST_MAP_ELARGE (-3) /* a 1 GiB / 2 MiB page entry lies on the path */
 

@@ -46,7 +46,8 @@ void nub_cpu_init(uint64_t ist1)
 
 	tss.ist[0] = ist1;
 	/* limit, base 0..23, type 0x89 (present, available 64-bit TSS), base 24..31 */
-	gdt[3] = (sizeof tss - 1) | (base & 0xFFFFFF) << 16 | 0x89ull << 40 | (base >> 24 & 0xFF) << 56;
+	gdt[3] = (sizeof tss - 1) | (base & 0xFFFFFF) << 16 | 0x89ull << 40 |
+		 (base >> 24 & 0xFF) << 56;
 	/*
 	 * The host's CS/DS hidden state already describes these segments, but GDTR is empty: load
 	 * ours, reload every selector from it (CS with a far return), then TR and the IDT. Until lidt

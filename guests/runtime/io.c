@@ -186,11 +186,13 @@ uint32_t nub_guest_host_call(uint32_t fn_id, const void *req, uint32_t len,
 	msg_len = nub_rd32(el + 8);
 	body = el_len - sizeof(struct nub_wire_response);
 	if ((uint64_t)payload_len + msg_len != body)
-		nub_rt_protocol("host call response: payload_len + msg_len differ from the element");
+		nub_rt_protocol(
+			"host call response: payload_len + msg_len differ from the element");
 	if (!host_result_buf) {
 		host_result_buf = nub_guest_malloc(nub_rt_boot->input_size);
 		if (!host_result_buf)
-			nub_guest_abort(NUB_ABORT_OUT_OF_MEMORY, "no heap for the host-call buffer");
+			nub_guest_abort(NUB_ABORT_OUT_OF_MEMORY,
+					"no heap for the host-call buffer");
 	}
 	/* body <= input_size - 16 - 12: the terminating NUL always fits. */
 	memcpy(host_result_buf, el + sizeof(struct nub_wire_response), body);

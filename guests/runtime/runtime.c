@@ -101,7 +101,8 @@ static void serve(void)
 	nub_rt_input_top("request", &back, &el_len);
 	if (base < NUB_IOBUF_SP_INIT || base > b->output_size ||
 	    b->output_size - base < sizeof(struct nub_wire_response) + 8)
-		nub_rt_protocol("request: output buffer stack pointer leaves no room for a response");
+		nub_rt_protocol(
+			"request: output buffer stack pointer leaves no room for a response");
 	resp = obuf + base;
 	used = b->output_size - base - sizeof(struct nub_wire_response) - 8;
 	out.data = resp + sizeof(struct nub_wire_response);

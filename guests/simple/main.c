@@ -166,7 +166,8 @@ static uint32_t fn_log(const uint8_t *in, uint32_t len, struct nub_guest_out *ou
 
 static uint32_t fn_log_all(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
 {
-	static const char *const text[5] = { "level 1", "level 2", "level 3", "level 4", "level 5" };
+	static const char *const text[5] = { "level 1", "level 2", "level 3", "level 4",
+					     "level 5" };
 
 	(void)in, (void)len, (void)out;
 	for (uint32_t level = 1; level <= 5; level++)
@@ -371,7 +372,8 @@ static uint32_t fn_mmio(const uint8_t *in, uint32_t len, struct nub_guest_out *o
 		uint64_t e = table[(va >> shift) & 511];
 
 		if (!(e & X86_PTE_P) || (e & X86_PTE_PS))
-			nub_guest_abort(NUB_ABORT_PANIC, "mmio: heap page is not mapped by a 4 KiB PTE");
+			nub_guest_abort(NUB_ABORT_PANIC,
+					"mmio: heap page is not mapped by a 4 KiB PTE");
 		table = (volatile uint64_t *)(uintptr_t)(e & X86_PTE_ADDR);
 	}
 	pte = &table[(va >> 12) & 511];
@@ -541,7 +543,8 @@ static uint32_t fn_dirty_heap_pages(const uint8_t *in, uint32_t len, struct nub_
 		return NUB_STATUS_GUEST_ERROR;
 	}
 	for (uint64_t i = 0; i < n; i++)
-		*(volatile uint32_t *)(uintptr_t)(b->heap_gva + i * NUB_PAGE_SIZE + DIRTY_OFFSET) = v;
+		*(volatile uint32_t *)(uintptr_t)(b->heap_gva + i * NUB_PAGE_SIZE +
+						  DIRTY_OFFSET) = v;
 	return NUB_STATUS_OK;
 }
 
@@ -684,7 +687,7 @@ static bool map_range(struct nub_guest_out *out, const char *what, uint64_t gpa,
 	p = nub_guest_fmt_str(p, end, ": cannot map page ");
 	p = nub_guest_fmt_hex(p, end, page);
 	p = nub_guest_fmt_str(p, end, ": error -");
-	nub_guest_fmt_dec(p, end, (uint64_t)-(int64_t)e);
+	nub_guest_fmt_dec(p, end, (uint64_t) - (int64_t)e);
 	out->msg = msg;
 	return false;
 }
@@ -744,7 +747,7 @@ static uint32_t fn_mapped_exec(const uint8_t *in, uint32_t len, struct nub_guest
  */
 #define FX_FCW 0
 #define FX_FSW 2
-#define FX_FTW 4   /* abridged tag word: bit n set = physical register n is valid */
+#define FX_FTW 4 /* abridged tag word: bit n set = physical register n is valid */
 #define FX_MXCSR 24
 #define FX_ST 32   /* ST(0) .. ST(7), 16 bytes apart, in stack order */
 #define FX_XMM 160 /* xmm0 .. xmm15, 16 bytes apart */
@@ -906,5 +909,5 @@ const struct nub_guest_fn nub_guest_functions[] = {
 	{ SIMPLE_SET_DEBUG_REGS, fn_set_debug_regs },
 	{ SIMPLE_SWAPGS, fn_swapgs },
 };
-const uint32_t nub_guest_function_count =
-	sizeof nub_guest_functions / sizeof nub_guest_functions[0];
+const uint32_t nub_guest_function_count = sizeof nub_guest_functions /
+					  sizeof nub_guest_functions[0];

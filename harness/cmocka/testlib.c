@@ -44,12 +44,12 @@ void nub_test_assert_error(const struct nub_error *err, enum nub_status st, cons
 {
 	if (err->status != st) {
 		print_error("%s:%d: status %s, expected %s (message: %s)\n", file, line,
-			       nub_status_str(err->status), nub_status_str(st), err->message);
+			    nub_status_str(err->status), nub_status_str(st), err->message);
 		_fail(file, line);
 	}
 	if (needle && !strstr(err->message, needle)) {
 		print_error("%s:%d: message \"%s\" does not contain \"%s\"\n", file, line,
-			       err->message, needle);
+			    err->message, needle);
 		_fail(file, line);
 	}
 }
@@ -66,15 +66,22 @@ uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uin
 	assert_true(n >= 1 && n <= NUB_TEST_MAX_SEGMENTS);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(segs[i].len <= 0x1000);
-		s[i] = (struct elf_seg){ .type = PT_LOAD, .flags = segs[i].flags,
-					 .vaddr = segs[i].gpa, .data = segs[i].bytes,
-					 .len = segs[i].len, .at = (i + 1) * 0x1000u };
+		s[i] = (struct elf_seg){ .type = PT_LOAD,
+					 .flags = segs[i].flags,
+					 .vaddr = segs[i].gpa,
+					 .data = segs[i].bytes,
+					 .len = segs[i].len,
+					 .at = (i + 1) * 0x1000u };
 	}
 	elf_file_abi_note(note, NUB_ABI_VERSION, 4);
-	s[n] = (struct elf_seg){ .type = PT_NOTE, .flags = PF_R, .data = note, .len = sizeof note,
+	s[n] = (struct elf_seg){ .type = PT_NOTE,
+				 .flags = PF_R,
+				 .data = note,
+				 .len = sizeof note,
 				 .at = GUEST_NOTE_OFF };
-	const struct elf_spec spec = { .entry = entry, .segs = s, .nseg = n + 1,
-				       .size = (n + 1) * 0x1000u };
+	const struct elf_spec spec = {
+		.entry = entry, .segs = s, .nseg = n + 1, .size = (n + 1) * 0x1000u
+	};
 	uint8_t *b = elf_file_build(&spec, len);
 	assert_non_null(b);
 	return b;

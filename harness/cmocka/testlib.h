@@ -23,7 +23,7 @@ struct nub_test_suite {
 	size_t count;
 };
 extern const struct nub_test_suite nub_test_suite;
-#define NUB_TEST_SUITE(array) \
+#define NUB_TEST_SUITE(array)                                                                      \
 	const struct nub_test_suite nub_test_suite = { (array), sizeof(array) / sizeof((array)[0]) }
 
 /* A case of a suite whose file defines the fixture functions setup() and teardown(). */
@@ -61,7 +61,8 @@ uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uin
 			      size_t *len);
 
 /* Asserts (err)'s status is (st) and its message contains (needle) (NULL = skip the message check). */
-#define nub_assert_error(err, st, needle) nub_test_assert_error((err), (st), (needle), __FILE__, __LINE__)
+#define nub_assert_error(err, st, needle)                                                          \
+	nub_test_assert_error((err), (st), (needle), __FILE__, __LINE__)
 void nub_test_assert_error(const struct nub_error *err, enum nub_status st, const char *needle,
 			   const char *file, int line);
 

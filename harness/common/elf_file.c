@@ -68,7 +68,9 @@ uint8_t *elf_file_build(const struct elf_spec *s, size_t *len)
 			.p_paddr = g->vaddr,
 			.p_filesz = g->filesz ? g->filesz : g->len,
 			.p_memsz = g->memsz ? g->memsz : g->len,
-			.p_align = g->align ? g->align : g->type == PT_NOTE ? 4 : 0x1000,
+			.p_align = g->align             ? g->align
+				   : g->type == PT_NOTE ? 4
+							: 0x1000,
 		};
 		memcpy(b + sizeof eh + i * sizeof ph, &ph, sizeof ph);
 		if (g->len)
@@ -79,8 +81,7 @@ uint8_t *elf_file_build(const struct elf_spec *s, size_t *len)
 	return b;
 }
 
-void elf_file_note(uint8_t *p, uint32_t namesz, uint32_t descsz, uint32_t type,
-		   const char *name)
+void elf_file_note(uint8_t *p, uint32_t namesz, uint32_t descsz, uint32_t type, const char *name)
 {
 	nub_put_le32(p, namesz);
 	nub_put_le32(p + 4, descsz);
@@ -143,15 +144,24 @@ fail:
 static const char *ptype_name(uint32_t t)
 {
 	switch (t) {
-	case PT_NULL: return "NULL";
-	case PT_LOAD: return "LOAD";
-	case PT_DYNAMIC: return "DYNAMIC";
-	case PT_INTERP: return "INTERP";
-	case PT_NOTE: return "NOTE";
-	case PT_PHDR: return "PHDR";
-	case PT_TLS: return "TLS";
-	case PT_GNU_STACK: return "GNU_STACK";
-	default: return "?";
+	case PT_NULL:
+		return "NULL";
+	case PT_LOAD:
+		return "LOAD";
+	case PT_DYNAMIC:
+		return "DYNAMIC";
+	case PT_INTERP:
+		return "INTERP";
+	case PT_NOTE:
+		return "NOTE";
+	case PT_PHDR:
+		return "PHDR";
+	case PT_TLS:
+		return "TLS";
+	case PT_GNU_STACK:
+		return "GNU_STACK";
+	default:
+		return "?";
 	}
 }
 

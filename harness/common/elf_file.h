@@ -20,11 +20,11 @@ struct elf_seg {
 	uint64_t vaddr;   /* p_vaddr and p_paddr */
 	const void *data; /* (len) bytes written to the file at (at); NULL with len 0: none */
 	size_t len;
-	uint64_t at;      /* file offset of the bytes [the next 16-byte boundary after the last] */
-	uint64_t offset;  /* p_offset [at] */
-	uint64_t filesz;  /* p_filesz [len] */
-	uint64_t memsz;   /* p_memsz [len] */
-	uint64_t align;   /* p_align [4 for PT_NOTE, else 0x1000] */
+	uint64_t at;     /* file offset of the bytes [the next 16-byte boundary after the last] */
+	uint64_t offset; /* p_offset [at] */
+	uint64_t filesz; /* p_filesz [len] */
+	uint64_t memsz;  /* p_memsz [len] */
+	uint64_t align;  /* p_align [4 for PT_NOTE, else 0x1000] */
 };
 
 /* A whole file: an ELF64 x86-64 ET_EXEC header, the program headers right after it, the bytes. */
@@ -49,8 +49,7 @@ struct elf_spec {
 uint8_t *elf_file_build(const struct elf_spec *s, size_t *len);
 
 /* Writes the ELF note header (namesz, descsz, type) and (namesz) bytes of (name) at (p). */
-void elf_file_note(uint8_t *p, uint32_t namesz, uint32_t descsz, uint32_t type,
-		   const char *name);
+void elf_file_note(uint8_t *p, uint32_t namesz, uint32_t descsz, uint32_t type, const char *name);
 
 /* The 20-byte nub ABI note carrying (version), with descsz (descsz) (4 when well formed). */
 void elf_file_abi_note(uint8_t p[20], uint32_t version, uint32_t descsz);

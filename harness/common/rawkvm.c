@@ -20,7 +20,6 @@
 #define RAW_PD 0x3000u
 #define RAW_CODE 0x4000u
 
-
 const char *const rawkvm_step_names[RAWKVM_STEP_COUNT] = {
 	"KVM_CREATE_VM",
 	"mmap 2 MiB + write tables and code",
@@ -81,7 +80,8 @@ int rawkvm_open(struct rawkvm *k, struct rawkvm_error *e)
 			fail(e, "KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
 			goto out;
 		}
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
+		struct kvm_cpuid2 *c = calloc(1,
+					      sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
 		if (!c) {
 			fail(e, "out of memory for the CPUID list");
 			goto out;
@@ -132,9 +132,16 @@ static void fill_memory(uint8_t *mem)
 static void make_long_mode(struct kvm_sregs *s)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = X86_SEL_CODE64,
-		.type = X86_SEG_TYPE_CODE_RX_ACCESSED, .present = 1,
-		.dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = X86_SEL_CODE64,
+		.type = X86_SEG_TYPE_CODE_RX_ACCESSED,
+		.present = 1,
+		.dpl = 0,
+		.db = 0,
+		.s = 1,
+		.l = 1,
+		.g = 1,
 	};
 	struct kvm_segment data = code;
 	data.selector = X86_SEL_DATA;
@@ -172,7 +179,9 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 	uint64_t s[RAWKVM_STEP_COUNT + 1];
 	struct rawkvm_error ignored;
 
-	*vm = (struct rawkvm_vm){ .vm_fd = -1, .vcpu_fd = -1, .mem = MAP_FAILED, .run = MAP_FAILED };
+	*vm = (struct rawkvm_vm){
+		.vm_fd = -1, .vcpu_fd = -1, .mem = MAP_FAILED, .run = MAP_FAILED
+	};
 	s[0] = timing_now_ns();
 	vm->vm_fd = xioctl(k->kvm_fd, KVM_CREATE_VM, NULL, "KVM_CREATE_VM", e);
 	if (vm->vm_fd < 0)
@@ -202,8 +211,8 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 	vm->vcpu_fd = xioctl(vm->vm_fd, KVM_CREATE_VCPU, NULL, "KVM_CREATE_VCPU", e);
 	if (vm->vcpu_fd < 0)
 		goto fail;
-	vm->run = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu_fd, 0);
+	vm->run = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd,
+		       0);
 	if (vm->run == MAP_FAILED) {
 		fail(e, "mmap kvm_run: %s", strerror(errno));
 		goto fail;
@@ -224,7 +233,8 @@ int rawkvm_create(struct rawkvm *k, struct rawkvm_vm *vm, uint64_t t[RAWKVM_STEP
 	}
 	if (xioctl(vm->vcpu_fd, KVM_SET_SREGS, &k->sregs, "KVM_SET_SREGS", e) < 0)
 		goto fail;
-	struct kvm_regs regs = { .rip = RAW_CODE, .rflags = X86_RFLAGS_FIXED1,
+	struct kvm_regs regs = { .rip = RAW_CODE,
+				 .rflags = X86_RFLAGS_FIXED1,
 				 .rsp = RAWKVM_MEM_SIZE };
 	if (xioctl(vm->vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS", e) < 0)
 		goto fail;
@@ -257,7 +267,9 @@ int rawkvm_destroy(struct rawkvm *k, struct rawkvm_vm *vm, struct rawkvm_error *
 		rc = fail(e, "close VM fds: %s", strerror(errno));
 	if (vm->vm_fd >= 0 && close(vm->vm_fd) != 0)
 		rc = fail(e, "close VM fds: %s", strerror(errno));
-	*vm = (struct rawkvm_vm){ .vm_fd = -1, .vcpu_fd = -1, .mem = MAP_FAILED, .run = MAP_FAILED };
+	*vm = (struct rawkvm_vm){
+		.vm_fd = -1, .vcpu_fd = -1, .mem = MAP_FAILED, .run = MAP_FAILED
+	};
 	return rc;
 }
 

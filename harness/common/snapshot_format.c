@@ -94,8 +94,9 @@ void snap_describe(const uint8_t *data, size_t len, FILE *out)
 			continue;
 		const uint8_t *s = data + off;
 		if (type == SNAP_LAYOUT && n == SNAP_LAYOUT_SIZE && len - off >= SNAP_LAYOUT_SIZE)
-			fprintf(out, "    image_end 0x%llx heap 0x%llx init_data 0x%llx "
-				     "input 0x%llx output 0x%llx stack 0x%llx\n",
+			fprintf(out,
+				"    image_end 0x%llx heap 0x%llx init_data 0x%llx "
+				"input 0x%llx output 0x%llx stack 0x%llx\n",
 				(unsigned long long)nub_le64(s + SNAP_L_IMAGE_END),
 				(unsigned long long)nub_le64(s + SNAP_L_HEAP),
 				(unsigned long long)nub_le64(s + SNAP_L_INIT_DATA),
@@ -103,8 +104,9 @@ void snap_describe(const uint8_t *data, size_t len, FILE *out)
 				(unsigned long long)nub_le64(s + SNAP_L_OUTPUT),
 				(unsigned long long)nub_le64(s + SNAP_L_STACK));
 		if (type == SNAP_VCPU && n == SNAP_VCPU_SIZE && len - off >= SNAP_VCPU_SIZE)
-			fprintf(out, "    rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx "
-				     "cr3 0x%llx cr4 0x%llx efer 0x%llx\n",
+			fprintf(out,
+				"    rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx "
+				"cr3 0x%llx cr4 0x%llx efer 0x%llx\n",
 				(unsigned long long)nub_le64(s + SNAP_V_RIP),
 				(unsigned long long)nub_le64(s + SNAP_V_RSP),
 				(unsigned long long)nub_le64(s + SNAP_V_RFLAGS),
@@ -134,10 +136,10 @@ static const char *segment_differs(const struct nub_segment *a, const struct nub
 const char *snap_vcpu_differs(const struct nub_vcpu_state *a, const struct nub_vcpu_state *b)
 {
 	static const char *const seg_names[] = { "cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt" };
-	const struct nub_segment *sa[] = { &a->cs, &a->ds, &a->es, &a->fs, &a->gs, &a->ss, &a->tr,
-					   &a->ldt };
-	const struct nub_segment *sb[] = { &b->cs, &b->ds, &b->es, &b->fs, &b->gs, &b->ss, &b->tr,
-					   &b->ldt };
+	const struct nub_segment *sa[] = { &a->cs, &a->ds, &a->es, &a->fs,
+					   &a->gs, &a->ss, &a->tr, &a->ldt };
+	const struct nub_segment *sb[] = { &b->cs, &b->ds, &b->es, &b->fs,
+					   &b->gs, &b->ss, &b->tr, &b->ldt };
 	static char name[32];
 
 	if (memcmp(a->gpr, b->gpr, sizeof a->gpr) != 0)

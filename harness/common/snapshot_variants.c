@@ -6,8 +6,12 @@
 #include "bytes.h"
 
 const struct nub_layout_params snap_fixture_params = {
-	.image_end = SNAP_FIX_IMAGE_END, .heap_size = 0x4000, .init_data_size = 0x1801,
-	.input_size = 0x2000, .output_size = 0x2000, .stack_size = 0x2000,
+	.image_end = SNAP_FIX_IMAGE_END,
+	.heap_size = 0x4000,
+	.init_data_size = 0x1801,
+	.input_size = 0x2000,
+	.output_size = 0x2000,
+	.stack_size = 0x2000,
 };
 
 const uint32_t snap_variants_fns[3] = { 9, 1, 3 };
@@ -61,6 +65,8 @@ void snap_variant_apply(uint8_t *b, size_t len, const struct snap_variant *v)
 		snap_fix_crc(b, len);
 }
 
+/* One row per line, and macros whose bodies are braced lists: kept as written. */
+/* clang-format off */
 #define SNAP NUB_E_SNAPSHOT
 /* A row: (w_) bytes at (off_) of section (sec_), set to (v_), or increased by it (PADD). */
 #define P(sec_, off_, w_, v_, st_, msg_) \
@@ -284,5 +290,6 @@ const struct snap_variant snap_variants[] = {
 	/* run[1] adjacent to run[0] */
 	P(SNAP_MEMORY, SNAP_M_RUN(1) + SNAP_R_OFFSET, 8, 0x2000, NUB_OK, NULL),
 };
+/* clang-format on */
 
 const size_t snap_variant_count = sizeof snap_variants / sizeof snap_variants[0];

@@ -61,14 +61,14 @@ enum snap_patch {
  * change applied to the seed generator's constructed snapshot.
  */
 struct snap_variant {
-	const char *name; /* "<section> <offset> = <value>", as the test prints it */
-	const char *seed; /* NULL, or the seed name */
+	const char *name;          /* "<section> <offset> = <value>", as the test prints it */
+	const char *seed;          /* NULL, or the seed name */
 	enum snap_section section; /* SNAP_ABS: (offset) counts from the start of the file */
 	uint64_t offset;
-	unsigned width;   /* 1, 2, 4 or 8 bytes, little-endian */
+	unsigned width; /* 1, 2, 4 or 8 bytes, little-endian */
 	enum snap_patch patch;
 	uint64_t value;
-	bool keep_crc;    /* leave the checksum stale (else the trailer is recomputed) */
+	bool keep_crc;          /* leave the checksum stale (else the trailer is recomputed) */
 	enum nub_status status; /* NUB_OK: a valid variant */
 	const char *message;    /* a substring of the error message; NULL for NUB_OK */
 };

@@ -108,7 +108,8 @@ static void keep_write_files(void)
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t seq = r->next_seq - n + k;
 		unsigned slot = (unsigned)(seq % KEEP_SLOTS);
-		uint64_t len = r->slot[slot].len < KEEP_SLOT_CAP ? r->slot[slot].len : KEEP_SLOT_CAP;
+		uint64_t len = r->slot[slot].len < KEEP_SLOT_CAP ? r->slot[slot].len
+								 : KEEP_SLOT_CAP;
 		snprintf(path, sizeof path, "%s/input-%u", keep.dir, (unsigned)k);
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0)
@@ -118,7 +119,8 @@ static void keep_write_files(void)
 			/* keep going: the ring still has it */
 		}
 		close(fd);
-		used += (size_t)snprintf(order + used, sizeof order - used, "input-%u\n", (unsigned)k);
+		used += (size_t)snprintf(order + used, sizeof order - used, "input-%u\n",
+					 (unsigned)k);
 	}
 	snprintf(path, sizeof path, "%s/ORDER", keep.dir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -59,12 +59,18 @@ static char altstack[64 << 10];
 static const char *signal_name(int sig)
 {
 	switch (sig) {
-	case SIGSEGV: return "SIGSEGV";
-	case SIGBUS: return "SIGBUS";
-	case SIGFPE: return "SIGFPE";
-	case SIGILL: return "SIGILL";
-	case SIGABRT: return "SIGABRT";
-	default: return "signal";
+	case SIGSEGV:
+		return "SIGSEGV";
+	case SIGBUS:
+		return "SIGBUS";
+	case SIGFPE:
+		return "SIGFPE";
+	case SIGILL:
+		return "SIGILL";
+	case SIGABRT:
+		return "SIGABRT";
+	default:
+		return "signal";
 	}
 }
 
@@ -214,17 +220,20 @@ static int run_ring(const char *dir)
 		uint64_t len = h.slot[slot].len < KEEP_SLOT_CAP ? h.slot[slot].len : KEEP_SLOT_CAP;
 		uint8_t *data = malloc(len ? len : 1);
 		if (!data || h.slot[slot].seq != seq ||
-		    fseek(f, (long)(KEEP_HEADER_SIZE + (uint64_t)slot * KEEP_SLOT_CAP), SEEK_SET) != 0 ||
+		    fseek(f, (long)(KEEP_HEADER_SIZE + (uint64_t)slot * KEEP_SLOT_CAP), SEEK_SET) !=
+			    0 ||
 		    fread(data, 1, len, f) != len) {
-			fprintf(stderr, "%s-repro: %s: slot %u is unreadable\n", NUB_FUZZ_TARGET_NAME,
-				path, slot);
+			fprintf(stderr, "%s-repro: %s: slot %u is unreadable\n",
+				NUB_FUZZ_TARGET_NAME, path, slot);
 			rc = -1;
 		} else {
 			if (h.slot[slot].len > len)
 				printf("(input %llu was %llu bytes; the ring kept the first %llu)\n",
-				       (unsigned long long)seq, (unsigned long long)h.slot[slot].len,
+				       (unsigned long long)seq,
+				       (unsigned long long)h.slot[slot].len,
 				       (unsigned long long)len);
-			snprintf(name, sizeof name, "%s[input %llu]", path, (unsigned long long)seq);
+			snprintf(name, sizeof name, "%s[input %llu]", path,
+				 (unsigned long long)seq);
 			run_input(name, data, len);
 		}
 		free(data);

@@ -288,11 +288,13 @@ void fuzz_prog_describe(const uint8_t *data, size_t len, FILE *out)
 			break;
 		}
 		if (r == FUZZ_CMD_UNKNOWN) {
-			fprintf(out, "stop: unknown op 0x%02x at offset %zu\n", (unsigned)c.op, pos);
+			fprintf(out, "stop: unknown op 0x%02x at offset %zu\n", (unsigned)c.op,
+				pos);
 			break;
 		}
 		if (r == FUZZ_CMD_TRUNCATED) {
-			fprintf(out, "stop: truncated %s at offset %zu (%d argument bytes needed, %zu left)\n",
+			fprintf(out,
+				"stop: truncated %s at offset %zu (%d argument bytes needed, %zu left)\n",
 				fuzz_op_name(c.op), pos, fuzz_cmd_fixed_size(c.op), len - pos - 1);
 			break;
 		}

@@ -86,27 +86,27 @@
 
 /* One parsed command (rule 1). Fields an op does not have are zero. */
 struct fuzz_cmd {
-	size_t offset;      /* of the op byte */
-	size_t size;        /* bytes the command takes: 1 + fixed + data_len */
+	size_t offset; /* of the op byte */
+	size_t size;   /* bytes the command takes: 1 + fixed + data_len */
 	uint8_t op;
-	uint16_t port;      /* OUT, OUT8 */
-	uint32_t value;     /* OUT, OUT8 (the u8), SPIN (n) */
-	uint64_t value64;   /* SET_OUTPUT_SP */
-	uint16_t off;       /* WRITE_OUTPUT, WRITE_INPUT */
-	uint32_t fn_id;     /* HOST_CALL */
-	uint8_t level;      /* LOG */
-	uint8_t code;       /* ABORT */
-	uint8_t kind;       /* EXCEPTION: the raw byte (the guest uses kind % FUZZ_EXC_COUNT) */
+	uint16_t port;         /* OUT, OUT8 */
+	uint32_t value;        /* OUT, OUT8 (the u8), SPIN (n) */
+	uint64_t value64;      /* SET_OUTPUT_SP */
+	uint16_t off;          /* WRITE_OUTPUT, WRITE_INPUT */
+	uint32_t fn_id;        /* HOST_CALL */
+	uint8_t level;         /* LOG */
+	uint8_t code;          /* ABORT */
+	uint8_t kind;          /* EXCEPTION: the raw byte (the guest uses kind % FUZZ_EXC_COUNT) */
 	uint16_t declared_len; /* L */
 	const uint8_t *data;   /* D bytes of data, inside the stream */
 	size_t data_len;       /* D */
 };
 
 enum fuzz_cmd_result {
-	FUZZ_CMD_OK = 0,      /* *cmd holds the command at pos */
-	FUZZ_CMD_END,         /* pos == len */
-	FUZZ_CMD_UNKNOWN,     /* the byte at pos is not an op */
-	FUZZ_CMD_TRUNCATED,   /* the op's fixed arguments run past the end */
+	FUZZ_CMD_OK = 0,    /* *cmd holds the command at pos */
+	FUZZ_CMD_END,       /* pos == len */
+	FUZZ_CMD_UNKNOWN,   /* the byte at pos is not an op */
+	FUZZ_CMD_TRUNCATED, /* the op's fixed arguments run past the end */
 };
 
 /* Parses the command at (pos) of (data, len) by rule 1. */

@@ -51,7 +51,9 @@ enum fuzz_iobuf_op { IOBUF_PUSH, IOBUF_POP, IOBUF_RESET, IOBUF_POKE, IOBUF_POKE8
  * Host functions: OUTB_FN_ECHO returns the request, OUTB_FN_FAIL fails with a message,
  * OUTB_FN_GROW returns 64 bytes per request byte (responses too large for small buffers).
  */
+/* clang-format off */
 #define OUTB_SIZES { 16u, 64u, 512u, 4096u }
+/* clang-format on */
 enum fuzz_outb_op {
 	OUTB_OUT_LOG,
 	OUTB_OUT_HOST_CALL,

@@ -57,7 +57,8 @@ static struct nub_config callback_cfg;
 void kvm_fuzz_config(struct nub_config *cfg)
 {
 	nub_config_default(cfg);
-	cfg->time_limit_ms = nub_fuzz_replaying() ? KVM_FUZZ_REPLAY_TIME_LIMIT_MS : KVM_FUZZ_TIME_LIMIT_MS;
+	cfg->time_limit_ms = nub_fuzz_replaying() ? KVM_FUZZ_REPLAY_TIME_LIMIT_MS
+						  : KVM_FUZZ_TIME_LIMIT_MS;
 	cfg->max_guest_log_level = NUB_LEVEL_TRACE;
 	callback_cfg = *cfg;
 	cfg->log = log_cb;
@@ -98,8 +99,8 @@ void kvm_fuzz_register(struct nub_uninit *u)
 
 	for (size_t i = 0; i < KFN_COUNT; i++)
 		kvm_fuzz_setup_check(nub_uninit_register(u, host_functions[i].fn_id,
-							 host_functions[i].fn, host_functions[i].ctx,
-							 &err),
+							 host_functions[i].fn,
+							 host_functions[i].ctx, &err),
 				     &err, "nub_uninit_register");
 }
 
@@ -171,8 +172,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 		return;
 	done = true;
 	if (rawkvm_measure_rt(RT_WARMUP, RT_RUNS, &rt, &e) != 0) {
-		fprintf(stderr, "nub-fuzz: %s: trivial iteration: not measured: raw VM: %s\n", target,
-			e.message);
+		fprintf(stderr, "nub-fuzz: %s: trivial iteration: not measured: raw VM: %s\n",
+			target, e.message);
 		return;
 	}
 	/* The drivers' sink reports outcomes of real inputs (the reproducer prints each). */
@@ -211,7 +212,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 	if (!sb) {
 		snprintf(split, sizeof split,
 			 "no VM: an empty input is refused before a sandbox is built; this target "
-			 "builds one per input, outside the %.1f RT goal", ITER_GOAL_RT);
+			 "builds one per input, outside the %.1f RT goal",
+			 ITER_GOAL_RT);
 	} else {
 		uint64_t stub = last.stub_resets - first.stub_resets;
 		uint64_t ioctls = last.ioctl_resets - first.ioctl_resets;
@@ -221,16 +223,17 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 				 (unsigned long long)stub, (unsigned long long)(stub + ioctls));
 		else if (stub)
 			snprintf(via, sizeof via, "via the reset stub");
-		snprintf(split, sizeof split, "goal <= %.1f RT; restore %.1f RT %s, guest work %.1f RT",
-			 ITER_GOAL_RT, timing_median(restore, ITER_RUNS) / rt, via,
+		snprintf(split, sizeof split,
+			 "goal <= %.1f RT; restore %.1f RT %s, guest work %.1f RT", ITER_GOAL_RT,
+			 timing_median(restore, ITER_RUNS) / rt, via,
 			 timing_median(guest, ITER_RUNS) / rt);
 	}
 	fprintf(stderr,
 		"nub-fuzz: %s: trivial iteration (empty input; medians of n = %u): wall %.1f us = "
 		"%.1f RT; engine %.1f RT (%s); RT = %.2f us (raw KVM_RUN/out round trip, median of "
 		"%u, measured now)\n",
-		target, ITER_RUNS, wall_ns / 1000.0, wall_ns / rt, engine_ns / rt, split, rt / 1000.0,
-		RT_RUNS);
+		target, ITER_RUNS, wall_ns / 1000.0, wall_ns / rt, engine_ns / rt, split,
+		rt / 1000.0, RT_RUNS);
 }
 
 /* ---- Invariants of results ---- */
@@ -244,7 +247,8 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 	if (calibration.on)
 		calibration.restore_ns += timing_now_ns() - t0;
 	if (st != NUB_OK)
-		fprintf(stderr, "nub-fuzz: restore failed: %s: %s\n", nub_status_str(st), err.message);
+		fprintf(stderr, "nub-fuzz: restore failed: %s: %s\n", nub_status_str(st),
+			err.message);
 	NUB_FUZZ_CHECK(st == NUB_OK);
 	NUB_FUZZ_CHECK(nub_sandbox_status(sb) == NUB_SANDBOX_READY);
 }
@@ -260,8 +264,7 @@ void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err)
 	}
 }
 
-void kvm_fuzz_check_call(enum nub_sandbox_status s, enum nub_status st,
-			 const struct nub_error *err)
+void kvm_fuzz_check_call(enum nub_sandbox_status s, enum nub_status st, const struct nub_error *err)
 {
 	kvm_fuzz_check_result(st, err);
 	switch (st) {

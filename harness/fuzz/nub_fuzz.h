@@ -59,10 +59,10 @@ void nub_fuzz_set_replaying(bool on);
 /* Prints "nub-fuzz: invariant violated at FILE:LINE: EXPR" to stderr and aborts. */
 __attribute__((noreturn)) void nub_fuzz_fail(const char *file, int line, const char *expr);
 
-#define NUB_FUZZ_CHECK(cond)                                      \
-	do {                                                      \
-		if (!(cond))                                      \
-			nub_fuzz_fail(__FILE__, __LINE__, #cond); \
+#define NUB_FUZZ_CHECK(cond)                                                                       \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			nub_fuzz_fail(__FILE__, __LINE__, #cond);                                  \
 	} while (0)
 
 /*

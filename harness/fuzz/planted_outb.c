@@ -38,19 +38,23 @@ enum nub_outb_result __wrap_nub_outb_handle(struct nub_outb_env *env, uint16_t p
 	 * the planted ones in their place. Called through a volatile pointer so the compiler cannot
 	 * expand it into plain comparisons.
 	 */
-	static const uint8_t planted[6] = { PLANTED_PORT & 0xff, PLANTED_PORT >> 8,
-					    PLANTED_VALUE & 0xff, (PLANTED_VALUE >> 8) & 0xff,
-					    (PLANTED_VALUE >> 16) & 0xff, PLANTED_VALUE >> 24 };
+	static const uint8_t planted[6] = {
+		PLANTED_PORT & 0xff,          PLANTED_PORT >> 8,
+		PLANTED_VALUE & 0xff,         (PLANTED_VALUE >> 8) & 0xff,
+		(PLANTED_VALUE >> 16) & 0xff, PLANTED_VALUE >> 24
+	};
 	int (*volatile compare)(const void *, const void *, size_t) = memcmp;
 	if (size == 4) {
-		uint8_t written[6] = { (uint8_t)port, (uint8_t)(port >> 8), data[0], data[1], data[2],
-				       data[3] };
+		uint8_t written[6] = { (uint8_t)port, (uint8_t)(port >> 8),
+				       data[0],       data[1],
+				       data[2],       data[3] };
 		if (compare(written, planted, sizeof written) == 0) {
 			/* Through a volatile pointer: UBSan's object-size check must not see it first. */
 			uint8_t *volatile copy = malloc(size);
 			if (copy) {
 				memcpy(copy, data, size);
-				nub_planted_outb_sink = copy[size]; /* PLANTED BUG: one byte past the copy */
+				nub_planted_outb_sink =
+					copy[size]; /* PLANTED BUG: one byte past the copy */
 				free(copy);
 			}
 		}

@@ -67,8 +67,8 @@ uint8_t *seedgen_guest_view(const struct seedgen *g, const char *guest, size_t *
 	return buf;
 }
 
-void seedgen_snapshot(struct nub_buf *file, const struct nub_layout_params *p,
-		      const uint32_t *fns, uint32_t nfns, bool fill)
+void seedgen_snapshot(struct nub_buf *file, const struct nub_layout_params *p, const uint32_t *fns,
+		      uint32_t nfns, bool fill)
 {
 	struct nub_error err;
 
@@ -171,8 +171,9 @@ int main(int argc, char **argv)
 		printf("nub-seedgen: kvm seeds: generated\n");
 	else
 		printf("nub-seedgen: kvm seeds: skipped: %s\n",
-		       !g.guest_dir ? "no --guest-dir" : no_kvm ? "--no-kvm"
-		       : "/dev/kvm cannot be opened");
+		       !g.guest_dir ? "no --guest-dir"
+		       : no_kvm     ? "--no-kvm"
+				    : "/dev/kvm cannot be opened");
 	printf("nub-seedgen: %u seeds written to %s\n", g.written, g.out_dir);
 	return 0;
 }

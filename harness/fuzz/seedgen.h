@@ -42,8 +42,8 @@ void seedgen_emit(struct seedgen *g, const char *name, struct fuzz_output *o);
 uint8_t *seedgen_guest_view(const struct seedgen *g, const char *guest, size_t *len);
 
 /* snap_fixture_file(p, fns, nfns, fill), dying on failure; nub_buf_free (file). */
-void seedgen_snapshot(struct nub_buf *file, const struct nub_layout_params *p,
-		      const uint32_t *fns, uint32_t nfns, bool fill);
+void seedgen_snapshot(struct nub_buf *file, const struct nub_layout_params *p, const uint32_t *fns,
+		      uint32_t nfns, bool fill);
 
 /*
  * The small constructed snapshot both snapshot targets start from: snap_fixture_params, host

@@ -25,7 +25,8 @@ static struct nub_sandbox *make_simple(const struct nub_config *cfg)
 	struct nub_uninit *u = NULL;
 	struct nub_sandbox *sb = NULL;
 	struct nub_error err;
-	if (nub_uninit_new(&env, cfg, &u, &err) != NUB_OK || nub_uninit_evolve(u, &sb, &err) != NUB_OK)
+	if (nub_uninit_new(&env, cfg, &u, &err) != NUB_OK ||
+	    nub_uninit_evolve(u, &sb, &err) != NUB_OK)
 		fail_msg("simple guest: %s: %s", nub_status_str(err.status), err.message);
 	return sb;
 }
@@ -136,11 +137,12 @@ static enum nub_status evolve_unsorted(uint8_t data_byte, struct nub_sandbox **s
 {
 	const uint8_t data[] = { data_byte };
 	static const uint8_t first[] = {
-		0x0F, 0xB6, 0x04, 0x25, 0x00, 0x60, 0x00, 0x00, /* 0x4000: movzx eax, byte [0x6000] */
-		0x3C, 0x5A,                                     /* 0x4008: cmp al, 0x5a */
-		0x75, 0x05,                                     /* 0x400a: jne 0x4011 */
-		0xE9, 0xEF, 0x07, 0x00, 0x00,                   /* 0x400c: jmp 0x4800 */
-		0x0F, 0x0B,                                     /* 0x4011: ud2 */
+		0x0F, 0xB6, 0x04, 0x25, 0x00,
+		0x60, 0x00, 0x00,             /* 0x4000: movzx eax, byte [0x6000] */
+		0x3C, 0x5A,                   /* 0x4008: cmp al, 0x5a */
+		0x75, 0x05,                   /* 0x400a: jne 0x4011 */
+		0xE9, 0xEF, 0x07, 0x00, 0x00, /* 0x400c: jmp 0x4800 */
+		0x0F, 0x0B,                   /* 0x4011: ud2 */
 	};
 	static const uint8_t second[] = {
 		0xF4,       /* 0x4800: hlt */
@@ -280,13 +282,18 @@ static void test_env_validation(void **state)
 	const char *simple = NUB_TEST_GUEST("simple");
 	const struct env_case cases[] = {
 		{ { .data = blob, .data_len = 0 }, "env.data_len is 0" },
-		{ { .path = simple, .init_data_len = 4 }, "env.init_data is NULL but init_data_len is 4" },
+		{ { .path = simple, .init_data_len = 4 },
+		  "env.init_data is NULL but init_data_len is 4" },
 		{ { .path = simple, .init_data = blob, .init_data_len = 8, .init_data_perms = 8 },
 		  "env.init_data_perms 0x8 has unknown bits" },
-		{ { .path = simple, .init_data = blob, .init_data_len = 8,
+		{ { .path = simple,
+		    .init_data = blob,
+		    .init_data_len = 8,
 		    .init_data_perms = NUB_MEM_WRITE },
 		  "env.init_data_perms 0x2 lacks NUB_MEM_READ" },
-		{ { .path = simple, .init_data = blob, .init_data_len = 8,
+		{ { .path = simple,
+		    .init_data = blob,
+		    .init_data_len = 8,
 		    .init_data_perms = NUB_MEM_EXECUTE },
 		  "env.init_data_perms 0x4 lacks NUB_MEM_READ" },
 	};
@@ -299,7 +306,9 @@ static void test_env_validation(void **state)
 	}
 
 	/* Read-write init data is allowed and described to the guest as such. */
-	struct nub_guest_env rw = { .path = simple, .init_data = blob, .init_data_len = 8,
+	struct nub_guest_env rw = { .path = simple,
+				    .init_data = blob,
+				    .init_data_len = 8,
 				    .init_data_perms = NUB_MEM_READ | NUB_MEM_WRITE };
 	struct nub_uninit *u = NULL;
 	struct nub_sandbox *sb = NULL;
@@ -334,7 +343,8 @@ static void test_config_errors_through_uninit_new(void **state)
 		{ 0, 0x40001000, NUB_LEVEL_ERROR, 0, NUB_E_LAYOUT,
 		  "config.heap_size 0x40001000 is above the maximum 0x40000000" },
 		{ 0, 0, 6, 0, NUB_E_INVALID, "config.max_guest_log_level 6" },
-		{ 0, 0, NUB_LEVEL_ERROR, -1, NUB_E_INVALID, "config.interrupt_signal_offset -1 is outside 0.." },
+		{ 0, 0, NUB_LEVEL_ERROR, -1, NUB_E_INVALID,
+		  "config.interrupt_signal_offset -1 is outside 0.." },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct nub_config cfg;
@@ -357,15 +367,16 @@ static void test_layout_error_through_uninit_new(void **state)
 {
 	(void)state;
 	size_t init_len = 0x60000000;
-	void *init = mmap(NULL, init_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-			  0);
+	void *init = mmap(NULL, init_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
 	assert_true(init != MAP_FAILED);
 	struct alloc_inject a = { 0 };
 	struct nub_config cfg;
 	nub_config_default(&cfg);
 	cfg.heap_size = 0x40000000;
 	cfg.alloc = alloc_inject_hook(&a);
-	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"), .init_data = init,
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"),
+				     .init_data = init,
 				     .init_data_len = init_len };
 	struct nub_uninit *u = (struct nub_uninit *)1;
 	struct nub_error err;
@@ -399,7 +410,8 @@ static void test_shared_mem_size_tracks_heap_and_init_data(void **state)
 	assert_int_equal(sizes[1] - sizes[0], 0x10000);
 
 	/* Init data takes whole pages. */
-	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"), .init_data = blob,
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"),
+				     .init_data = blob,
 				     .init_data_len = sizeof blob };
 	struct nub_uninit *u = NULL;
 	struct nub_error err;
@@ -428,7 +440,8 @@ static void test_request_larger_than_input_buffer(void **state)
 	struct nub_error err;
 	assert_int_equal(nub_sandbox_call(sb, SIMPLE_ECHO, payload, fit + 1, &resp, &err),
 			 NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "input buffer full: element needs 0x1ff9 bytes, 0x1ff8 free");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "input buffer full: element needs 0x1ff9 bytes, 0x1ff8 free");
 	assert_int_equal(nub_sandbox_status(sb), NUB_SANDBOX_READY);
 	assert_int_equal(nub_sandbox_call(sb, SIMPLE_ECHO, payload, sizeof payload, &resp, &err),
 			 NUB_E_LAYOUT);

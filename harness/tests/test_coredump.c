@@ -37,7 +37,8 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	assert_int_equal(nub_mem_map(&f->mem, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, -1, NULL), NUB_OK);
+	assert_int_equal(nub_mem_map(&f->mem, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, -1, NULL),
+			 NUB_OK);
 	const struct nub_page_map maps[] = {
 		{ 0x4000, 0x2000, NUB_MEM_READ | NUB_MEM_EXECUTE },
 		{ 0x6000, 0x1000, NUB_MEM_READ },
@@ -91,12 +92,14 @@ static const uint8_t *find_note(Elf *e, const char *name, uint32_t type, size_t 
 		assert_non_null(gelf_getphdr(e, (int)i, &ph));
 		if (ph.p_type != PT_NOTE)
 			continue;
-		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz,
+						   ELF_T_NHDR);
 		assert_non_null(d);
 		size_t off = 0, name_off, desc_off;
 		GElf_Nhdr nh;
 		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) != 0)
-			if (nh.n_type == type && strcmp((const char *)d->d_buf + name_off, name) == 0) {
+			if (nh.n_type == type &&
+			    strcmp((const char *)d->d_buf + name_off, name) == 0) {
 				*len = nh.n_descsz;
 				return (const uint8_t *)d->d_buf + desc_off;
 			}
@@ -107,11 +110,18 @@ static const uint8_t *find_note(Elf *e, const char *name, uint32_t type, size_t 
 static void test_core_reads_back(void **state)
 {
 	struct fixture *f = *state;
-	struct nub_error outcome = { .status = NUB_E_GUEST_FAULT, .vector = 14, .error_code = 2,
-				     .rip = 0x4123, .cr2 = 0x7008 };
+	struct nub_error outcome = { .status = NUB_E_GUEST_FAULT,
+				     .vector = 14,
+				     .error_code = 2,
+				     .rip = 0x4123,
+				     .cr2 = 0x7008 };
 	snprintf(outcome.message, sizeof outcome.message, "guest fault: page fault (#PF)");
-	struct nub_core_desc d = { .guest_name = "simple", .vcpu = &f->vcpu, .entry = 0x4100,
-				   .signal = SIGSEGV, .fault_addr = 0x7008, .outcome = &outcome };
+	struct nub_core_desc d = { .guest_name = "simple",
+				   .vcpu = &f->vcpu,
+				   .entry = 0x4100,
+				   .signal = SIGSEGV,
+				   .fault_addr = 0x7008,
+				   .outcome = &outcome };
 	struct nub_core_stats st;
 	struct nub_error err;
 	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, NULL, &st, &err), NUB_OK);
@@ -187,9 +197,9 @@ static void test_core_reads_back(void **state)
 	desc = find_note(e, "CORE", NT_FPREGSET, &len);
 	assert_non_null(desc);
 	assert_int_equal(len, 512);
-	assert_int_equal(desc[0] | desc[1] << 8, 0x37F);                 /* FCW */
-	assert_int_equal(desc[24] | desc[25] << 8, 0x1F80);              /* MXCSR */
-	assert_int_equal(desc[160], 0xAB);                               /* XMM0 */
+	assert_int_equal(desc[0] | desc[1] << 8, 0x37F);    /* FCW */
+	assert_int_equal(desc[24] | desc[25] << 8, 0x1F80); /* MXCSR */
+	assert_int_equal(desc[160], 0xAB);                  /* XMM0 */
 
 	desc = find_note(e, "CORE", NT_AUXV, &len);
 	assert_non_null(desc);
@@ -214,9 +224,10 @@ static void test_core_reads_back(void **state)
 	desc = find_note(e, "NUB", NUB_CORE_NOTE_OUTCOME, &len);
 	assert_non_null(desc);
 	assert_int_equal(desc[len - 1], '\0');
-	assert_string_equal((const char *)desc,
-			    "status=NUB_E_GUEST_FAULT vector=14 error_code=0x2 rip=0x4123 cr2=0x7008 "
-			    "gpa=0x0 message=guest fault: page fault (#PF)");
+	assert_string_equal(
+		(const char *)desc,
+		"status=NUB_E_GUEST_FAULT vector=14 error_code=0x2 rip=0x4123 cr2=0x7008 "
+		"gpa=0x0 message=guest fault: page fault (#PF)");
 	elf_end(e);
 	close(fd);
 }
@@ -231,14 +242,16 @@ static void test_never_replaces_what_is_not_a_file(void **state)
 	char fifo[160];
 	snprintf(fifo, sizeof fifo, "%s/fifo", f->dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	assert_int_equal(nub_coredump_write(fifo, &f->mem, &d, NULL, NULL, &st, &err), NUB_E_INVALID);
+	assert_int_equal(nub_coredump_write(fifo, &f->mem, &d, NULL, NULL, &st, &err),
+			 NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "exists and is a FIFO; not replacing it");
 	assert_int_equal(nub_coredump_write(f->dir, &f->mem, &d, NULL, NULL, &st, &err),
 			 NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "is a directory");
 	assert_int_equal(nub_coredump_write("/dev/null", &f->mem, &d, NULL, NULL, &st, &err),
 			 NUB_E_INVALID);
-	nub_assert_error(&err, NUB_E_INVALID, "core dump /dev/null: it exists and is a character device");
+	nub_assert_error(&err, NUB_E_INVALID,
+			 "core dump /dev/null: it exists and is a character device");
 
 	/* An existing regular file is replaced whole. */
 	FILE *old = fopen(f->path, "w");
@@ -254,7 +267,8 @@ static void test_never_replaces_what_is_not_a_file(void **state)
 	assert_int_equal(nub_coredump_write("/nonexistent-nub/x.core", &f->mem, &d, NULL, NULL, &st,
 					    &err),
 			 NUB_E_IO);
-	nub_assert_error(&err, NUB_E_IO, "core dump /nonexistent-nub/x.core: creating a temporary file");
+	nub_assert_error(&err, NUB_E_IO,
+			 "core dump /nonexistent-nub/x.core: creating a temporary file");
 }
 
 /* Output is bounded by the walker's limits even for tables that map memory many times over. */
@@ -284,11 +298,13 @@ static void test_allocation_failure(void **state)
 	struct nub_core_desc d = { .guest_name = "g", .vcpu = &f->vcpu };
 	struct nub_core_stats st;
 	struct nub_error err;
-	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err), NUB_E_NOMEM);
+	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err),
+			 NUB_E_NOMEM);
 	assert_int_equal(a.live, 0);
 	assert_int_equal(access(f->path, F_OK), -1);
 	a = (struct alloc_inject){ .fail_at = 2 }; /* the temporary's name */
-	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err), NUB_E_NOMEM);
+	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err),
+			 NUB_E_NOMEM);
 	assert_int_equal(a.live, 0);
 	a = (struct alloc_inject){ .fail_at = 0 };
 	assert_int_equal(nub_coredump_write(f->path, &f->mem, &d, NULL, &hook, &st, &err), NUB_OK);
@@ -300,7 +316,8 @@ static void test_names(void **state)
 	(void)state;
 	char buf[128];
 	/* 2026-12-06 21:00:00 UTC, printed in local time: only the shape is fixed. */
-	assert_true(nub_coredump_name(buf, sizeof buf, "/tmp", "/x/y/simple.elf", 1796590800, 42, 3));
+	assert_true(
+		nub_coredump_name(buf, sizeof buf, "/tmp", "/x/y/simple.elf", 1796590800, 42, 3));
 	assert_int_equal(strncmp(buf, "/tmp/simple.2026120", 19), 0);
 	assert_non_null(strstr(buf, ".42.3.core"));
 	assert_int_equal(strlen(buf), strlen("/tmp/simple.20261206-210000.42.3.core"));
@@ -328,9 +345,15 @@ static void test_signals(void **state)
 		enum nub_status st;
 		int sig;
 	} cases[] = {
-		{ NUB_E_GUEST_ABORT, SIGABRT }, { NUB_E_TIME_LIMIT, SIGALRM }, { NUB_E_CANCELLED, SIGKILL },
-		{ NUB_E_EMULATION, SIGILL },	{ NUB_E_MMIO, SIGBUS },	       { NUB_E_TRIPLE_FAULT, SIGSEGV },
-		{ NUB_E_PROTOCOL, SIGSEGV },	{ NUB_OK, 0 },		       { NUB_E_KVM, 0 },
+		{ NUB_E_GUEST_ABORT, SIGABRT },
+		{ NUB_E_TIME_LIMIT, SIGALRM },
+		{ NUB_E_CANCELLED, SIGKILL },
+		{ NUB_E_EMULATION, SIGILL },
+		{ NUB_E_MMIO, SIGBUS },
+		{ NUB_E_TRIPLE_FAULT, SIGSEGV },
+		{ NUB_E_PROTOCOL, SIGSEGV },
+		{ NUB_OK, 0 },
+		{ NUB_E_KVM, 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		e = (struct nub_error){ .status = cases[i].st };

@@ -106,7 +106,8 @@ static void read_core(const char *path, struct core *c)
 		assert_non_null(gelf_getphdr(e, (int)i, &ph));
 		if (ph.p_type != PT_NOTE)
 			continue;
-		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz,
+						   ELF_T_NHDR);
 		GElf_Nhdr nh;
 		size_t off = 0, no, dof;
 		while ((off = gelf_getnote(d, off, &nh, &no, &dof)) != 0) {
@@ -116,15 +117,19 @@ static void read_core(const char *path, struct core *c)
 			else if (nh.n_type == NT_SIGINFO && nh.n_descsz == sizeof c->si)
 				memcpy(&c->si, desc, sizeof c->si);
 			else if (strcmp((const char *)d->d_buf + no, "NUB") == 0)
-				snprintf(c->outcome, sizeof c->outcome, "%.*s", (int)nh.n_descsz, desc);
+				snprintf(c->outcome, sizeof c->outcome, "%.*s", (int)nh.n_descsz,
+					 desc);
 		}
 	}
 	uint64_t rip = c->prs.pr_reg[RIP];
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 		assert_non_null(gelf_getphdr(e, (int)i, &ph));
-		if (ph.p_type == PT_LOAD && rip >= ph.p_vaddr && rip + 16 <= ph.p_vaddr + ph.p_filesz) {
-			assert_int_equal(pread(fd, c->at_rip, 16, (off_t)(ph.p_offset + rip - ph.p_vaddr)), 16);
+		if (ph.p_type == PT_LOAD && rip >= ph.p_vaddr &&
+		    rip + 16 <= ph.p_vaddr + ph.p_filesz) {
+			assert_int_equal(pread(fd, c->at_rip, 16,
+					       (off_t)(ph.p_offset + rip - ph.p_vaddr)),
+					 16);
 			c->have_rip_bytes = true;
 		}
 	}
@@ -144,8 +149,10 @@ static void elf_bytes(uint64_t va, uint8_t out[16])
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 		gelf_getphdr(e, (int)i, &ph);
-		if (ph.p_type == PT_LOAD && va >= ph.p_vaddr && va + 16 <= ph.p_vaddr + ph.p_filesz) {
-			assert_int_equal(pread(fd, out, 16, (off_t)(ph.p_offset + va - ph.p_vaddr)), 16);
+		if (ph.p_type == PT_LOAD && va >= ph.p_vaddr &&
+		    va + 16 <= ph.p_vaddr + ph.p_filesz) {
+			assert_int_equal(pread(fd, out, 16, (off_t)(ph.p_offset + va - ph.p_vaddr)),
+					 16);
 			found = true;
 		}
 	}
@@ -200,7 +207,10 @@ static void test_abort_time_limit_and_no_core(void **state)
 	make(f);
 	assert_int_equal(nub_sandbox_snapshot(f->sb, &snap, &f->err), NUB_OK);
 
-	assert_int_equal(nub_sandbox_call(f->sb, SIMPLE_ABORT, "\x2a" "boom", 5, &f->resp, &f->err),
+	assert_int_equal(nub_sandbox_call(f->sb, SIMPLE_ABORT,
+					  "\x2a"
+					  "boom",
+					  5, &f->resp, &f->err),
 			 NUB_E_GUEST_ABORT);
 	assert_non_null(nub_sandbox_last_core(f->sb));
 	read_core(nub_sandbox_last_core(f->sb), &c);
@@ -343,12 +353,9 @@ static void test_config(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	NUB_TEST_CASE(test_fault_core),
-	NUB_TEST_CASE(test_abort_time_limit_and_no_core),
-	NUB_TEST_CASE(test_kill_writes_no_core),
-	NUB_TEST_CASE(test_on_demand),
-	NUB_TEST_CASE(test_unwritable_directory),
-	NUB_TEST_CASE(test_config),
+	NUB_TEST_CASE(test_fault_core),           NUB_TEST_CASE(test_abort_time_limit_and_no_core),
+	NUB_TEST_CASE(test_kill_writes_no_core),  NUB_TEST_CASE(test_on_demand),
+	NUB_TEST_CASE(test_unwritable_directory), NUB_TEST_CASE(test_config),
 };
 
 NUB_TEST_SUITE(tests);

@@ -26,23 +26,23 @@
  *   0x3000 data   0x20 bytes   -> 0x6000  R+W, memsz 0x2000 (bss) PT_LOAD[3]
  * The notes are a GNU build-id (5-byte descriptor, padded) followed by the nub ABI note.
  */
-#define PHOFF       0x40u
-#define MAX_PHDRS   20u
-#define TEXT_OFF    0x1000u
-#define TEXT_GPA    0x4000u
-#define TEXT_SIZE   0x100u
-#define RO_OFF      0x2000u
-#define RO_GPA      0x5000u
-#define RO_SIZE     0x40u
+#define PHOFF 0x40u
+#define MAX_PHDRS 20u
+#define TEXT_OFF 0x1000u
+#define TEXT_GPA 0x4000u
+#define TEXT_SIZE 0x100u
+#define RO_OFF 0x2000u
+#define RO_GPA 0x5000u
+#define RO_SIZE 0x40u
 #define NUB_NOTE_AT 24u /* offset of the nub note in the note area */
-#define NOTES_SIZE  44u /* build-id note (24) + nub note (20) */
-#define DATA_OFF    0x3000u
-#define DATA_GPA    0x6000u
+#define NOTES_SIZE 44u  /* build-id note (24) + nub note (20) */
+#define DATA_OFF 0x3000u
+#define DATA_GPA 0x6000u
 #define DATA_FILESZ 0x20u
-#define DATA_MEMSZ  0x2000u
-#define ENTRY       0x4010u
-#define FILE_SIZE   (DATA_OFF + DATA_FILESZ)
-#define IMAGE_END   0x8000u
+#define DATA_MEMSZ 0x2000u
+#define ENTRY 0x4010u
+#define FILE_SIZE (DATA_OFF + DATA_FILESZ)
+#define IMAGE_END 0x8000u
 
 enum { PH_TEXT = 0, PH_RO = 1, PH_NOTE = 2, PH_DATA = 3, NPHDRS = 4 };
 
@@ -97,14 +97,31 @@ static uint8_t *build_elf(size_t *len)
 
 	/* In PH_* order; the notes are the start of the rodata segment. */
 	const struct elf_seg segs[NPHDRS] = {
-		{ .type = PT_LOAD, .flags = PF_R | PF_X, .vaddr = TEXT_GPA, .data = text,
-		  .len = TEXT_SIZE, .at = TEXT_OFF },
-		{ .type = PT_LOAD, .flags = PF_R, .vaddr = RO_GPA, .data = ro, .len = RO_SIZE,
+		{ .type = PT_LOAD,
+		  .flags = PF_R | PF_X,
+		  .vaddr = TEXT_GPA,
+		  .data = text,
+		  .len = TEXT_SIZE,
+		  .at = TEXT_OFF },
+		{ .type = PT_LOAD,
+		  .flags = PF_R,
+		  .vaddr = RO_GPA,
+		  .data = ro,
+		  .len = RO_SIZE,
 		  .at = RO_OFF },
-		{ .type = PT_NOTE, .flags = PF_R, .vaddr = RO_GPA, .offset = RO_OFF,
-		  .filesz = NOTES_SIZE, .memsz = NOTES_SIZE },
-		{ .type = PT_LOAD, .flags = PF_R | PF_W, .vaddr = DATA_GPA, .data = data,
-		  .len = DATA_FILESZ, .at = DATA_OFF, .memsz = DATA_MEMSZ },
+		{ .type = PT_NOTE,
+		  .flags = PF_R,
+		  .vaddr = RO_GPA,
+		  .offset = RO_OFF,
+		  .filesz = NOTES_SIZE,
+		  .memsz = NOTES_SIZE },
+		{ .type = PT_LOAD,
+		  .flags = PF_R | PF_W,
+		  .vaddr = DATA_GPA,
+		  .data = data,
+		  .len = DATA_FILESZ,
+		  .at = DATA_OFF,
+		  .memsz = DATA_MEMSZ },
 	};
 	const struct elf_spec spec = { .entry = ENTRY, .segs = segs, .nseg = NPHDRS };
 	uint8_t *b = elf_file_build(&spec, len);
@@ -385,16 +402,16 @@ static void test_truncated(void **state)
 	assert_parse_fails(f, NUB_E_ELF, "file size 0x30 is smaller than an ELF64 header");
 	f->len = 0x80; /* inside the program headers */
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "e_phoff 0x40 + 4 program headers (0xe0 bytes) exceeds the file size 0x80");
+		f, NUB_E_ELF,
+		"e_phoff 0x40 + 4 program headers (0xe0 bytes) exceeds the file size 0x80");
 	f->len = TEXT_OFF + 0x80; /* inside the text segment */
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_LOAD[0]: p_offset 0x1000 + p_filesz 0x100 exceeds the file size 0x1080");
+		f, NUB_E_ELF,
+		"PT_LOAD[0]: p_offset 0x1000 + p_filesz 0x100 exceeds the file size 0x1080");
 	f->len = DATA_OFF + 0x10; /* inside the data segment */
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_LOAD[3]: p_offset 0x3000 + p_filesz 0x20 exceeds the file size 0x3010");
+		f, NUB_E_ELF,
+		"PT_LOAD[3]: p_offset 0x3000 + p_filesz 0x20 exceeds the file size 0x3010");
 }
 
 static void test_null_arguments(void **state)
@@ -511,8 +528,8 @@ static void test_file_range_beyond_file(void **state)
 	struct fixture *f = *state;
 	phdr(f, PH_TEXT)->p_offset = DATA_OFF;
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_LOAD[0]: p_offset 0x3000 + p_filesz 0x100 exceeds the file size 0x3020");
+		f, NUB_E_ELF,
+		"PT_LOAD[0]: p_offset 0x3000 + p_filesz 0x100 exceeds the file size 0x3020");
 }
 
 static void test_file_range_overflow(void **state)
@@ -543,17 +560,17 @@ static void test_huge_memsz(void **state)
 	struct fixture *f = *state;
 	phdr(f, PH_DATA)->p_memsz = 0xffffffffffff0000ull;
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_LOAD[3]: p_vaddr 0x6000 + p_memsz 0xffffffffffff0000 exceeds the image "
-	    "limit 0x10000000");
+		f, NUB_E_ELF,
+		"PT_LOAD[3]: p_vaddr 0x6000 + p_memsz 0xffffffffffff0000 exceeds the image "
+		"limit 0x10000000");
 	phdr(f, PH_DATA)->p_memsz = 0xfffffffffffff000ull;
 	assert_parse_fails(f, NUB_E_ELF,
 			   "PT_LOAD[3]: p_vaddr 0x6000 + p_memsz 0xfffffffffffff000 overflows");
 	phdr(f, PH_DATA)->p_memsz = NUB_ELF_MAX_IMAGE_END;
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_LOAD[3]: p_vaddr 0x6000 + p_memsz 0x10000000 exceeds the image limit "
-	    "0x10000000");
+		f, NUB_E_ELF,
+		"PT_LOAD[3]: p_vaddr 0x6000 + p_memsz 0x10000000 exceeds the image limit "
+		"0x10000000");
 	/* Ending exactly at the limit is fine. */
 	phdr(f, PH_DATA)->p_memsz = NUB_ELF_MAX_IMAGE_END - DATA_GPA;
 	struct nub_elf_image img;
@@ -596,9 +613,9 @@ static void test_page_shared_with_other_perms(void **state)
 	struct fixture *f = *state;
 	phdr(f, PH_RO)->p_vaddr = TEXT_GPA + TEXT_SIZE; /* same page as the text */
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_LOAD[1] (R--) and PT_LOAD[0] (R-X) share the page 0x4000 with different "
-	    "permissions");
+		f, NUB_E_ELF,
+		"PT_LOAD[1] (R--) and PT_LOAD[0] (R-X) share the page 0x4000 with different "
+		"permissions");
 	/* The last page of the data bss shared with a read-only segment after it. */
 	phdr(f, PH_DATA)->p_memsz = 0x1800;
 	phdr(f, PH_RO)->p_vaddr = DATA_GPA + 0x1800;
@@ -723,9 +740,9 @@ static void test_note_runs_past_segment(void **state)
 	/* A partial note header at the end of the segment. */
 	phdr(f, PH_NOTE)->p_filesz = NOTES_SIZE + 8;
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_NOTE[2]: note at offset 0x2c: header needs 0xc bytes, the segment has "
-	    "0x8 left");
+		f, NUB_E_ELF,
+		"PT_NOTE[2]: note at offset 0x2c: header needs 0xc bytes, the segment has "
+		"0x8 left");
 }
 
 static void test_note_segment_beyond_file(void **state)
@@ -733,8 +750,8 @@ static void test_note_segment_beyond_file(void **state)
 	struct fixture *f = *state;
 	phdr(f, PH_NOTE)->p_offset = FILE_SIZE - 8;
 	assert_parse_fails(
-	    f, NUB_E_ELF,
-	    "PT_NOTE[2]: p_offset 0x3018 + p_filesz 0x2c exceeds the file size 0x3020");
+		f, NUB_E_ELF,
+		"PT_NOTE[2]: p_offset 0x3018 + p_filesz 0x2c exceeds the file size 0x3020");
 	phdr(f, PH_NOTE)->p_offset = UINT64_MAX;
 	assert_parse_fails(f, NUB_E_ELF,
 			   "PT_NOTE[2]: p_offset 0xffffffffffffffff + p_filesz 0x2c overflows");
@@ -783,8 +800,8 @@ static void test_section_headers_ignored(void **state)
 static enum nub_status parse_flush(const uint8_t *src, size_t len, struct nub_error *err)
 {
 	size_t room = (len + 0xFFFu) & ~(size_t)0xFFF;
-	uint8_t *m =
-	    mmap(NULL, room + 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *m = mmap(NULL, room + 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
 	assert_true(m != MAP_FAILED);
 	assert_int_equal(mprotect(m + room, 0x1000, PROT_NONE), 0);
 	uint8_t *b = m + room - len;

@@ -44,7 +44,7 @@ static void test_status_str_out_of_range(void **state)
 {
 	(void)state;
 	assert_string_equal(nub_status_str(NUB_STATUS_COUNT), "NUB_E_UNKNOWN");
-	assert_string_equal(nub_status_str((enum nub_status)-1), "NUB_E_UNKNOWN");
+	assert_string_equal(nub_status_str((enum nub_status) - 1), "NUB_E_UNKNOWN");
 	assert_string_equal(nub_status_str((enum nub_status)1000), "NUB_E_UNKNOWN");
 	assert_string_equal(nub_status_str((enum nub_status)INT32_MIN), "NUB_E_UNKNOWN");
 }
@@ -123,8 +123,7 @@ static void test_error_set_errno(void **state)
 
 	(void)state;
 	memset(&err, 0x55, sizeof err);
-	assert_int_equal(nub_error_set_errno(&err, NUB_E_IO, ENOENT, "opening %s", "/x"),
-			 NUB_E_IO);
+	assert_int_equal(nub_error_set_errno(&err, NUB_E_IO, ENOENT, "opening %s", "/x"), NUB_E_IO);
 	nub_assert_error(&err, NUB_E_IO, "opening /x: ");
 	assert_int_equal(err.sys_errno, ENOENT);
 	assert_string_equal(err.message, "opening /x: No such file or directory");
@@ -213,7 +212,7 @@ static void test_alloc_hook_failure(void **state)
 	assert_non_null(p);
 	p[0] = 42;
 	assert_null(nub_alloc_resize(&hook, p, 32)); /* 2nd allocation fails */
-	assert_int_equal(p[0], 42);                   /* untouched */
+	assert_int_equal(p[0], 42);                  /* untouched */
 	nub_alloc_free(&hook, p);
 	assert_int_equal(a.live, 0);
 	a.fail_at = 3;
@@ -430,7 +429,8 @@ static void test_config_validate_sizes(void **state)
 	cfg = defaults();
 	cfg.input_size = 0x1000;
 	assert_int_equal(nub_config_validate(&cfg, &err), NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "config.input_size 0x1000 is below the minimum 0x2000");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "config.input_size 0x1000 is below the minimum 0x2000");
 
 	cfg = defaults();
 	cfg.output_size = 0x1000001;
@@ -443,7 +443,8 @@ static void test_config_validate_sizes(void **state)
 	assert_int_equal(nub_config_validate(&cfg, &err), NUB_OK);
 	cfg.stack_size = 0x1000;
 	assert_int_equal(nub_config_validate(&cfg, &err), NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "config.stack_size 0x1000 is below the minimum 0x2000");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "config.stack_size 0x1000 is below the minimum 0x2000");
 
 	cfg = defaults();
 	cfg.heap_size = 0x40000001;
@@ -478,7 +479,7 @@ static void test_config_validate_log_level(void **state)
 	cfg.max_guest_log_level = (enum nub_abi_log_level)6;
 	assert_int_equal(nub_config_validate(&cfg, &err), NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "config.max_guest_log_level 6 is not 0..5");
-	cfg.max_guest_log_level = (enum nub_abi_log_level)-1;
+	cfg.max_guest_log_level = (enum nub_abi_log_level) - 1;
 	assert_int_equal(nub_config_validate(&cfg, &err), NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "config.max_guest_log_level -1 is not 0..5");
 }

@@ -389,7 +389,11 @@ static void test_frame(void **state)
 	assert_memory_equal(out, "$#00", 4);
 	assert_int_equal(nub_gdb_frame(u8("a$b#c}d*"), 8, out, sizeof out, &n), NUB_OK);
 	assert_int_equal(n, 16);
-	assert_memory_equal(out, "$a}\x04" "b}\x03" "c}]d}\x0a#", 13);
+	assert_memory_equal(out,
+			    "$a}\x04"
+			    "b}\x03"
+			    "c}]d}\x0a#",
+			    13);
 	/* Every byte value round-trips through the receiver; only $ # } * are escaped. */
 	for (unsigned i = 0; i < 256; i++)
 		payload[i] = (uint8_t)i;
@@ -495,8 +499,7 @@ static void test_hex_bytes(void **state)
 	assert_int_equal(nub_gdb_hex_decode(u8("1234"), 4, b, 2, &n), NUB_OK);
 	assert_int_equal(n, 2);
 	/* Huge lengths: refused by capacity before any digit is read. */
-	assert_int_equal(nub_gdb_hex_decode(u8("12"), SIZE_MAX - 1, b, sizeof b, &n),
-			 NUB_E_LAYOUT);
+	assert_int_equal(nub_gdb_hex_decode(u8("12"), SIZE_MAX - 1, b, sizeof b, &n), NUB_E_LAYOUT);
 	assert_int_equal(nub_gdb_hex_decode(u8("12"), SIZE_MAX, b, sizeof b, &n), NUB_E_PROTOCOL);
 	assert_int_equal(nub_gdb_hex_encode(b, SIZE_MAX / 2 + 1, h, SIZE_MAX, &n), NUB_E_LAYOUT);
 	assert_int_equal(nub_gdb_hex_encode(b, 9, h, sizeof h, &n), NUB_E_LAYOUT);
@@ -530,12 +533,41 @@ static void test_parse_plain(void **state)
 static void test_parse_unsupported(void **state)
 {
 	static const char *const unsupported[] = {
-		"", "vMustReplyEmpty", "qTStatus", "qOffsets", "qSymbol::", "QStartNoAckMode",
-		"vKill;a410", "qThreadExtraInfo,1", "qP0000001f0000000000000001", "vFile:setfs:0",
-		"qXfer:auxv:read::0,1000", "qXfer:exec-file:read:a410:0,fff",
-		"qXfer:features:write:target.xml:0:x", "qXfer", "qXfer:", "qCRC:0,1",
-		"qSupportedX", "qAttachedX", "qc", "vContX", "vCon", "vcont?", "C05", "S05;1000",
-		"!", "R00", "A", "i", "x", "Q", "q", "v", "\x03", "+", "$",
+		"",
+		"vMustReplyEmpty",
+		"qTStatus",
+		"qOffsets",
+		"qSymbol::",
+		"QStartNoAckMode",
+		"vKill;a410",
+		"qThreadExtraInfo,1",
+		"qP0000001f0000000000000001",
+		"vFile:setfs:0",
+		"qXfer:auxv:read::0,1000",
+		"qXfer:exec-file:read:a410:0,fff",
+		"qXfer:features:write:target.xml:0:x",
+		"qXfer",
+		"qXfer:",
+		"qCRC:0,1",
+		"qSupportedX",
+		"qAttachedX",
+		"qc",
+		"vContX",
+		"vCon",
+		"vcont?",
+		"C05",
+		"S05;1000",
+		"!",
+		"R00",
+		"A",
+		"i",
+		"x",
+		"Q",
+		"q",
+		"v",
+		"\x03",
+		"+",
+		"$",
 	};
 	struct nub_gdb_cmd cmd;
 
@@ -1078,13 +1110,13 @@ static void sample_state(struct nub_vcpu_state *v)
 	v->gs.selector = 0x30;
 	v->fs.base = UINT64_C(0x7f0000001000);
 	v->gs.base = UINT64_C(0xffff800000002000);
-	set_u16(v, 128, 0x037f);                /* fcw */
-	set_u16(v, 130, 6u << 11);              /* fsw: TOP = 6 */
-	v->fpu[132] = 0xc0;                     /* physical 6 and 7 (ST0, ST1) in use */
+	set_u16(v, 128, 0x037f);                            /* fcw */
+	set_u16(v, 130, 6u << 11);                          /* fsw: TOP = 6 */
+	v->fpu[132] = 0xc0;                                 /* physical 6 and 7 (ST0, ST1) in use */
 	set_st(v, 0, UINT64_C(0x8000000000000000), 0x3fff); /* 1.0: valid */
-	set_st(v, 1, 0, 0);                     /* +0: zero */
-	set_st(v, 2, 0x1234, 0x7fff);           /* empty slot with junk */
-	set_u16(v, 134, 0x5d9);                 /* fop */
+	set_st(v, 1, 0, 0);                                 /* +0: zero */
+	set_st(v, 2, 0x1234, 0x7fff);                       /* empty slot with junk */
+	set_u16(v, 134, 0x5d9);                             /* fop */
 	uint64_t fip = UINT64_C(0x1122334455667788), fdp = UINT64_C(0x99aabbccddeeff00);
 	memcpy(v->fpu + 136, &fip, 8);
 	memcpy(v->fpu + 144, &fdp, 8);
@@ -1171,8 +1203,7 @@ static void test_regs_encode(void **state)
 	assert_memory_equal(hex + g_off(NUB_GDB_REG_FOSEG), "ccbbaa99", 8);
 	assert_memory_equal(hex + g_off(NUB_GDB_REG_FOOFF), "00ffeedd", 8);
 	assert_memory_equal(hex + g_off(NUB_GDB_REG_FOP), "d9050000", 8);
-	assert_memory_equal(hex + g_off(NUB_GDB_REG_XMM0), "01080f161d242b323940474e555c636a",
-			    32);
+	assert_memory_equal(hex + g_off(NUB_GDB_REG_XMM0), "01080f161d242b323940474e555c636a", 32);
 	assert_memory_equal(hex + g_off(NUB_GDB_REG_MXCSR), "801f0000", 8);
 	assert_memory_equal(hex + g_off(NUB_GDB_REG_FS_BASE), "00100000007f0000", 16);
 	assert_memory_equal(hex + g_off(NUB_GDB_REG_GS_BASE), "002000000080ffff", 16);
@@ -1308,12 +1339,12 @@ static void test_reg_set_refusals(void **state)
 		const char *hex, *why;
 	} refused[] = {
 		{ NUB_GDB_REG_EFLAGS, "00000000", "bit 1 clear, a reserved bit set or VM set" },
-		{ NUB_GDB_REG_EFLAGS, "0a000000", "bit 1 clear" },     /* bit 3 */
-		{ NUB_GDB_REG_EFLAGS, "22000000", "bit 1 clear" },     /* bit 5 */
-		{ NUB_GDB_REG_EFLAGS, "02800000", "bit 1 clear" },     /* bit 15 */
-		{ NUB_GDB_REG_EFLAGS, "02004000", "bit 1 clear" },     /* bit 22 */
-		{ NUB_GDB_REG_EFLAGS, "02000080", "bit 1 clear" },     /* bit 31 */
-		{ NUB_GDB_REG_EFLAGS, "02000200", "VM set" },          /* bit 17 */
+		{ NUB_GDB_REG_EFLAGS, "0a000000", "bit 1 clear" }, /* bit 3 */
+		{ NUB_GDB_REG_EFLAGS, "22000000", "bit 1 clear" }, /* bit 5 */
+		{ NUB_GDB_REG_EFLAGS, "02800000", "bit 1 clear" }, /* bit 15 */
+		{ NUB_GDB_REG_EFLAGS, "02004000", "bit 1 clear" }, /* bit 22 */
+		{ NUB_GDB_REG_EFLAGS, "02000080", "bit 1 clear" }, /* bit 31 */
+		{ NUB_GDB_REG_EFLAGS, "02000200", "VM set" },      /* bit 17 */
 		{ NUB_GDB_REG_RIP, "0000000000800000", "not canonical" },
 		{ NUB_GDB_REG_RIP, "00000000ff7fffff", "not canonical" },
 		{ NUB_GDB_REG_FS_BASE, "0000000000000100", "not canonical" },
@@ -1379,14 +1410,14 @@ static void test_ftag(void **state)
 	assert_int_equal(nub_gdb_ftag_full(&v), 0xffff);
 	/* Every physical register in use, TOP = 0, so slot j is physical j. */
 	v.fpu[132] = 0xff;
-	set_st(&v, 0, UINT64_C(0x8000000000000000), 0x3fff);  /* 1.0: valid 00 */
-	set_st(&v, 1, 0, 0x8000);                             /* -0: zero 01 */
-	set_st(&v, 2, 1, 0);                                  /* denormal: special 10 */
-	set_st(&v, 3, UINT64_C(0x8000000000000000), 0);       /* pseudo-denormal: special */
-	set_st(&v, 4, UINT64_C(0x8000000000000000), 0x7fff);  /* infinity: special */
-	set_st(&v, 5, UINT64_C(0xc000000000000000), 0xffff);  /* NaN: special */
-	set_st(&v, 6, UINT64_C(0x4000000000000000), 0x3fff);  /* unnormal: special */
-	set_st(&v, 7, UINT64_C(0xffffffffffffffff), 0xc00f);  /* valid */
+	set_st(&v, 0, UINT64_C(0x8000000000000000), 0x3fff); /* 1.0: valid 00 */
+	set_st(&v, 1, 0, 0x8000);                            /* -0: zero 01 */
+	set_st(&v, 2, 1, 0);                                 /* denormal: special 10 */
+	set_st(&v, 3, UINT64_C(0x8000000000000000), 0);      /* pseudo-denormal: special */
+	set_st(&v, 4, UINT64_C(0x8000000000000000), 0x7fff); /* infinity: special */
+	set_st(&v, 5, UINT64_C(0xc000000000000000), 0xffff); /* NaN: special */
+	set_st(&v, 6, UINT64_C(0x4000000000000000), 0x3fff); /* unnormal: special */
+	set_st(&v, 7, UINT64_C(0xffffffffffffffff), 0xc00f); /* valid */
 	assert_int_equal(nub_gdb_ftag_full(&v), 0x2aa4);
 	/* TOP rotates physical registers against slots: physical i is slot (i - TOP) & 7. */
 	set_u16(&v, 130, 3u << 11);

@@ -24,7 +24,8 @@ static struct nub_sandbox *make(uint32_t time_limit_ms)
 	struct nub_uninit *u = NULL;
 	struct nub_sandbox *sb = NULL;
 	struct nub_error err;
-	if (nub_uninit_new(&env, &cfg, &u, &err) != NUB_OK || nub_uninit_evolve(u, &sb, &err) != NUB_OK)
+	if (nub_uninit_new(&env, &cfg, &u, &err) != NUB_OK ||
+	    nub_uninit_evolve(u, &sb, &err) != NUB_OK)
 		fail_msg("%s: %s", nub_status_str(err.status), err.message);
 	return sb;
 }
@@ -161,7 +162,8 @@ static void test_handle_refuses_offsets_outside_the_rt_range(void **state)
 	assert_null(h);
 	const int max = SIGRTMAX - SIGRTMIN;
 	char want[96];
-	snprintf(want, sizeof want, "config.interrupt_signal_offset %d is outside 0..%d", max + 1, max);
+	snprintf(want, sizeof want, "config.interrupt_signal_offset %d is outside 0..%d", max + 1,
+		 max);
 	assert_int_equal(nub_interrupt_new(max + 1, NULL, &h, &err), NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, want);
 	assert_null(h);

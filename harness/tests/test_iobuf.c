@@ -140,7 +140,8 @@ static void test_pop_hostile_sp(void **state)
 	set_sp(SIZE + 1);
 	assert_pop_fails(SIZE, "output buffer stack pointer 0x101 is outside 16..0x100");
 	set_sp(UINT64_MAX);
-	assert_pop_fails(SIZE, "output buffer stack pointer 0xffffffffffffffff is outside 16..0x100");
+	assert_pop_fails(SIZE,
+			 "output buffer stack pointer 0xffffffffffffffff is outside 16..0x100");
 	set_sp(0xfffffff0);
 	assert_pop_fails(SIZE, "output buffer stack pointer 0xfffffff0 is outside 16..0x100");
 }
@@ -243,7 +244,8 @@ static void test_pop_bad_arguments(void **state)
 	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, fx.dst, SIZE, NULL, "output", &err),
 			 NUB_E_INVALID);
 	/* Without a destination only an empty element can be popped. */
-	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, NULL, 0, &len, "output", &err), NUB_E_PROTOCOL);
+	assert_int_equal(nub_iobuf_pop(vbuf(), SIZE, NULL, 0, &len, "output", &err),
+			 NUB_E_PROTOCOL);
 	nub_assert_error(&err, NUB_E_PROTOCOL,
 			 "output buffer element of 0x1 bytes exceeds the 0x0 bytes available");
 	assert_int_equal(nub_iobuf_sp(vbuf()), 8 + 1 + 8);

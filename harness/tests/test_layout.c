@@ -22,18 +22,29 @@ static struct nub_layout compute_ok(const struct nub_layout_params *p)
 
 /* The parameters of the three pinned layouts: defaults, unaligned sizes, the table fixed point. */
 static const struct nub_layout_params vector_params[3] = {
-	{ .image_end = 0x10000, .heap_size = 0x20000, .input_size = 0x4000, .output_size = 0x4000,
+	{ .image_end = 0x10000,
+	  .heap_size = 0x20000,
+	  .input_size = 0x4000,
+	  .output_size = 0x4000,
 	  .stack_size = 0x8000 },
-	{ .image_end = 0x12345, .heap_size = 0x1001, .init_data_size = 0x1801, .input_size = 0x2001,
-	  .output_size = 0x2000, .stack_size = 0x3fff },
+	{ .image_end = 0x12345,
+	  .heap_size = 0x1001,
+	  .init_data_size = 0x1801,
+	  .input_size = 0x2001,
+	  .output_size = 0x2000,
+	  .stack_size = 0x3fff },
 	/*
 	 * Crosses 2 MiB and 1 GiB boundaries so the table count feeds back on itself: before
 	 * the tables, [0x4000, 0x40101000) needs 513 PT + 2 PD + 1 PDPT = 516; scratch
 	 * [0xFFEEEA000, 2^36) needs 9 PT + 1 PD + 1 PDPT = 11; so 528 pages, ending at 0x40311000,
 	 * which reaches PT index 0x201: 529 pages, ending at 0x40312000, still 517 + 11 + 1 = 529.
 	 */
-	{ .image_end = 0x200000, .heap_size = 0x3FE00000, .init_data_size = 0x100000,
-	  .input_size = 0x1000000, .output_size = 0x10000, .stack_size = 0x100000 },
+	{ .image_end = 0x200000,
+	  .heap_size = 0x3FE00000,
+	  .init_data_size = 0x100000,
+	  .input_size = 0x1000000,
+	  .output_size = 0x10000,
+	  .stack_size = 0x100000 },
 };
 
 /* Every field of the three layouts, in the order of vector_params. */
@@ -160,9 +171,12 @@ static void test_invariants(void **state)
 			for (size_t c = 0; c < 4; c++)
 				for (size_t d = 0; d < 3; d++) {
 					struct nub_layout_params p = {
-						.image_end = images[a], .heap_size = heaps[b],
-						.init_data_size = inits[c], .input_size = ios[d],
-						.output_size = ios[2 - d], .stack_size = ios[d],
+						.image_end = images[a],
+						.heap_size = heaps[b],
+						.init_data_size = inits[c],
+						.input_size = ios[d],
+						.output_size = ios[2 - d],
+						.stack_size = ios[d],
 					};
 					struct nub_layout l;
 
@@ -187,8 +201,10 @@ static void assert_refused(const struct nub_layout_params *p, const char *needle
 
 static struct nub_layout_params base_params(void)
 {
-	struct nub_layout_params p = { .image_end = 0x10000, .heap_size = 0x20000,
-				       .input_size = 0x4000, .output_size = 0x4000,
+	struct nub_layout_params p = { .image_end = 0x10000,
+				       .heap_size = 0x20000,
+				       .input_size = 0x4000,
+				       .output_size = 0x4000,
 				       .stack_size = 0x8000 };
 	return p;
 }
@@ -205,11 +221,14 @@ static void test_image_end_refused(void **state)
 	p.image_end = 0;
 	assert_refused(&p, "layout.image_end 0x0 is not above");
 	p.image_end = UINT64_MAX;
-	assert_refused(&p, "layout.image_end 0xffffffffffffffff exceeds the primary region maximum 0x80004000");
+	assert_refused(
+		&p,
+		"layout.image_end 0xffffffffffffffff exceeds the primary region maximum 0x80004000");
 	p.image_end = 0x80004001;
 	assert_refused(&p, "layout.image_end 0x80004001 exceeds");
 	p.image_end = 0x80004000; /* the image alone fills the region: no room for the rest */
-	assert_refused(&p, "layout: primary region of 0x80021000 bytes exceeds the maximum 0x80000000");
+	assert_refused(&p,
+		       "layout: primary region of 0x80021000 bytes exceeds the maximum 0x80000000");
 }
 
 static void test_huge_heap_and_init_data(void **state)
@@ -218,13 +237,16 @@ static void test_huge_heap_and_init_data(void **state)
 
 	(void)state;
 	p.heap_size = UINT64_MAX;
-	assert_refused(&p, "layout.heap_size 0xffffffffffffffff overflows when rounded up to a page");
+	assert_refused(&p,
+		       "layout.heap_size 0xffffffffffffffff overflows when rounded up to a page");
 	p.heap_size = UINT64_MAX - 0xFFF;
 	assert_refused(&p, "layout.heap_size 0xfffffffffffff000 exceeds the maximum 0x80000000");
 	p.heap_size = 0x80000001;
 	assert_refused(&p, "layout.heap_size 0x80000001 exceeds the maximum 0x80000000");
 	p.heap_size = 0x80000000; /* allowed alone, too much with the image */
-	assert_refused(&p, "layout: primary region of 0x8000d000 bytes exceeds the maximum 0x80000000 (image_end 0x10000, heap_size 0x80000000, init_data_size 0x0)");
+	assert_refused(
+		&p,
+		"layout: primary region of 0x8000d000 bytes exceeds the maximum 0x80000000 (image_end 0x10000, heap_size 0x80000000, init_data_size 0x0)");
 
 	p = base_params();
 	p.init_data_size = UINT64_MAX - 1;
@@ -270,7 +292,8 @@ static void test_scratch_refused(void **state)
 
 	(void)state;
 	p.input_size = UINT64_MAX;
-	assert_refused(&p, "layout.input_size 0xffffffffffffffff overflows when rounded up to a page");
+	assert_refused(&p,
+		       "layout.input_size 0xffffffffffffffff overflows when rounded up to a page");
 	p = base_params();
 	p.output_size = UINT64_MAX - 0x7FF;
 	assert_refused(&p, "layout.output_size 0xfffffffffffff800 overflows");
@@ -280,7 +303,9 @@ static void test_scratch_refused(void **state)
 	p = base_params();
 	p.input_size = 0x20000000;
 	p.output_size = 0x20000000;
-	assert_refused(&p, "layout: scratch region exceeds the maximum 0x40000000 (input_size 0x20000000, output_size 0x20000000, stack_size 0x8000)");
+	assert_refused(
+		&p,
+		"layout: scratch region exceeds the maximum 0x40000000 (input_size 0x20000000, output_size 0x20000000, stack_size 0x8000)");
 
 	/* Exactly at the scratch limit: 0x40000000 - 4 fixed pages - exception stack - 2 pages. */
 	p.input_size = 0x40000000 - 0x4000 - 0x2000 - 0x2000;
@@ -317,10 +342,10 @@ static void test_table_pages(void **state)
 	assert_int_equal(nub_layout_table_pages(0x4000, 0), 0);
 	assert_int_equal(nub_layout_table_pages(0, 1), 3);
 	assert_int_equal(nub_layout_table_pages(0, 0x1000), 3);
-	assert_int_equal(nub_layout_table_pages(0x4000, 0x1FC000), 3);  /* up to 2 MiB exactly */
-	assert_int_equal(nub_layout_table_pages(0x4000, 0x1FC001), 4);  /* one byte over */
-	assert_int_equal(nub_layout_table_pages(0x1FF000, 0x2000), 4);  /* straddles 2 MiB */
-	assert_int_equal(nub_layout_table_pages(0x3FFFF000, 0x2000), 5); /* straddles 1 GiB */
+	assert_int_equal(nub_layout_table_pages(0x4000, 0x1FC000), 3);     /* up to 2 MiB exactly */
+	assert_int_equal(nub_layout_table_pages(0x4000, 0x1FC001), 4);     /* one byte over */
+	assert_int_equal(nub_layout_table_pages(0x1FF000, 0x2000), 4);     /* straddles 2 MiB */
+	assert_int_equal(nub_layout_table_pages(0x3FFFF000, 0x2000), 5);   /* straddles 1 GiB */
 	assert_int_equal(nub_layout_table_pages(0x7FFFFFF000, 0x2000), 6); /* straddles 512 GiB */
 	assert_int_equal(nub_layout_table_pages(0, 0x40000000), 512 + 1 + 1);
 	assert_int_equal(nub_layout_table_pages(0x1000, 0x40000000), 513 + 2 + 1);

@@ -28,7 +28,8 @@ static void test_map_and_translate(void **state)
 	(void)state;
 	struct nub_mem m;
 	struct nub_error err;
-	assert_int_equal(nub_mem_map(&m, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, -1, &err), NUB_OK);
+	assert_int_equal(nub_mem_map(&m, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, -1, &err),
+			 NUB_OK);
 	assert_int_equal(m.primary.gpa, NUB_PRIMARY_BASE);
 	assert_int_equal(m.primary.size, PRIMARY_SIZE);
 	assert_int_equal(m.scratch.gpa, SCRATCH_GPA);
@@ -71,14 +72,17 @@ static void test_read_write(void **state)
 	(void)state;
 	struct nub_mem m;
 	struct nub_error err;
-	assert_int_equal(nub_mem_map(&m, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, -1, &err), NUB_OK);
+	assert_int_equal(nub_mem_map(&m, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, -1, &err),
+			 NUB_OK);
 
 	const uint8_t msg[] = "guest bytes";
 	uint8_t back[sizeof msg];
-	assert_int_equal(nub_mem_write(&m, NUB_PRIMARY_BASE + 0x123, msg, sizeof msg, &err), NUB_OK);
+	assert_int_equal(nub_mem_write(&m, NUB_PRIMARY_BASE + 0x123, msg, sizeof msg, &err),
+			 NUB_OK);
 	assert_memory_equal(m.primary.host + 0x123, msg, sizeof msg);
 	memset(back, 0, sizeof back);
-	assert_int_equal(nub_mem_read(&m, NUB_PRIMARY_BASE + 0x123, back, sizeof back, &err), NUB_OK);
+	assert_int_equal(nub_mem_read(&m, NUB_PRIMARY_BASE + 0x123, back, sizeof back, &err),
+			 NUB_OK);
 	assert_memory_equal(back, msg, sizeof msg);
 
 	/* The last bytes of the scratch region. */
@@ -111,17 +115,19 @@ static void test_bad_sizes(void **state)
 	(void)state;
 	static const struct size_case cases[] = {
 		{ 0, SCRATCH_SIZE, "primary region size 0x0 is not a non-zero page multiple" },
-		{ 0x1001, SCRATCH_SIZE, "primary region size 0x1001 is not a non-zero page multiple" },
+		{ 0x1001, SCRATCH_SIZE,
+		  "primary region size 0x1001 is not a non-zero page multiple" },
 		{ UINT64_MAX & ~0xfffull, SCRATCH_SIZE, "primary region size 0xfffffffffffff000" },
 		{ PRIMARY_SIZE, 0, "scratch region size 0x0 is not a non-zero page multiple" },
-		{ PRIMARY_SIZE, 0x800, "scratch region size 0x800 is not a non-zero page multiple" },
+		{ PRIMARY_SIZE, 0x800,
+		  "scratch region size 0x800 is not a non-zero page multiple" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct nub_mem m;
 		struct nub_error err;
 		memset(&m, 0x5a, sizeof m);
-		assert_int_equal(nub_mem_map(&m, cases[i].primary, SCRATCH_GPA, cases[i].scratch, -1,
-					     &err),
+		assert_int_equal(nub_mem_map(&m, cases[i].primary, SCRATCH_GPA, cases[i].scratch,
+					     -1, &err),
 				 NUB_E_INVALID);
 		nub_assert_error(&err, NUB_E_INVALID, cases[i].needle);
 		assert_unmapped(&m); /* on failure nothing stays mapped */
@@ -136,13 +142,15 @@ static void test_mmap_failure(void **state)
 	struct nub_mem m;
 	struct nub_error err;
 	assert_int_equal(nub_mem_map(&m, huge, SCRATCH_GPA, SCRATCH_SIZE, -1, &err), NUB_E_NOMEM);
-	nub_assert_error(&err, NUB_E_NOMEM, "mmap of the primary region (0x4000000000000000 bytes)");
+	nub_assert_error(&err, NUB_E_NOMEM,
+			 "mmap of the primary region (0x4000000000000000 bytes)");
 	assert_int_equal(err.sys_errno, ENOMEM);
 	assert_unmapped(&m);
 
 	/* The scratch mapping fails after the primary one succeeded: the primary is released. */
 	assert_int_equal(nub_mem_map(&m, PRIMARY_SIZE, SCRATCH_GPA, huge, -1, &err), NUB_E_NOMEM);
-	nub_assert_error(&err, NUB_E_NOMEM, "mmap of the scratch region (0x4000000000000000 bytes)");
+	nub_assert_error(&err, NUB_E_NOMEM,
+			 "mmap of the scratch region (0x4000000000000000 bytes)");
 	assert_int_equal(err.sys_errno, ENOMEM);
 	assert_unmapped(&m);
 }
@@ -162,7 +170,8 @@ static void test_map_from_fd(void **state)
 
 	struct nub_mem m;
 	struct nub_error err;
-	assert_int_equal(nub_mem_map(&m, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, fd, &err), NUB_OK);
+	assert_int_equal(nub_mem_map(&m, PRIMARY_SIZE, SCRATCH_GPA, SCRATCH_SIZE, fd, &err),
+			 NUB_OK);
 	uint8_t back[4];
 	assert_int_equal(nub_mem_read(&m, NUB_PRIMARY_BASE + 0x10, back, 4, &err), NUB_OK);
 	assert_memory_equal(back, "PRIM", 4);
@@ -216,12 +225,9 @@ static void test_copy_helpers(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_map_and_translate),
-	cmocka_unit_test(test_read_write),
-	cmocka_unit_test(test_bad_sizes),
-	cmocka_unit_test(test_mmap_failure),
-	cmocka_unit_test(test_map_from_fd),
-	cmocka_unit_test(test_map_from_unreadable_fd),
+	cmocka_unit_test(test_map_and_translate), cmocka_unit_test(test_read_write),
+	cmocka_unit_test(test_bad_sizes),         cmocka_unit_test(test_mmap_failure),
+	cmocka_unit_test(test_map_from_fd),       cmocka_unit_test(test_map_from_unreadable_fd),
 	cmocka_unit_test(test_copy_helpers),
 };
 

@@ -40,9 +40,16 @@ static int setup(void **state)
 	assert_int_equal(nub_hostfn_register(&f->fns, NULL, 2, host_fn_fail, fail_message, NULL),
 			 NUB_OK);
 	f->env = (struct nub_outb_env){
-		.input = f->input, .input_size = BUF, .output = f->output, .output_size = BUF,
-		.staging = f->staging, .staging_size = BUF, .hostfns = &f->fns, .cfg = &f->cfg,
-		.abort = &f->abort, .print = &f->print,
+		.input = f->input,
+		.input_size = BUF,
+		.output = f->output,
+		.output_size = BUF,
+		.staging = f->staging,
+		.staging_size = BUF,
+		.hostfns = &f->fns,
+		.cfg = &f->cfg,
+		.abort = &f->abort,
+		.print = &f->print,
 	};
 	*state = f;
 	return 0;
@@ -104,15 +111,18 @@ static void test_abort_exception_vector(void **state)
 static void test_abort_exception_without_vector(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(out32(f, NUB_PORT_ABORT, 2 | NUB_ABORT_EXCEPTION << 8 | 0xffu << 16), NUB_OUTB_STOP);
-	nub_assert_error(&f->err, NUB_E_PROTOCOL, "guest exception abort (code 2) carries no vector byte");
+	assert_int_equal(out32(f, NUB_PORT_ABORT, 2 | NUB_ABORT_EXCEPTION << 8 | 0xffu << 16),
+			 NUB_OUTB_STOP);
+	nub_assert_error(&f->err, NUB_E_PROTOCOL,
+			 "guest exception abort (code 2) carries no vector byte");
 }
 
 static void test_abort_terminator_mid_write_and_empty(void **state)
 {
 	struct fixture *f = *state;
 	/* [3, 5, 'x', 0xff]: the terminator ends the stream inside the write */
-	assert_int_equal(out32(f, NUB_PORT_ABORT, 3 | 5u << 8 | 'x' << 16 | 0xffu << 24), NUB_OUTB_STOP);
+	assert_int_equal(out32(f, NUB_PORT_ABORT, 3 | 5u << 8 | 'x' << 16 | 0xffu << 24),
+			 NUB_OUTB_STOP);
 	nub_assert_error(&f->err, NUB_E_GUEST_ABORT, "guest aborted with code 5: x");
 	/* A bare terminator: code 0, empty message. */
 	assert_int_equal(out32(f, NUB_PORT_ABORT, 1 | 0xffu << 8), NUB_OUTB_STOP);
@@ -136,7 +146,8 @@ static void test_abort_cap(void **state)
 	struct nub_abort ab;
 	bool done = false;
 	for (int i = 0; i < 400 && !done; i++)
-		assert_int_equal(nub_outb_abort_feed(&s, 3 | 0x414141u << 8, &done, &ab, NULL), NUB_OK);
+		assert_int_equal(nub_outb_abort_feed(&s, 3 | 0x414141u << 8, &done, &ab, NULL),
+				 NUB_OK);
 	assert_true(done);
 	assert_true(ab.truncated);
 	assert_int_equal(strlen(ab.message), 1023);
@@ -146,7 +157,8 @@ static void test_abort_bad_byte_count(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(out32(f, NUB_PORT_ABORT, 0), NUB_OUTB_STOP);
-	nub_assert_error(&f->err, NUB_E_PROTOCOL, "abort port write 0x00000000 has byte count 0 (must be 1..3)");
+	nub_assert_error(&f->err, NUB_E_PROTOCOL,
+			 "abort port write 0x00000000 has byte count 0 (must be 1..3)");
 	assert_int_equal(out32(f, NUB_PORT_ABORT, 4 | 0x414141u << 8), NUB_OUTB_STOP);
 	nub_assert_error(&f->err, NUB_E_PROTOCOL, "byte count 4");
 }
@@ -158,7 +170,8 @@ static void test_ports_and_sizes(void **state)
 	assert_int_equal(nub_outb_handle(&f->env, NUB_PORT_HALT, d, 1, &f->err), NUB_OUTB_HALT);
 	assert_int_equal(out32(f, 0x3f8, 0), NUB_OUTB_STOP);
 	nub_assert_error(&f->err, NUB_E_PROTOCOL, "guest wrote to unknown port 0x3f8");
-	assert_int_equal(nub_outb_handle(&f->env, NUB_PORT_HOST_CALL, d, 2, &f->err), NUB_OUTB_STOP);
+	assert_int_equal(nub_outb_handle(&f->env, NUB_PORT_HOST_CALL, d, 2, &f->err),
+			 NUB_OUTB_STOP);
 	nub_assert_error(&f->err, NUB_E_PROTOCOL, "guest wrote 2 bytes to port 101 (must be 4)");
 }
 
@@ -172,8 +185,9 @@ static void test_log_delivery_and_filter(void **state)
 	struct fixture *f = *state;
 	uint8_t frame[128];
 	size_t n;
-	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, NUB_LEVEL_INFO, 12, "g.c", 3, "hello", 5,
-					     &n, NULL), NUB_OK);
+	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, NUB_LEVEL_INFO, 12, "g.c", 3,
+					     "hello", 5, &n, NULL),
+			 NUB_OK);
 	push_frame(f, frame, n);
 	assert_int_equal(out32(f, NUB_PORT_LOG, 0), NUB_OUTB_CONTINUE);
 	assert_int_equal(f->cap.nlogs, 1);
@@ -182,8 +196,9 @@ static void test_log_delivery_and_filter(void **state)
 	assert_string_equal(f->cap.files[0], "g.c");
 	assert_string_equal(f->cap.messages[0], "hello");
 	/* above the configured level: consumed, not delivered */
-	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, NUB_LEVEL_DEBUG, 1, "", 0, "x", 1, &n,
-					     NULL), NUB_OK);
+	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, NUB_LEVEL_DEBUG, 1, "", 0, "x", 1,
+					     &n, NULL),
+			 NUB_OK);
 	push_frame(f, frame, n);
 	assert_int_equal(out32(f, NUB_PORT_LOG, 0), NUB_OUTB_CONTINUE);
 	assert_int_equal(f->cap.nlogs, 1);
@@ -201,7 +216,8 @@ static void test_log_delivery_and_filter(void **state)
 static void pop_response(struct fixture *f, struct nub_response_view *v)
 {
 	uint64_t len;
-	assert_int_equal(nub_iobuf_pop(f->input, BUF, f->staging, BUF, &len, "input", NULL), NUB_OK);
+	assert_int_equal(nub_iobuf_pop(f->input, BUF, f->staging, BUF, &len, "input", NULL),
+			 NUB_OK);
 	assert_int_equal(nub_wire_decode_response(f->staging, len, v, NULL), NUB_OK);
 }
 
@@ -210,7 +226,9 @@ static void host_call(struct fixture *f, uint32_t fn_id, const void *payload, si
 {
 	uint8_t frame[BUF];
 	size_t n;
-	assert_int_equal(nub_wire_encode_request(frame, sizeof frame, fn_id, payload, len, &n, NULL), NUB_OK);
+	assert_int_equal(nub_wire_encode_request(frame, sizeof frame, fn_id, payload, len, &n,
+						 NULL),
+			 NUB_OK);
 	push_frame(f, frame, n);
 	assert_int_equal(out32(f, NUB_PORT_HOST_CALL, 0), want);
 }
@@ -282,7 +300,8 @@ static void test_debug_print(void **state)
 		assert_int_equal(out32(f, NUB_PORT_DEBUG_PRINT, 'a'), NUB_OUTB_CONTINUE);
 	assert_int_equal(f->cap.printed_len, 13 + 1024);
 	assert_int_equal(out32(f, NUB_PORT_DEBUG_PRINT, 0xd800), NUB_OUTB_STOP);
-	nub_assert_error(&f->err, NUB_E_PROTOCOL, "debug print value 0xd800 is not a Unicode scalar");
+	nub_assert_error(&f->err, NUB_E_PROTOCOL,
+			 "debug print value 0xd800 is not a Unicode scalar");
 	assert_int_equal(out32(f, NUB_PORT_DEBUG_PRINT, 0x110000), NUB_OUTB_STOP);
 	assert_int_equal(f->err.status, NUB_E_PROTOCOL);
 }
@@ -304,8 +323,8 @@ static void test_no_callbacks(void **state)
 	f->cfg.debug_print = NULL;
 	uint8_t frame[64];
 	size_t n;
-	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, NUB_LEVEL_ERROR, 1, "g.c", 3, "hi",
-					     2, &n, NULL),
+	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, NUB_LEVEL_ERROR, 1, "g.c", 3,
+					     "hi", 2, &n, NULL),
 			 NUB_OK);
 	push_frame(f, frame, n);
 	assert_int_equal(out32(f, NUB_PORT_LOG, 0), NUB_OUTB_CONTINUE);

@@ -74,10 +74,8 @@ static void test_identity_tables(void **state)
 {
 	struct nub_mem *m = *state;
 	const struct nub_page_map maps[] = {
-		{ 0x4000, 0x2000, R | X },
-		{ 0x6000, 0x1000, R },
-		{ 0x8000, 0x3000, R | W },
-		{ TABLES, 32 * PAGE, R | W },
+		{ 0x4000, 0x2000, R | X },       { 0x6000, 0x1000, R },
+		{ 0x8000, 0x3000, R | W },       { TABLES, 32 * PAGE, R | W },
 		{ TOP - 0x3000, 0x2000, R | W },
 	};
 	uint64_t root;
@@ -103,7 +101,7 @@ static void test_identity_tables(void **state)
 	assert_int_equal(perms, R | W);
 	assert_true(nub_pagewalk_translate(m, root, TOP - 0x1001, &gpa, &perms));
 	assert_int_equal(gpa, TOP - 0x1001);
-	assert_false(nub_pagewalk_translate(m, root, 0x7000, &gpa, &perms)); /* the hole */
+	assert_false(nub_pagewalk_translate(m, root, 0x7000, &gpa, &perms));       /* the hole */
 	assert_false(nub_pagewalk_translate(m, root, TOP - 0x1000, &gpa, &perms)); /* top page */
 }
 
@@ -137,9 +135,9 @@ static void test_self_reference_is_bounded(void **state)
 static void test_unbacked_and_clipped(void **state)
 {
 	struct nub_mem *m = *state;
-	set_entry(m, 0, 0, 0x100000000ull | E_P | E_RW);      /* a PDPT outside guest memory */
-	set_entry(m, 0, 1, table_gpa(1) | E_P | E_RW);        /* 512 GiB .. */
-	set_entry(m, 1, 0, 0x0ull | E_P | E_RW | E_PS);       /* 1 GiB page over [0, 1 GiB) */
+	set_entry(m, 0, 0, 0x100000000ull | E_P | E_RW);       /* a PDPT outside guest memory */
+	set_entry(m, 0, 1, table_gpa(1) | E_P | E_RW);         /* 512 GiB .. */
+	set_entry(m, 1, 0, 0x0ull | E_P | E_RW | E_PS);        /* 1 GiB page over [0, 1 GiB) */
 	set_entry(m, 1, 2, 0x80000000ull | E_P | E_RW | E_PS); /* 1 GiB page, no memory at all */
 
 	struct nub_vrange out[8];
@@ -179,7 +177,8 @@ static void test_reserved_bits(void **state)
 	uint32_t perms;
 	assert_false(nub_pagewalk_translate(m, TABLES, 0x0, &gpa, &perms));
 	assert_false(nub_pagewalk_translate(m, TABLES, (1ull << 39) + 0x10, &gpa, &perms));
-	assert_true(nub_pagewalk_translate(m, TABLES, (1ull << 39) + (2ull << 20) + 0x10, &gpa, &perms));
+	assert_true(nub_pagewalk_translate(m, TABLES, (1ull << 39) + (2ull << 20) + 0x10, &gpa,
+					   &perms));
 	assert_int_equal(gpa, 0x200010);
 }
 
@@ -203,7 +202,8 @@ static void test_upper_half_and_canonical(void **state)
 	assert_true(nub_pagewalk_translate(m, TABLES, 0xFFFFFFFFFFFFF123ull, &gpa, &perms));
 	assert_int_equal(gpa, 0x5123);
 	assert_int_equal(perms, R | X);
-	assert_false(nub_pagewalk_translate(m, TABLES, 0x00007FFFFFFFF123ull | 1ull << 47, &gpa, &perms));
+	assert_false(nub_pagewalk_translate(m, TABLES, 0x00007FFFFFFFF123ull | 1ull << 47, &gpa,
+					    &perms));
 	assert_false(nub_pagewalk_translate(m, TABLES, 0x0000FFFFFFFFF123ull, &gpa, &perms));
 }
 
@@ -215,10 +215,10 @@ static void test_permissions_combine(void **state)
 	set_entry(m, 1, 0, table_gpa(2) | E_P | E_NX | E_RW); /* NX for the whole first GiB */
 	set_entry(m, 2, 0, table_gpa(3) | E_P);               /* read-only for the first 2 MiB */
 	set_entry(m, 3, 4, 0x4000ull | E_P | E_RW);
-	set_entry(m, 3, 5, 0x5000ull | E_P | E_RW);            /* merges with the previous page */
-	set_entry(m, 3, 7, 0x8000ull | E_P | E_RW);            /* virtual gap: a new range */
-	set_entry(m, 3, 8, 0xA000ull | E_P | E_RW);            /* physical gap: a new range */
-	set_entry(m, 2, 1, 0x400000ull | E_P | E_RW | E_PS);   /* 2 MiB page, clipped at 0x404000 */
+	set_entry(m, 3, 5, 0x5000ull | E_P | E_RW);          /* merges with the previous page */
+	set_entry(m, 3, 7, 0x8000ull | E_P | E_RW);          /* virtual gap: a new range */
+	set_entry(m, 3, 8, 0xA000ull | E_P | E_RW);          /* physical gap: a new range */
+	set_entry(m, 2, 1, 0x400000ull | E_P | E_RW | E_PS); /* 2 MiB page, clipped at 0x404000 */
 
 	struct nub_vrange out[8];
 	struct nub_pagewalk_stats st;
@@ -277,7 +277,8 @@ static void test_degenerate(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(st.entries, 512);
 
-	assert_int_equal(nub_pagewalk_ranges(NULL, TABLES, NULL, out, &n, &st, &err), NUB_E_INVALID);
+	assert_int_equal(nub_pagewalk_ranges(NULL, TABLES, NULL, out, &n, &st, &err),
+			 NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "mem is NULL");
 	assert_int_equal(nub_pagewalk_ranges(m, TABLES, NULL, out, &n, NULL, &err), NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "stats is NULL");

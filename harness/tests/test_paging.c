@@ -8,11 +8,11 @@
 #include "nub/x86.h"
 #include "paging.h"
 
-#define PAGE         X86_PAGE_SIZE
-#define TABLES_GPA   0x200000ull /* the tables' own map crosses the first 2 MiB boundary */
+#define PAGE X86_PAGE_SIZE
+#define TABLES_GPA 0x200000ull /* the tables' own map crosses the first 2 MiB boundary */
 #define TABLES_PAGES 32u
-#define TABLES_SIZE  (TABLES_PAGES * PAGE)
-#define TOP          NUB_GPA_TOP
+#define TABLES_SIZE (TABLES_PAGES * PAGE)
+#define TOP NUB_GPA_TOP
 
 #define R NUB_MEM_READ
 #define W NUB_MEM_WRITE
@@ -29,7 +29,7 @@ static const struct nub_page_map maps[] = {
 	{ TABLES_GPA, TABLES_SIZE, R | W }, /* the tables themselves */
 	{ TOP - 0x3000, 0x2000, R | W },    /* near the top; the last page stays unmapped */
 };
-#define NMAPS        (sizeof maps / sizeof maps[0])
+#define NMAPS (sizeof maps / sizeof maps[0])
 #define PAGES_NEEDED 7u
 
 struct fixture {
@@ -68,8 +68,9 @@ static int teardown(void **state)
 static void build_all(struct fixture *f)
 {
 	struct nub_error err;
-	assert_int_equal(
-	    nub_paging_build(f->t, TABLES_GPA, TABLES_SIZE, maps, NMAPS, &f->root, &err), NUB_OK);
+	assert_int_equal(nub_paging_build(f->t, TABLES_GPA, TABLES_SIZE, maps, NMAPS, &f->root,
+					  &err),
+			 NUB_OK);
 	assert_int_equal(f->root, TABLES_GPA);
 }
 
@@ -196,13 +197,13 @@ static void test_exact_table_budget(void **state)
 	struct fixture *f = *state;
 	struct nub_error err;
 	uint64_t root;
-	assert_int_equal(
-	    nub_paging_build(f->t, TABLES_GPA, PAGES_NEEDED * PAGE, maps, NMAPS, &root, &err),
-	    NUB_OK);
+	assert_int_equal(nub_paging_build(f->t, TABLES_GPA, PAGES_NEEDED * PAGE, maps, NMAPS, &root,
+					  &err),
+			 NUB_OK);
 	memset(f->t, 0, TABLES_SIZE);
-	assert_int_equal(
-	    nub_paging_build(f->t, TABLES_GPA, (PAGES_NEEDED - 1) * PAGE, maps, NMAPS, &root, &err),
-	    NUB_E_LAYOUT);
+	assert_int_equal(nub_paging_build(f->t, TABLES_GPA, (PAGES_NEEDED - 1) * PAGE, maps, NMAPS,
+					  &root, &err),
+			 NUB_E_LAYOUT);
 	nub_assert_error(&err, NUB_E_LAYOUT, "page tables need more than 6 pages");
 	/* Pages past the budget are never written. */
 	for (size_t i = (PAGES_NEEDED - 1) * PAGE; i < TABLES_SIZE; i++)
@@ -256,9 +257,9 @@ static void test_bad_maps(void **state)
 			   "maps[0]: gpa 0xfffffffffffff000 + size 0x2000 overflows");
 	m = (struct nub_page_map){ TOP - 0x1000, 0x2000, R };
 	assert_build_fails(
-	    f, &m, 1, NUB_E_INVALID,
-	    "maps[0]: gpa 0xffffff000 + size 0x2000 ends above the guest-physical top "
-	    "0x1000000000");
+		f, &m, 1, NUB_E_INVALID,
+		"maps[0]: gpa 0xffffff000 + size 0x2000 ends above the guest-physical top "
+		"0x1000000000");
 	m = (struct nub_page_map){ TOP, 0x1000, R };
 	assert_build_fails(f, &m, 1, NUB_E_INVALID, "ends above the guest-physical top");
 	m = (struct nub_page_map){ 0x4000, 0x1000, W };
@@ -300,8 +301,9 @@ static void test_overlaps(void **state)
 	const struct nub_page_map adjacent[] = { { 0x4000, 0x1000, R | X }, { 0x5000, 0x1000, R } };
 	struct nub_error err;
 	memset(f->t, 0, TABLES_SIZE);
-	assert_int_equal(
-	    nub_paging_build(f->t, TABLES_GPA, TABLES_SIZE, adjacent, 2, &f->root, &err), NUB_OK);
+	assert_int_equal(nub_paging_build(f->t, TABLES_GPA, TABLES_SIZE, adjacent, 2, &f->root,
+					  &err),
+			 NUB_OK);
 	assert_maps(f, 0x4FFF, R | X);
 	assert_maps(f, 0x5000, R);
 }
@@ -326,9 +328,9 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(nub_paging_build(f->t, TOP - PAGE, 2 * PAGE, maps, 1, &root, &err),
 			 NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "end above the guest-physical top");
-	assert_int_equal(
-	    nub_paging_build(f->t, 0xFFFFFFFFFFFFF000ull, 2 * PAGE, maps, 1, &root, &err),
-	    NUB_E_INVALID);
+	assert_int_equal(nub_paging_build(f->t, 0xFFFFFFFFFFFFF000ull, 2 * PAGE, maps, 1, &root,
+					  &err),
+			 NUB_E_INVALID);
 	/* A NULL error pointer is allowed. */
 	assert_int_equal(nub_paging_build(f->t, TABLES_GPA, 0, maps, 1, &root, NULL), NUB_E_LAYOUT);
 
@@ -336,13 +338,13 @@ static void test_bad_arguments(void **state)
 	uint32_t perms;
 	build_all(f);
 	assert_false(
-	    nub_paging_translate(NULL, TABLES_GPA, TABLES_SIZE, f->root, 0x4000, &gpa, &perms));
+		nub_paging_translate(NULL, TABLES_GPA, TABLES_SIZE, f->root, 0x4000, &gpa, &perms));
 	assert_false(
-	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x4000, NULL, &perms));
+		nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x4000, NULL, &perms));
 	assert_false(
-	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x4000, &gpa, NULL));
+		nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x4000, &gpa, NULL));
 	assert_false(
-	    nub_paging_translate(f->t, TABLES_GPA, PAGE - 1, f->root, 0x4000, &gpa, &perms));
+		nub_paging_translate(f->t, TABLES_GPA, PAGE - 1, f->root, 0x4000, &gpa, &perms));
 	assert_false(nub_paging_translate(f->t, TABLES_GPA, 0, f->root, 0x4000, &gpa, &perms));
 }
 
@@ -395,7 +397,7 @@ static void test_hostile_entries(void **state)
 	/* A leaf may point anywhere: it names data, not a table. */
 	set_entry(f, 3, 4, 0xFFFFF000ull | X86_PTE_P);
 	assert_true(
-	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x4ABC, &gpa, &perms));
+		nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x4ABC, &gpa, &perms));
 	assert_int_equal(gpa, 0xFFFFFABCull);
 	assert_int_equal(perms, R | X);
 	/* Not present leaf. */
@@ -428,15 +430,15 @@ static void test_large_pages(void **state)
 
 	/* A 2 MiB page in PD[0]; bit 12 of a large-page entry is PAT, not address. */
 	set_entry(f, 2, 0, 0x40000000ull | 0x1000 | X86_PTE_P | X86_PTE_PS | X86_PTE_NX);
-	assert_true(
-	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x123456, &gpa, &perms));
+	assert_true(nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x123456, &gpa,
+					 &perms));
 	assert_int_equal(gpa, 0x40123456ull);
 	assert_int_equal(perms, R);
 
 	/* A 1 GiB page in PDPT[0]. */
 	set_entry(f, 1, 0, 0x80000000ull | X86_PTE_P | X86_PTE_RW | X86_PTE_PS);
-	assert_true(
-	    nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x3ABCDEF0, &gpa, &perms));
+	assert_true(nub_paging_translate(f->t, TABLES_GPA, TABLES_SIZE, f->root, 0x3ABCDEF0, &gpa,
+					 &perms));
 	assert_int_equal(gpa, 0xBABCDEF0ull);
 	assert_int_equal(perms, R | W | X);
 

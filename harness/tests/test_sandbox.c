@@ -51,7 +51,8 @@ static struct nub_sandbox *make(struct fixture *f, const char *guest)
 
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_INCREMENT, host_increment, &f->increments, &f->err),
+	assert_int_equal(nub_uninit_register(u, HOST_INCREMENT, host_increment, &f->increments,
+					     &f->err),
 			 NUB_OK);
 	assert_int_equal(nub_uninit_register(u, HOST_FAIL, host_fn_fail, fail_message, &f->err),
 			 NUB_OK);
@@ -337,7 +338,8 @@ static void test_breakpoint(void **state)
 		return;
 	}
 	assert_int_equal(call(f, SIMPLE_BREAKPOINT, NULL, 0), NUB_E_EMULATION);
-	nub_assert_error(&f->err, NUB_E_EMULATION, "cannot emulate the guest instruction at rip 0x");
+	nub_assert_error(&f->err, NUB_E_EMULATION,
+			 "cannot emulate the guest instruction at rip 0x");
 	assert_true(f->err.rip >= NUB_PRIMARY_BASE && f->err.rip < 0x10000000);
 	assert_poisoned(f, NUB_E_EMULATION);
 }
@@ -413,7 +415,8 @@ static void test_protocol_violations(void **state)
 	struct fixture *f = *state;
 	static const struct protocol_case cases[] = {
 		{ SIMPLE_BAD_PORT, NUB_E_PROTOCOL, "unknown port 0x1234" },
-		{ SIMPLE_CORRUPT_OUTPUT_SP, NUB_E_PROTOCOL, "output buffer stack pointer 0xfffffff0" },
+		{ SIMPLE_CORRUPT_OUTPUT_SP, NUB_E_PROTOCOL,
+		  "output buffer stack pointer 0xfffffff0" },
 		{ SIMPLE_CORRUPT_OUTPUT_BACK, NUB_E_PROTOCOL, "output buffer back-pointer" },
 		{ SIMPLE_CORRUPT_OUTPUT_FRAME, NUB_E_PROTOCOL, "payload_len 1000" },
 		{ SIMPLE_BAD_RESPONSE, NUB_E_PROTOCOL, "payload_len" },
@@ -474,7 +477,8 @@ static void test_init_data_is_described(void **state)
 {
 	struct fixture *f = *state;
 	static const uint8_t blob[5000] = { 1, 2, 3 };
-	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"), .init_data = blob,
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"),
+				     .init_data = blob,
 				     .init_data_len = sizeof blob };
 	struct nub_uninit *u;
 	nub_sandbox_free(f->sb);
@@ -499,13 +503,17 @@ static void test_uninit_argument_errors(void **state)
 	assert_null(u);
 
 	static const uint8_t blob[4] = { 0 };
-	struct nub_guest_env both = { .path = NUB_TEST_GUEST("simple"), .data = blob, .data_len = 4 };
+	struct nub_guest_env both = { .path = NUB_TEST_GUEST("simple"),
+				      .data = blob,
+				      .data_len = 4 };
 	assert_int_equal(nub_uninit_new(&both, &f->cfg, &u, &f->err), NUB_E_INVALID);
 	nub_assert_error(&f->err, NUB_E_INVALID, "exactly one of path and data");
 
-	struct nub_guest_env wx = { .path = NUB_TEST_GUEST("simple"), .init_data = blob,
+	struct nub_guest_env wx = { .path = NUB_TEST_GUEST("simple"),
+				    .init_data = blob,
 				    .init_data_len = 4,
-				    .init_data_perms = NUB_MEM_READ | NUB_MEM_WRITE | NUB_MEM_EXECUTE };
+				    .init_data_perms = NUB_MEM_READ | NUB_MEM_WRITE |
+						       NUB_MEM_EXECUTE };
 	assert_int_equal(nub_uninit_new(&wx, &f->cfg, &u, &f->err), NUB_E_INVALID);
 	nub_assert_error(&f->err, NUB_E_INVALID, "writable and executable at once");
 
@@ -534,7 +542,8 @@ static void test_guest_from_buffer(void **state)
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	assert_true(nub_uninit_shared_mem_size(u) > 0x20000); /* holds at least the heap */
 	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_E_EXISTS);
+	assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err),
+			 NUB_E_EXISTS);
 	assert_int_equal(nub_uninit_evolve(u, &f->sb, &f->err), NUB_OK);
 	assert_ready_echo(f);
 }

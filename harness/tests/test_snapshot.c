@@ -38,7 +38,8 @@ static struct nub_sandbox *make(struct fixture *f, bool with_fns, struct nub_cou
 		env = *env_in;
 	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
 	if (with_fns)
-		assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err), NUB_OK);
+		assert_int_equal(nub_uninit_register(u, HOST_UPPER, host_fn_upper, NULL, &f->err),
+				 NUB_OK);
 	if (counter)
 		assert_int_equal(nub_uninit_guest_counter(u, counter, &f->err), NUB_OK);
 	if (nub_uninit_evolve(u, &sb, &f->err) != NUB_OK)
@@ -90,14 +91,16 @@ static uint64_t call_u64(struct fixture *f, struct nub_sandbox *sb, uint32_t fn,
 }
 
 /* Memory and vCPU state of (sb) equal (want) exactly: a new snapshot is byte-identical. */
-static void assert_state_is(struct fixture *f, struct nub_sandbox *sb, const struct nub_snapshot *want)
+static void assert_state_is(struct fixture *f, struct nub_sandbox *sb,
+			    const struct nub_snapshot *want)
 {
 	struct nub_snapshot *now = NULL;
 	assert_int_equal(nub_sandbox_snapshot(sb, &now, &f->err), NUB_OK);
 	assert_int_equal(now->mem_size, want->mem_size);
 	for (uint64_t off = 0; off < want->mem_size; off += NUB_PAGE_SIZE)
 		if (memcmp(now->mem + off, want->mem + off, NUB_PAGE_SIZE) != 0)
-			fail_msg("page at image offset 0x%llx differs after restore", (unsigned long long)off);
+			fail_msg("page at image offset 0x%llx differs after restore",
+				 (unsigned long long)off);
 	assert_memory_equal(&now->vcpu, &want->vcpu, sizeof want->vcpu);
 	nub_snapshot_unref(now);
 }
@@ -146,10 +149,12 @@ static void restore_via(struct fixture *f, struct nub_sandbox *sb, enum reset_pa
 	if (want != RESET_IOCTL)
 		ok = ok && completions == (want == RESET_STUB_COMPLETED);
 	if (!ok)
-		fail_msg("restore after %s: want reset via %s, got restores +%llu stub_resets +%llu "
-			 "ioctl_resets +%llu exit_completions +%llu", what, reset_names[want],
-			 (unsigned long long)(b.restores - a.restores), (unsigned long long)stub,
-			 (unsigned long long)ioctl, (unsigned long long)completions);
+		fail_msg(
+			"restore after %s: want reset via %s, got restores +%llu stub_resets +%llu "
+			"ioctl_resets +%llu exit_completions +%llu",
+			what, reset_names[want], (unsigned long long)(b.restores - a.restores),
+			(unsigned long long)stub, (unsigned long long)ioctl,
+			(unsigned long long)completions);
 }
 
 struct damage {
@@ -171,23 +176,40 @@ struct damage {
 static const struct damage damages[] = {
 	{ "static state", SIMPLE_STATIC_COUNTER, { 0 }, 0, NUB_OK, RESET_STUB },
 	{ "heap", SIMPLE_HEAP_ALLOC, { 0, 16 }, 4, NUB_OK, RESET_STUB },
-	{ "raw heap pages", SIMPLE_DIRTY_HEAP_PAGES, { 32, 0, 0, 0, 0xab, 0xcd }, 8, NUB_OK, RESET_STUB },
+	{ "raw heap pages",
+	  SIMPLE_DIRTY_HEAP_PAGES,
+	  { 32, 0, 0, 0, 0xab, 0xcd },
+	  8,
+	  NUB_OK,
+	  RESET_STUB },
 	{ "stack", SIMPLE_STACK_SMASH, { 0 }, 0, NUB_OK, RESET_STUB },
 	{ "I/O buffers", SIMPLE_BUFFER_SCRIBBLE, { 0 }, 0, NUB_OK, RESET_STUB },
 	{ "abort", SIMPLE_ABORT, { 9, 'x' }, 2, NUB_E_GUEST_ABORT, RESET_STUB },
 	{ "page fault", SIMPLE_NULL_DEREF, { 0 }, 0, NUB_E_GUEST_FAULT, RESET_STUB },
 	{ "stack overflow", SIMPLE_STACK_OVERFLOW, { 0 }, 0, NUB_E_GUEST_FAULT, RESET_STUB },
 	{ "time limit", SIMPLE_SPIN, { 0 }, 0, NUB_E_TIME_LIMIT, RESET_STUB },
-	{ "corrupt output stack pointer", SIMPLE_CORRUPT_OUTPUT_SP, { 0 }, 0, NUB_E_PROTOCOL, RESET_STUB },
+	{ "corrupt output stack pointer",
+	  SIMPLE_CORRUPT_OUTPUT_SP,
+	  { 0 },
+	  0,
+	  NUB_E_PROTOCOL,
+	  RESET_STUB },
 	{ "page-table edit", SIMPLE_MMIO, { 0 }, 0, NUB_E_MMIO, RESET_STUB_COMPLETED },
 	{ "triple fault", SIMPLE_TRIPLE_FAULT, { 0 }, 0, NUB_E_TRIPLE_FAULT, RESET_STUB },
 	{ "heap exhaustion", SIMPLE_HEAP_EXHAUST, { 0 }, 0, NUB_E_GUEST_ABORT, RESET_STUB },
 	{ "hlt", SIMPLE_HLT, { 0 }, 0, NUB_OK, RESET_STUB },
-	{ "x87/SSE state", SIMPLE_SET_FPU_STATE, { LE32(DAMAGED_MXCSR), LE16(0x27f) }, 6, NUB_OK,
+	{ "x87/SSE state",
+	  SIMPLE_SET_FPU_STATE,
+	  { LE32(DAMAGED_MXCSR), LE16(0x27f) },
+	  6,
+	  NUB_OK,
 	  RESET_STUB },
-	{ "debug registers", SIMPLE_SET_DEBUG_REGS,
-	  { LE64(0x100000), LE64(0x100008), LE64(0x100010), LE64(0x100018), LE64(DATA_BP_DR7) }, 40,
-	  NUB_OK, RESET_STUB },
+	{ "debug registers",
+	  SIMPLE_SET_DEBUG_REGS,
+	  { LE64(0x100000), LE64(0x100008), LE64(0x100010), LE64(0x100018), LE64(DATA_BP_DR7) },
+	  40,
+	  NUB_OK,
+	  RESET_STUB },
 	{ "swapgs", SIMPLE_SWAPGS, { LE32(0x12345000) }, 4, NUB_OK, RESET_STUB },
 };
 
@@ -202,7 +224,8 @@ static void test_restore_after_every_damage_is_exact(void **state)
 		for (int k = 0; k < 3; k++) {
 			enum nub_status st = call(f, d->fn, d->payload, d->len);
 			if (st != d->st)
-				fail_msg("damage '%s': %s (%s)", d->what, nub_status_str(st), f->err.message);
+				fail_msg("damage '%s': %s (%s)", d->what, nub_status_str(st),
+					 f->err.message);
 			if (st != NUB_OK)
 				break;
 		}
@@ -211,8 +234,9 @@ static void test_restore_after_every_damage_is_exact(void **state)
 		assert_state_is(f, f->sb, f->snap);
 		struct observation o = observe(f, f->sb);
 		if (memcmp(&o, &fresh, sizeof o) != 0)
-			fail_msg("after damage '%s' the guest sees static %llu heap 0x%llx", d->what,
-				 (unsigned long long)o.static_counter, (unsigned long long)o.heap_addr);
+			fail_msg("after damage '%s' the guest sees static %llu heap 0x%llx",
+				 d->what, (unsigned long long)o.static_counter,
+				 (unsigned long long)o.heap_addr);
 	}
 }
 
@@ -271,8 +295,9 @@ static void test_restore_refusals_change_nothing(void **state)
 	struct nub_snapshot *other_snap = NULL;
 	assert_int_equal(nub_sandbox_snapshot(other, &other_snap, &f->err), NUB_OK);
 	assert_int_equal(nub_sandbox_restore(f->sb, other_snap, &f->err), NUB_E_INVALID);
-	nub_assert_error(&f->err, NUB_E_INVALID,
-			 "snapshot layout differs: heap_size is 0x40000 in the snapshot, 0x20000 in the sandbox");
+	nub_assert_error(
+		&f->err, NUB_E_INVALID,
+		"snapshot layout differs: heap_size is 0x40000 in the snapshot, 0x20000 in the sandbox");
 	nub_sandbox_free(other);
 	nub_snapshot_unref(other_snap);
 
@@ -280,7 +305,8 @@ static void test_restore_refusals_change_nothing(void **state)
 	struct fixture h = { .cfg = f->cfg };
 	struct nub_sandbox *bare = make(&h, false, NULL, NULL);
 	assert_int_equal(nub_sandbox_restore(bare, f->snap, &f->err), NUB_E_INVALID);
-	nub_assert_error(&f->err, NUB_E_INVALID, "needs host function fn_id 10, which the sandbox lacks");
+	nub_assert_error(&f->err, NUB_E_INVALID,
+			 "needs host function fn_id 10, which the sandbox lacks");
 	assert_int_equal(call_u64(f, bare, SIMPLE_STATIC_COUNTER, NULL, 0), 1);
 	nub_sandbox_free(bare);
 
@@ -320,17 +346,21 @@ static void test_from_snapshot_refusals(void **state)
 {
 	struct fixture *f = *state;
 	struct nub_sandbox *x = NULL;
-	assert_int_equal(nub_sandbox_from_snapshot(f->snap, NULL, 0, NULL, &x, &f->err), NUB_E_INVALID);
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, NULL, 0, NULL, &x, &f->err),
+			 NUB_E_INVALID);
 	nub_assert_error(&f->err, NUB_E_INVALID, "needs host function fn_id 10");
 	assert_null(x);
 	const struct nub_host_function fns[] = { { HOST_UPPER, host_fn_upper, NULL } };
 	struct nub_config cfg = f->cfg;
 	cfg.heap_size = 0x10000;
-	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &cfg, &x, &f->err), NUB_E_INVALID);
-	nub_assert_error(&f->err, NUB_E_INVALID, "config.heap_size 0x10000 differs from the snapshot's 0x20000");
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, fns, 1, &cfg, &x, &f->err),
+			 NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID,
+			 "config.heap_size 0x10000 differs from the snapshot's 0x20000");
 	const struct nub_host_function dup[] = { { HOST_UPPER, host_fn_upper, NULL },
 						 { HOST_UPPER, host_fn_upper, NULL } };
-	assert_int_equal(nub_sandbox_from_snapshot(f->snap, dup, 2, NULL, &x, &f->err), NUB_E_EXISTS);
+	assert_int_equal(nub_sandbox_from_snapshot(f->snap, dup, 2, NULL, &x, &f->err),
+			 NUB_E_EXISTS);
 	assert_int_equal(nub_sandbox_from_snapshot(NULL, fns, 1, NULL, &x, &f->err), NUB_E_INVALID);
 }
 
@@ -375,8 +405,10 @@ static struct nub_sandbox *with_init_data(struct fixture *f, uint32_t perms)
 	static uint8_t blob[8192];
 	blob[0] = 0xc3;
 	blob[5000] = 0x77;
-	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"), .init_data = blob,
-				     .init_data_len = sizeof blob, .init_data_perms = perms };
+	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple"),
+				     .init_data = blob,
+				     .init_data_len = sizeof blob,
+				     .init_data_perms = perms };
 	return make(f, false, NULL, &env);
 }
 
@@ -418,7 +450,8 @@ static void test_init_data_permissions(void **state)
 
 	uint8_t out_of_range[8] = { 0, 0x20, 0, 0, 1, 0, 0, 0 }; /* offset 8192 */
 	struct nub_sandbox *plain = with_init_data(f, 0);
-	assert_int_equal(call_on(f, plain, SIMPLE_INIT_DATA_READ, out_of_range, 8), NUB_E_GUEST_ERROR);
+	assert_int_equal(call_on(f, plain, SIMPLE_INIT_DATA_READ, out_of_range, 8),
+			 NUB_E_GUEST_ERROR);
 	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "init data range 8192+1 outside 8192 bytes");
 	nub_sandbox_free(plain);
 }
@@ -459,7 +492,8 @@ static void test_map_file_rules(void **state)
 		{ 0xfffffffffffff000ull, "exceeds the 36-bit guest-physical space" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(nub_uninit_map_file(u, file, bad[i].gpa, &size, &f->err), NUB_E_INVALID);
+		assert_int_equal(nub_uninit_map_file(u, file, bad[i].gpa, &size, &f->err),
+				 NUB_E_INVALID);
 		nub_assert_error(&f->err, NUB_E_INVALID, bad[i].needle);
 	}
 	assert_int_equal(nub_uninit_map_file(u, empty, MAP_GPA, &size, &f->err), NUB_E_INVALID);
@@ -469,8 +503,10 @@ static void test_map_file_rules(void **state)
 	nub_assert_error(&f->err, NUB_E_INVALID, "not a regular file");
 	assert_int_equal(nub_uninit_map_file(u, file, MAP_GPA, &size, &f->err), NUB_OK);
 	assert_int_equal(size, 0x2000);
-	assert_int_equal(nub_uninit_map_file(u, file, MAP_GPA + 0x1000, &size, &f->err), NUB_E_INVALID);
-	nub_assert_error(&f->err, NUB_E_INVALID, "overlaps the file mapped at [0x100000000, 0x100002000)");
+	assert_int_equal(nub_uninit_map_file(u, file, MAP_GPA + 0x1000, &size, &f->err),
+			 NUB_E_INVALID);
+	nub_assert_error(&f->err, NUB_E_INVALID,
+			 "overlaps the file mapped at [0x100000000, 0x100002000)");
 
 	struct nub_sandbox *sb = NULL;
 	assert_int_equal(nub_uninit_evolve(u, &sb, &f->err), NUB_OK);
@@ -521,7 +557,8 @@ static void test_restore_removes_later_mappings(void **state)
 	struct fixture g = { .cfg = f->cfg };
 	struct nub_sandbox *bare = make(&g, true, NULL, NULL);
 	assert_int_equal(nub_sandbox_restore(bare, with_map, &f->err), NUB_E_INVALID);
-	nub_assert_error(&f->err, NUB_E_INVALID, "file mapped at 0x100000000 (0x1000 bytes), which the sandbox lacks");
+	nub_assert_error(&f->err, NUB_E_INVALID,
+			 "file mapped at 0x100000000 (0x1000 bytes), which the sandbox lacks");
 	nub_sandbox_free(bare);
 	nub_snapshot_unref(with_map);
 	unlink(file);
@@ -593,11 +630,13 @@ static void test_vcpu_damage_reaches_snapshots(void **state)
 	assert_int_equal(call(f, SIMPLE_SWAPGS, NULL, 0), NUB_E_GUEST_ERROR);
 	nub_assert_error(&f->err, NUB_E_GUEST_ERROR, "swapgs needs 4 bytes, got 0");
 	static const uint8_t wide_mxcsr[6] = { LE32(0x11f80), LE16(0x37f) };
-	assert_int_equal(call(f, SIMPLE_SET_FPU_STATE, wide_mxcsr, sizeof wide_mxcsr), NUB_E_GUEST_FAULT);
+	assert_int_equal(call(f, SIMPLE_SET_FPU_STATE, wide_mxcsr, sizeof wide_mxcsr),
+			 NUB_E_GUEST_FAULT);
 	assert_int_equal(f->err.vector, 13);
 	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
 	static const uint64_t wide_dr7[5] = { 0, 0, 0, 0, 1ull << 32 | 0x400 };
-	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, wide_dr7, sizeof wide_dr7), NUB_E_GUEST_FAULT);
+	assert_int_equal(call(f, SIMPLE_SET_DEBUG_REGS, wide_dr7, sizeof wide_dr7),
+			 NUB_E_GUEST_FAULT);
 	assert_int_equal(f->err.vector, 13);
 	assert_int_equal(nub_sandbox_restore(f->sb, f->snap, &f->err), NUB_OK);
 	/* DR7.GD: the next MOV DR raises #DB */
@@ -632,7 +671,8 @@ static void test_restore_reset_path(void **state)
 		const char *what;
 		uint64_t dr0, dr7;
 	} traps[] = {
-		{ "an instruction breakpoint on the reset stub", STUB_ENTRY, 0x401 }, /* L0, R/W 00, LEN 00 */
+		{ "an instruction breakpoint on the reset stub", STUB_ENTRY,
+		  0x401 }, /* L0, R/W 00, LEN 00 */
 		{ "DR7.GD", 0, 0x2400 },
 	};
 	assert_int_equal(call(f, SIMPLE_ECHO, "hi", 2), NUB_OK);

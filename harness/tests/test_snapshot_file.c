@@ -40,9 +40,9 @@ static void fixture_layout(struct nub_layout *l)
 	assert_int_equal(nub_layout_compute(&snap_fixture_params, l, &err), NUB_OK);
 }
 
-static struct nub_snapshot *make_snapshot(const struct nub_layout *l, const struct nub_vcpu_state *v,
-					  const uint32_t *fns, uint32_t n,
-					  void (*fill_fn)(uint8_t *, uint64_t))
+static struct nub_snapshot *make_snapshot(const struct nub_layout *l,
+					  const struct nub_vcpu_state *v, const uint32_t *fns,
+					  uint32_t n, void (*fill_fn)(uint8_t *, uint64_t))
 {
 	struct nub_snapshot *s = NULL;
 	struct nub_error err;
@@ -227,8 +227,9 @@ static void test_encoding_is_as_documented(void **state)
 	struct fixture *f = *state;
 	const uint8_t *b = f->file;
 	const uint8_t *m = b + SNAP_FIX_OFF_MEMORY;
-	static const uint64_t runs[5][2] = { { 0, 2 }, { 0x3000, 2 }, { 0x7000, 1 },
-					     { 0x1f000, 1 }, { 0x25000, 1 } };
+	static const uint64_t runs[5][2] = {
+		{ 0, 2 }, { 0x3000, 2 }, { 0x7000, 1 }, { 0x1f000, 1 }, { 0x25000, 1 }
+	};
 
 	assert_memory_equal(b, "NUBSNAP", 8);
 	assert_int_equal(nub_le32(b + SNAP_HDR_VERSION), 1);
@@ -381,10 +382,12 @@ static void test_encode_bad_arguments(void **state)
 	assert_int_equal(nub_snapshot_seal(s, fill, &err), NUB_OK);
 	nub_snapshot_unref(s);
 
-	assert_int_equal(nub_snapshot_file_decode(f->file, f->len, NULL, NULL, &err), NUB_E_INVALID);
+	assert_int_equal(nub_snapshot_file_decode(f->file, f->len, NULL, NULL, &err),
+			 NUB_E_INVALID);
 	assert_int_equal(nub_snapshot_file_decode(NULL, 5, NULL, &s, &err), NUB_E_INVALID);
 	assert_int_equal(nub_snapshot_load_buffer(NULL, 0, NULL, &s, &err), NUB_E_SNAPSHOT);
-	nub_assert_error(&err, NUB_E_SNAPSHOT, "snapshot: file of 0 bytes is shorter than the 32-byte header");
+	nub_assert_error(&err, NUB_E_SNAPSHOT,
+			 "snapshot: file of 0 bytes is shorter than the 32-byte header");
 	assert_int_equal(nub_snapshot_load(NULL, NULL, &s, &err), NUB_E_INVALID);
 	assert_int_equal(nub_snapshot_save(NULL, "x", &err), NUB_E_INVALID);
 	assert_int_equal(nub_snapshot_save(f->snap, NULL, &err), NUB_E_INVALID);
@@ -458,10 +461,25 @@ static void test_table_order_and_gaps(void **state)
 static void test_truncated(void **state)
 {
 	struct fixture *f = *state;
-	const size_t cuts[] = { 0, 1, 7, 8, 12, 31, 32, 33, SNAP_ENTRY(1), SNAP_ENTRY(4),
-				SNAP_FIX_OFF_VCPU, SNAP_FIX_OFF_VCPU + 1, SNAP_FIX_OFF_FNS,
-				SNAP_FIX_OFF_MEMORY, SNAP_FIX_OFF_MEMORY + 8, SNAP_FIX_OFF_MEMORY + 88,
-				SNAP_FIX_FILE_LEN - 5, SNAP_FIX_FILE_LEN - 4, SNAP_FIX_FILE_LEN - 1 };
+	const size_t cuts[] = { 0,
+				1,
+				7,
+				8,
+				12,
+				31,
+				32,
+				33,
+				SNAP_ENTRY(1),
+				SNAP_ENTRY(4),
+				SNAP_FIX_OFF_VCPU,
+				SNAP_FIX_OFF_VCPU + 1,
+				SNAP_FIX_OFF_FNS,
+				SNAP_FIX_OFF_MEMORY,
+				SNAP_FIX_OFF_MEMORY + 8,
+				SNAP_FIX_OFF_MEMORY + 88,
+				SNAP_FIX_FILE_LEN - 5,
+				SNAP_FIX_FILE_LEN - 4,
+				SNAP_FIX_FILE_LEN - 1 };
 	char msg[128];
 
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
@@ -472,10 +490,13 @@ static void test_truncated(void **state)
 		memcpy(b, f->file, n);
 		if (n < 32)
 			snprintf(msg, sizeof msg,
-				 "snapshot: file of %zu bytes is shorter than the 32-byte header", n);
+				 "snapshot: file of %zu bytes is shorter than the 32-byte header",
+				 n);
 		else
-			snprintf(msg, sizeof msg,
-				 "snapshot: header.file_size 0x749c does not match the file length 0x%zx", n);
+			snprintf(
+				msg, sizeof msg,
+				"snapshot: header.file_size 0x749c does not match the file length 0x%zx",
+				n);
 		decode_fails(b, n, NUB_E_SNAPSHOT, msg);
 		free(b);
 	}
@@ -489,13 +510,20 @@ static void test_truncated_consistent(void **state)
 		size_t cut;
 		const char *msg;
 	} cases[] = {
-		{ 32, "snapshot: section table of 4 entries ends at 0x80, past the trailer at 0x20" },
-		{ SNAP_ENTRY(3), "snapshot: section table of 4 entries ends at 0x80, past the trailer at 0x68" },
-		{ SNAP_FIX_OFF_LAYOUT, "snapshot: section[0] (LAYOUT) ends at 0xb0, past the trailer at 0x80" },
-		{ SNAP_FIX_OFF_VCPU, "snapshot: section[1] (VCPU) ends at 0x430, past the trailer at 0xb0" },
-		{ SNAP_FIX_OFF_FNS, "snapshot: section[2] (FNS) ends at 0x440, past the trailer at 0x430" },
-		{ SNAP_FIX_OFF_MEMORY, "snapshot: section[3] (MEMORY) ends at 0x7498, past the trailer at 0x440" },
-		{ SNAP_FIX_FILE_LEN - 5, "snapshot: section[3] (MEMORY) ends at 0x7498, past the trailer at 0x7497" },
+		{ 32,
+		  "snapshot: section table of 4 entries ends at 0x80, past the trailer at 0x20" },
+		{ SNAP_ENTRY(3),
+		  "snapshot: section table of 4 entries ends at 0x80, past the trailer at 0x68" },
+		{ SNAP_FIX_OFF_LAYOUT,
+		  "snapshot: section[0] (LAYOUT) ends at 0xb0, past the trailer at 0x80" },
+		{ SNAP_FIX_OFF_VCPU,
+		  "snapshot: section[1] (VCPU) ends at 0x430, past the trailer at 0xb0" },
+		{ SNAP_FIX_OFF_FNS,
+		  "snapshot: section[2] (FNS) ends at 0x440, past the trailer at 0x430" },
+		{ SNAP_FIX_OFF_MEMORY,
+		  "snapshot: section[3] (MEMORY) ends at 0x7498, past the trailer at 0x440" },
+		{ SNAP_FIX_FILE_LEN - 5,
+		  "snapshot: section[3] (MEMORY) ends at 0x7498, past the trailer at 0x7497" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -521,7 +549,8 @@ static void test_byte_flips_are_refused(void **state)
 	struct nub_snapshot *s = NULL;
 	struct nub_error err;
 
-	for (size_t i = 0; i < f->len; i += i < SNAP_FIX_OFF_MEMORY + 0x60 || i >= f->len - 4 ? 1 : 61) {
+	for (size_t i = 0; i < f->len;
+	     i += i < SNAP_FIX_OFF_MEMORY + 0x60 || i >= f->len - 4 ? 1 : 61) {
 		b[i] ^= 0x01;
 		enum nub_status st = nub_snapshot_file_decode(b, f->len, NULL, &s, &err);
 		if (st == NUB_OK)
@@ -597,7 +626,8 @@ static void test_encode_allocation_failures(void **state)
 		memset(&buf, 0, sizeof buf);
 		buf.alloc = alloc_inject_hook(&a);
 		assert_int_equal(nub_buf_append(&buf, "xy", 2), NUB_OK);
-		a.fail_at = a.calls + fail_at; /* the (fail_at)-th allocation of the encoder fails */
+		a.fail_at = a.calls +
+			    fail_at; /* the (fail_at)-th allocation of the encoder fails */
 		size_t before = buf.len;
 		enum nub_status st = nub_snapshot_file_encode(f->snap, &buf, &err);
 		if (st == NUB_OK) {
@@ -743,7 +773,8 @@ static void test_save_refuses_non_regular_targets(void **state)
 	assert_int_equal(count_dir_entries(f->dir), 3); /* the three above: no temporary left */
 	assert_int_equal(access(link, F_OK), -1);       /* the link was not followed */
 	assert_int_equal(nub_snapshot_save(f->snap, "/dev/null", &err), NUB_E_INVALID);
-	nub_assert_error(&err, NUB_E_INVALID, "snapshot save /dev/null: it exists and is a character device");
+	nub_assert_error(&err, NUB_E_INVALID,
+			 "snapshot save /dev/null: it exists and is a character device");
 	snprintf(path, sizeof path, "%s/d", f->dir);
 	assert_int_equal(rmdir(path), 0);
 	snprintf(path, sizeof path, "%s/fifo", f->dir);
@@ -814,7 +845,8 @@ static void test_load_errors(void **state)
 	snprintf(path, sizeof path, "%s/empty.snap", f->dir);
 	write_file(path, NULL, 0);
 	assert_int_equal(nub_snapshot_load(path, NULL, &s, &err), NUB_E_SNAPSHOT);
-	snprintf(msg, sizeof msg, "%s: snapshot: file of 0 bytes is shorter than the 32-byte header", path);
+	snprintf(msg, sizeof msg,
+		 "%s: snapshot: file of 0 bytes is shorter than the 32-byte header", path);
 	nub_assert_error(&err, NUB_E_SNAPSHOT, msg);
 
 	/* A sparse file just over the limit: refused from its size, never read. */
@@ -832,7 +864,8 @@ static void test_load_errors(void **state)
 	nub_put_le32(b + SNAP_HDR_ABI, 7);
 	write_file(path, b, f->len);
 	assert_int_equal(nub_snapshot_load(path, NULL, &s, &err), NUB_E_ABI);
-	snprintf(msg, sizeof msg, "%s: snapshot ABI version 7 does not match host ABI version 1", path);
+	snprintf(msg, sizeof msg, "%s: snapshot ABI version 7 does not match host ABI version 1",
+		 path);
 	nub_assert_error(&err, NUB_E_ABI, msg);
 	b[SNAP_FIX_OFF_MEMORY + 100] ^= 1;
 	nub_put_le32(b + SNAP_HDR_ABI, 1);

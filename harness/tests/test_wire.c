@@ -70,7 +70,8 @@ static void test_request_round_trip(void **state)
 
 static void test_response_round_trip(void **state)
 {
-	static const uint8_t expect[] = { 5, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 'o', 'k', 'b', 'a', 'd' };
+	static const uint8_t expect[] = { 5, 0, 0, 0,   2,   0,   0,   0,  3,
+					  0, 0, 0, 'o', 'k', 'b', 'a', 'd' };
 	struct nub_response_view v;
 	struct nub_error err;
 	size_t n;
@@ -102,8 +103,8 @@ static void test_response_round_trip(void **state)
 
 static void test_log_round_trip(void **state)
 {
-	static const uint8_t expect[] = { 3, 0, 0, 0, 0x2a, 1, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0,
-					  'a', '.', 'c', 'h', 'i' };
+	static const uint8_t expect[] = { 3, 0, 0, 0, 0x2a, 1,   0,   0,   3,   0,  0,
+					  0, 2, 0, 0, 0,    'a', '.', 'c', 'h', 'i' };
 	struct nub_log_view v;
 	struct nub_error err;
 	size_t n;
@@ -184,9 +185,11 @@ static void test_every_truncation(void **state)
 	check_every_truncation(dec_log, encode_log(2, 10, "main.c", "text"), 16, "log frame: ");
 
 	assert_int_equal(dec_response(frame, 5, &err), NUB_E_PROTOCOL);
-	nub_assert_error(&err, NUB_E_PROTOCOL, "response frame: 5 bytes is shorter than the 12-byte header");
+	nub_assert_error(&err, NUB_E_PROTOCOL,
+			 "response frame: 5 bytes is shorter than the 12-byte header");
 	assert_int_equal(dec_request(NULL, 0, &err), NUB_E_PROTOCOL);
-	nub_assert_error(&err, NUB_E_PROTOCOL, "request frame: 0 bytes is shorter than the 8-byte header");
+	nub_assert_error(&err, NUB_E_PROTOCOL,
+			 "request frame: 0 bytes is shorter than the 8-byte header");
 }
 
 static void test_trailing_bytes(void **state)
@@ -197,7 +200,8 @@ static void test_trailing_bytes(void **state)
 	(void)state;
 	n = encode_request(1, "ab");
 	assert_int_equal(dec_request(frame, n + 3, &err), NUB_E_PROTOCOL);
-	nub_assert_error(&err, NUB_E_PROTOCOL, "request frame: 3 trailing bytes after payload_len 2");
+	nub_assert_error(&err, NUB_E_PROTOCOL,
+			 "request frame: 3 trailing bytes after payload_len 2");
 	n = encode_response(1, "ab", "c");
 	assert_int_equal(dec_response(frame, n + 2, &err), NUB_E_PROTOCOL);
 	nub_assert_error(&err, NUB_E_PROTOCOL,
@@ -219,14 +223,17 @@ static void test_lengths_overflow(void **state)
 	/* request: payload_len far beyond the frame */
 	nub_put_le32(frame + 4, UINT32_MAX);
 	assert_int_equal(dec_request(frame, 20, &err), NUB_E_PROTOCOL);
-	nub_assert_error(&err, NUB_E_PROTOCOL,
-			 "request frame: payload_len 4294967295 exceeds the 12 bytes after the header");
+	nub_assert_error(
+		&err, NUB_E_PROTOCOL,
+		"request frame: payload_len 4294967295 exceeds the 12 bytes after the header");
 
 	/* response: u32 sums that wrap (0xffffffff + 2 = 1, 0x80000000 * 2 = 0) */
 	nub_put_le32(frame + 4, UINT32_MAX);
 	nub_put_le32(frame + 8, 2);
 	assert_int_equal(dec_response(frame, 12 + 1, &err), NUB_E_PROTOCOL);
-	nub_assert_error(&err, NUB_E_PROTOCOL, "response frame: payload_len 4294967295 exceeds the 1 bytes after the header");
+	nub_assert_error(
+		&err, NUB_E_PROTOCOL,
+		"response frame: payload_len 4294967295 exceeds the 1 bytes after the header");
 	nub_put_le32(frame + 4, 0x80000000u);
 	nub_put_le32(frame + 8, 0x80000000u);
 	assert_int_equal(dec_response(frame, 12, &err), NUB_E_PROTOCOL);
@@ -234,8 +241,9 @@ static void test_lengths_overflow(void **state)
 	nub_put_le32(frame + 4, 1);
 	nub_put_le32(frame + 8, UINT32_MAX);
 	assert_int_equal(dec_response(frame, 12 + 2, &err), NUB_E_PROTOCOL);
-	nub_assert_error(&err, NUB_E_PROTOCOL,
-			 "response frame: msg_len 4294967295 exceeds the 1 bytes after the payload");
+	nub_assert_error(
+		&err, NUB_E_PROTOCOL,
+		"response frame: msg_len 4294967295 exceeds the 1 bytes after the payload");
 	nub_put_le32(frame + 4, 70000);
 	nub_put_le32(frame + 8, 0);
 	assert_int_equal(dec_response(frame, 32, &err), NUB_E_PROTOCOL);
@@ -255,7 +263,8 @@ static void test_lengths_overflow(void **state)
 	nub_put_le32(frame + 8, UINT32_MAX);
 	nub_put_le32(frame + 12, 5);
 	assert_int_equal(dec_log(frame, 16 + 4, &err), NUB_E_PROTOCOL);
-	nub_assert_error(&err, NUB_E_PROTOCOL, "log frame: file_len 4294967295 exceeds the 4 bytes");
+	nub_assert_error(&err, NUB_E_PROTOCOL,
+			 "log frame: file_len 4294967295 exceeds the 4 bytes");
 }
 
 static void test_log_levels(void **state)
@@ -312,7 +321,8 @@ static void test_encode_capacity(void **state)
 	(void)state;
 	assert_int_equal(nub_wire_encode_request(frame, 10, 1, (const uint8_t *)"abc", 3, &n, &err),
 			 NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "request frame of 11 bytes does not fit the 10-byte buffer");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "request frame of 11 bytes does not fit the 10-byte buffer");
 	assert_int_equal(n, 0xbad);
 	assert_int_equal(nub_wire_encode_request(frame, 11, 1, (const uint8_t *)"abc", 3, &n, &err),
 			 NUB_OK);
@@ -322,7 +332,8 @@ static void test_encode_capacity(void **state)
 	assert_int_equal(nub_wire_encode_response(frame, 16, 0, (const uint8_t *)"ab", 2, "cde", 3,
 						  &n, &err),
 			 NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "response frame of 17 bytes does not fit the 16-byte buffer");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "response frame of 17 bytes does not fit the 16-byte buffer");
 	assert_int_equal(nub_wire_encode_response(frame, 17, 0, (const uint8_t *)"ab", 2, "cde", 3,
 						  &n, &err),
 			 NUB_OK);
@@ -330,7 +341,8 @@ static void test_encode_capacity(void **state)
 
 	assert_int_equal(nub_wire_encode_log(frame, 19, 1, 2, "ab", 2, "cd", 2, &n, &err),
 			 NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "log frame of 20 bytes does not fit the 19-byte buffer");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "log frame of 20 bytes does not fit the 19-byte buffer");
 	assert_int_equal(nub_wire_encode_log(frame, 20, 1, 2, "ab", 2, "cd", 2, &n, &err), NUB_OK);
 	assert_int_equal(n, 20);
 }
@@ -346,11 +358,13 @@ static void test_encode_length_limits(void **state)
 	assert_int_equal(nub_wire_encode_request(frame, SIZE_MAX, 1, (const uint8_t *)"x", huge, &n,
 						 &err),
 			 NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "request frame: payload_len 4294967296 exceeds UINT32_MAX");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "request frame: payload_len 4294967296 exceeds UINT32_MAX");
 	assert_int_equal(nub_wire_encode_response(frame, SIZE_MAX, 0, (const uint8_t *)"x", 1, "m",
 						  huge, &n, &err),
 			 NUB_E_LAYOUT);
-	nub_assert_error(&err, NUB_E_LAYOUT, "response frame: msg_len 4294967296 exceeds UINT32_MAX");
+	nub_assert_error(&err, NUB_E_LAYOUT,
+			 "response frame: msg_len 4294967296 exceeds UINT32_MAX");
 	assert_int_equal(nub_wire_encode_log(frame, SIZE_MAX, 1, 0, "f", huge, "m", 1, &n, &err),
 			 NUB_E_LAYOUT);
 	nub_assert_error(&err, NUB_E_LAYOUT, "log frame: file_len 4294967296 exceeds UINT32_MAX");
@@ -374,10 +388,12 @@ static void test_encode_length_limits(void **state)
 			 NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "log frame: NULL file or message");
 	/* NULL pointers with zero lengths are empty fields. */
-	assert_int_equal(nub_wire_encode_response(frame, sizeof frame, 7, NULL, 0, NULL, 0, &n, &err),
+	assert_int_equal(nub_wire_encode_response(frame, sizeof frame, 7, NULL, 0, NULL, 0, &n,
+						  &err),
 			 NUB_OK);
 	assert_int_equal(n, 12);
-	assert_int_equal(nub_wire_encode_response(frame, sizeof frame, 7, NULL, 1, "m", 1, &n, &err),
+	assert_int_equal(nub_wire_encode_response(frame, sizeof frame, 7, NULL, 1, "m", 1, &n,
+						  &err),
 			 NUB_E_INVALID);
 	nub_assert_error(&err, NUB_E_INVALID, "response frame: NULL payload or message");
 	assert_int_equal(nub_wire_encode_log(frame, sizeof frame, 1, 1, NULL, 0, NULL, 0, &n, &err),

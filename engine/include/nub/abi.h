@@ -41,7 +41,7 @@ struct nub_boot_info {
 	uint32_t max_log_level; /* enum nub_abi_log_level: the guest drops records above this */
 	uint64_t input_gva;     /* host -> guest stack buffer */
 	uint64_t input_size;
-	uint64_t output_gva;    /* guest -> host stack buffer */
+	uint64_t output_gva; /* guest -> host stack buffer */
 	uint64_t output_size;
 	uint64_t heap_gva;
 	uint64_t heap_size;
@@ -51,7 +51,7 @@ struct nub_boot_info {
 	uint64_t counter_gva;     /* u64, written only by the host, read-only to the guest */
 	uint64_t stack_top_gva;   /* initial rsp + 8; an unmapped guard page lies below the stack */
 	uint64_t exception_stack_top_gva; /* IST1 top for every exception vector */
-	uint64_t page_tables_gva;  /* the host-built tables, mapped read-write, no-execute */
+	uint64_t page_tables_gva;         /* the host-built tables, mapped read-write, no-execute */
 	uint64_t page_tables_size;
 	uint64_t scratch_gva;
 	uint64_t scratch_size;
@@ -125,11 +125,11 @@ _Static_assert(sizeof(struct nub_wire_log) == 16, "log header is ABI");
 
 enum nub_abi_status {
 	NUB_STATUS_OK = 0,
-	NUB_STATUS_NO_SUCH_FUNCTION = 1, /* no function with that fn_id */
-	NUB_STATUS_BAD_REQUEST = 2,      /* malformed request frame */
+	NUB_STATUS_NO_SUCH_FUNCTION = 1,   /* no function with that fn_id */
+	NUB_STATUS_BAD_REQUEST = 2,        /* malformed request frame */
 	NUB_STATUS_RESPONSE_TOO_LARGE = 3, /* the response does not fit the buffer */
-	NUB_STATUS_HOST_ERROR = 4,       /* a host function reported an error */
-	NUB_STATUS_GUEST_ERROR = 5,      /* first code free for guest functions' own errors */
+	NUB_STATUS_HOST_ERROR = 4,         /* a host function reported an error */
+	NUB_STATUS_GUEST_ERROR = 5,        /* first code free for guest functions' own errors */
 };
 
 enum nub_abi_log_level {

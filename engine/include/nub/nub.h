@@ -114,14 +114,14 @@ typedef void (*nub_print_fn)(void *ctx, const char *text, size_t len);
  * rounded up to whole pages.
  */
 struct nub_config {
-	uint64_t input_size;   /* host -> guest buffer, default 16 KiB, min 8 KiB */
-	uint64_t output_size;  /* guest -> host buffer, default 16 KiB, min 8 KiB */
-	uint64_t heap_size;    /* guest heap, default 128 KiB */
-	uint64_t stack_size;   /* guest stack, default 32 KiB, min 8 KiB */
-	uint32_t time_limit_ms; /* per call (and for init); 0 = no limit */
+	uint64_t input_size;         /* host -> guest buffer, default 16 KiB, min 8 KiB */
+	uint64_t output_size;        /* guest -> host buffer, default 16 KiB, min 8 KiB */
+	uint64_t heap_size;          /* guest heap, default 128 KiB */
+	uint64_t stack_size;         /* guest stack, default 32 KiB, min 8 KiB */
+	uint32_t time_limit_ms;      /* per call (and for init); 0 = no limit */
 	int interrupt_signal_offset; /* the kick signal is SIGRTMIN + this, default 0 */
 	enum nub_abi_log_level max_guest_log_level; /* default NUB_LEVEL_ERROR */
-	nub_log_fn log;          /* guest and engine log records; NULL drops them */
+	nub_log_fn log; /* guest and engine log records; NULL drops them */
 	void *log_ctx;
 	nub_print_fn debug_print; /* guest debug print; NULL drops it */
 	void *debug_print_ctx;
@@ -149,12 +149,13 @@ enum nub_status nub_config_validate(const struct nub_config *cfg, struct nub_err
 
 /* The guest binary (exactly one of path or data) plus optional init data with its permissions. */
 struct nub_guest_env {
-	const char *path;        /* ELF file, or NULL */
-	const uint8_t *data;     /* ELF image in memory (borrowed during nub_uninit_new), or NULL */
+	const char *path;    /* ELF file, or NULL */
+	const uint8_t *data; /* ELF image in memory (borrowed during nub_uninit_new), or NULL */
 	size_t data_len;
 	const uint8_t *init_data; /* optional, copied into guest memory */
 	size_t init_data_len;
-	uint32_t init_data_perms; /* NUB_MEM_*; 0 means NUB_MEM_READ; WRITE together with EXECUTE is refused */
+	uint32_t
+		init_data_perms; /* NUB_MEM_*; 0 means NUB_MEM_READ; WRITE together with EXECUTE is refused */
 };
 
 /* ---- Host functions ---- */
@@ -256,8 +257,8 @@ void nub_sandbox_free(struct nub_sandbox *sb);
  * use it to split an iteration into guest work and the engine's own cost.
  */
 struct nub_sandbox_stats {
-	uint64_t guest_runs;       /* KVM_RUNs that ran guest code: evolve, calls, host-call returns */
-	uint64_t guest_run_ns;     /* wall time inside those KVM_RUNs (CLOCK_MONOTONIC) */
+	uint64_t guest_runs;   /* KVM_RUNs that ran guest code: evolve, calls, host-call returns */
+	uint64_t guest_run_ns; /* wall time inside those KVM_RUNs (CLOCK_MONOTONIC) */
 	uint64_t exit_completions; /* KVM_RUNs with immediate_exit that completed a pending exit */
 	uint64_t restores;         /* successful nub_sandbox_restore calls */
 	uint64_t stub_resets;      /* restores whose vCPU reset ran the in-guest reset stub */

@@ -24,21 +24,21 @@
 #define X86_CR0_PG UINT64_C(0x80000000) /* paging */
 
 /* CR4, SDM §2.5. */
-#define X86_CR4_VME UINT64_C(0x1)             /* virtual-8086 mode extensions */
-#define X86_CR4_PVI UINT64_C(0x2)             /* protected-mode virtual interrupts */
-#define X86_CR4_TSD UINT64_C(0x4)             /* time stamp disable: RDTSC at CPL0 only */
-#define X86_CR4_DE UINT64_C(0x8)              /* debugging extensions */
-#define X86_CR4_PSE UINT64_C(0x10)            /* page size extensions */
-#define X86_CR4_PAE UINT64_C(0x20)            /* physical address extension (required by long mode) */
-#define X86_CR4_MCE UINT64_C(0x40)            /* machine-check enable */
-#define X86_CR4_PGE UINT64_C(0x80)            /* page global enable */
-#define X86_CR4_PCE UINT64_C(0x100)           /* performance-monitoring counter enable */
-#define X86_CR4_OSFXSR UINT64_C(0x200)        /* FXSAVE/FXRSTOR and SSE enabled */
-#define X86_CR4_OSXMMEXCPT UINT64_C(0x400)    /* unmasked SIMD exceptions raise #XM */
-#define X86_CR4_FSGSBASE UINT64_C(0x10000)    /* RDFSBASE and friends */
-#define X86_CR4_OSXSAVE UINT64_C(0x40000)     /* XSAVE and XSETBV enabled */
-#define X86_CR4_SMEP UINT64_C(0x100000)       /* supervisor-mode execution prevention */
-#define X86_CR4_SMAP UINT64_C(0x200000)       /* supervisor-mode access prevention */
+#define X86_CR4_VME UINT64_C(0x1)          /* virtual-8086 mode extensions */
+#define X86_CR4_PVI UINT64_C(0x2)          /* protected-mode virtual interrupts */
+#define X86_CR4_TSD UINT64_C(0x4)          /* time stamp disable: RDTSC at CPL0 only */
+#define X86_CR4_DE UINT64_C(0x8)           /* debugging extensions */
+#define X86_CR4_PSE UINT64_C(0x10)         /* page size extensions */
+#define X86_CR4_PAE UINT64_C(0x20)         /* physical address extension (required by long mode) */
+#define X86_CR4_MCE UINT64_C(0x40)         /* machine-check enable */
+#define X86_CR4_PGE UINT64_C(0x80)         /* page global enable */
+#define X86_CR4_PCE UINT64_C(0x100)        /* performance-monitoring counter enable */
+#define X86_CR4_OSFXSR UINT64_C(0x200)     /* FXSAVE/FXRSTOR and SSE enabled */
+#define X86_CR4_OSXMMEXCPT UINT64_C(0x400) /* unmasked SIMD exceptions raise #XM */
+#define X86_CR4_FSGSBASE UINT64_C(0x10000) /* RDFSBASE and friends */
+#define X86_CR4_OSXSAVE UINT64_C(0x40000)  /* XSAVE and XSETBV enabled */
+#define X86_CR4_SMEP UINT64_C(0x100000)    /* supervisor-mode execution prevention */
+#define X86_CR4_SMAP UINT64_C(0x200000)    /* supervisor-mode access prevention */
 
 /* IA32_EFER (MSR 0xC0000080), SDM §2.2.1 "Extended Feature Enable Register". */
 #define X86_EFER_SCE UINT64_C(0x1)   /* SYSCALL enable */
@@ -55,15 +55,16 @@
 #define X86_RFLAGS_RESERVED0 UINT64_C(0xFFFFFFFFFFC08028) /* bits 3, 5, 15, 22..63: read as zero */
 
 /* 4-level paging entries, SDM §4.5 "4-Level Paging and 5-Level Paging", tables 4-15 to 4-20. */
-#define X86_PTE_P UINT64_C(0x1)                   /* present */
-#define X86_PTE_RW UINT64_C(0x2)                  /* writable */
-#define X86_PTE_US UINT64_C(0x4)                  /* user accessible */
-#define X86_PTE_A UINT64_C(0x20)                  /* accessed */
-#define X86_PTE_D UINT64_C(0x40)                  /* dirty (leaf entries) */
-#define X86_PTE_PS UINT64_C(0x80)                 /* 1 GiB page in a PDPTE, 2 MiB page in a PDE */
-#define X86_PTE_NX UINT64_C(0x8000000000000000)   /* execute-disable, honoured with EFER.NXE */
-#define X86_PTE_ADDR UINT64_C(0x000FFFFFFFFFF000) /* bits 51..12: the next table or the 4 KiB page */
-#define X86_PT_ENTRIES 512u                       /* entries per table (9 bits of address each) */
+#define X86_PTE_P UINT64_C(0x1)                 /* present */
+#define X86_PTE_RW UINT64_C(0x2)                /* writable */
+#define X86_PTE_US UINT64_C(0x4)                /* user accessible */
+#define X86_PTE_A UINT64_C(0x20)                /* accessed */
+#define X86_PTE_D UINT64_C(0x40)                /* dirty (leaf entries) */
+#define X86_PTE_PS UINT64_C(0x80)               /* 1 GiB page in a PDPTE, 2 MiB page in a PDE */
+#define X86_PTE_NX UINT64_C(0x8000000000000000) /* execute-disable, honoured with EFER.NXE */
+#define X86_PTE_ADDR                                                                               \
+	UINT64_C(0x000FFFFFFFFFF000) /* bits 51..12: the next table or the 4 KiB page */
+#define X86_PT_ENTRIES 512u          /* entries per table (9 bits of address each) */
 #define X86_PAGE_SHIFT 12u
 #define X86_PAGE_SIZE (UINT64_C(1) << X86_PAGE_SHIFT)
 #define X86_LARGE_PAGE_SIZE (UINT64_C(1) << 21) /* a PDE with PS */
@@ -74,13 +75,13 @@
  * and the GDT hold them, and the selectors nub's flat 64-bit GDT uses (engine boot state and the
  * guest runtime's own GDT agree on them).
  */
-#define X86_SEG_TYPE_DATA_RW_ACCESSED 0x3u   /* read/write data, accessed */
-#define X86_SEG_TYPE_CODE 0x8u               /* type bit 3: a code segment */
-#define X86_SEG_TYPE_CODE_RX_ACCESSED 0xBu   /* execute/read code, accessed */
-#define X86_SEG_TYPE_LDT 0x2u                /* system: LDT */
-#define X86_SEG_TYPE_TSS64_BUSY 0xBu         /* system: busy 64-bit TSS */
-#define X86_SEL_CODE64 UINT16_C(0x08)        /* nub's flat 64-bit code segment */
-#define X86_SEL_DATA UINT16_C(0x10)          /* nub's flat data segment */
+#define X86_SEG_TYPE_DATA_RW_ACCESSED 0x3u /* read/write data, accessed */
+#define X86_SEG_TYPE_CODE 0x8u             /* type bit 3: a code segment */
+#define X86_SEG_TYPE_CODE_RX_ACCESSED 0xBu /* execute/read code, accessed */
+#define X86_SEG_TYPE_LDT 0x2u              /* system: LDT */
+#define X86_SEG_TYPE_TSS64_BUSY 0xBu       /* system: busy 64-bit TSS */
+#define X86_SEL_CODE64 UINT16_C(0x08)      /* nub's flat 64-bit code segment */
+#define X86_SEL_DATA UINT16_C(0x10)        /* nub's flat data segment */
 
 /* Debug registers, SDM vol. 3B §18.2: bits that read back fixed. */
 #define X86_DR6_FIXED_MASK UINT64_C(0xFFFF1FF0)
@@ -99,9 +100,9 @@
  * IA32_APIC_BASE (MSR 0x1B), SDM §10.4.4 "Local APIC Status and Location" (figure 10-5); its
  * value after reset is the default base with EN, and BSP on the bootstrap processor.
  */
-#define X86_APIC_BASE_BSP UINT64_C(0x100)              /* this is the bootstrap processor */
-#define X86_APIC_BASE_EXTD UINT64_C(0x400)             /* x2APIC mode enable */
-#define X86_APIC_BASE_EN UINT64_C(0x800)               /* xAPIC global enable */
+#define X86_APIC_BASE_BSP UINT64_C(0x100)               /* this is the bootstrap processor */
+#define X86_APIC_BASE_EXTD UINT64_C(0x400)              /* x2APIC mode enable */
+#define X86_APIC_BASE_EN UINT64_C(0x800)                /* xAPIC global enable */
 #define X86_APIC_BASE_ADDR_DEFAULT UINT64_C(0xFEE00000) /* the local APIC's base after reset */
 
 /* XCR0 (XFEATURE_ENABLED_MASK), SDM vol. 1 §13.3: bit 0, x87, must always be set. */

@@ -15,10 +15,10 @@
 #include "sandbox.h"
 
 /* An engine log record through the configured callback (a no-op without one). */
-static void engine_log(const struct nub_config *cfg, enum nub_abi_log_level level,
-		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void engine_log(const struct nub_config *cfg, enum nub_abi_log_level level,
-		       const char *fmt, ...)
+static void engine_log(const struct nub_config *cfg, enum nub_abi_log_level level, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
+static void engine_log(const struct nub_config *cfg, enum nub_abi_log_level level, const char *fmt,
+		       ...)
 {
 	char msg[NUB_ERROR_MESSAGE_MAX + NUB_CORE_DIR_MAX];
 	va_list ap;
@@ -33,7 +33,9 @@ static void engine_log(const struct nub_config *cfg, enum nub_abi_log_level leve
 		.level = level,
 		.file = "",
 		.message = msg,
-		.message_len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1,
+		.message_len = n < 0                    ? 0
+			       : (size_t)n < sizeof msg ? (size_t)n
+							: sizeof msg - 1,
 	};
 	cfg->log(cfg->log_ctx, &r);
 }
@@ -80,8 +82,8 @@ static enum nub_status write_core(struct nub_sandbox *sb, const char *path,
 		.entry = sb->img.entry,
 		.signal = nub_coredump_signal(outcome),
 		.fault_addr = outcome && outcome->status == NUB_E_GUEST_FAULT ? outcome->cr2
-			      : outcome && outcome->status == NUB_E_MMIO	 ? outcome->gpa
-										 : 0,
+			      : outcome && outcome->status == NUB_E_MMIO      ? outcome->gpa
+									      : 0,
 		.outcome = outcome,
 	};
 	struct nub_core_stats stats;
@@ -123,8 +125,8 @@ void nub_crashdump_outcome(struct nub_sandbox *sb, const struct nub_error *outco
 	struct nub_error e;
 	if (!nub_coredump_name(path, sizeof path, dir, sb->img.guest_name, (int64_t)time(NULL),
 			       (long)getpid(), ++sb->cores)) {
-		engine_log(cfg, NUB_LEVEL_ERROR, "core file not written: the name under %s is too long",
-			   dir);
+		engine_log(cfg, NUB_LEVEL_ERROR,
+			   "core file not written: the name under %s is too long", dir);
 		return;
 	}
 	if (write_core(sb, path, outcome, &e) != NUB_OK) {
@@ -147,8 +149,8 @@ enum nub_status nub_sandbox_write_core(struct nub_sandbox *sb, const char *path,
 		err = &local;
 	nub_error_clear(err);
 	if (!sb || !path || !*path)
-		return nub_error_set(err, NUB_E_INVALID, "%s", !sb ? "sandbox is NULL"
-							    : "core file path is NULL or empty");
+		return nub_error_set(err, NUB_E_INVALID, "%s",
+				     !sb ? "sandbox is NULL" : "core file path is NULL or empty");
 	if (sb->status == NUB_SANDBOX_UNRECOVERABLE)
 		return nub_error_set(err, NUB_E_UNRECOVERABLE, "sandbox is unrecoverable; free it");
 	const struct nub_error *outcome = sb->status == NUB_SANDBOX_POISONED ? &sb->outcome : NULL;

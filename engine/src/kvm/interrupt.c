@@ -18,7 +18,8 @@ struct nub_interrupt {
 	struct nub_alloc_hook alloc;
 	int signo;
 
-	pthread_mutex_t lock; /* guards running, thread, gen: a kick never targets an exited thread */
+	pthread_mutex_t
+		lock; /* guards running, thread, gen: a kick never targets an exited thread */
 	bool running;
 	pthread_t thread;
 	uint64_t gen;
@@ -80,7 +81,8 @@ enum nub_status nub_interrupt_new(int signal_offset, const struct nub_alloc_hook
 {
 	int signo = SIGRTMIN + signal_offset;
 	if (signal_offset < 0 || signo > SIGRTMAX)
-		return nub_error_set(err, NUB_E_INVALID, "config.interrupt_signal_offset %d is outside 0..%d",
+		return nub_error_set(err, NUB_E_INVALID,
+				     "config.interrupt_signal_offset %d is outside 0..%d",
 				     signal_offset, SIGRTMAX - SIGRTMIN);
 	enum nub_status st = install_handler(signo, err);
 	if (st != NUB_OK)
@@ -134,7 +136,8 @@ static enum nub_status ensure_timer(struct nub_interrupt *h, struct nub_error *e
 	sev.sigev_signo = h->signo;
 	sev._sigev_un._tid = tid; /* glibc 2.36 lacks the sigev_notify_thread_id macro */
 	if (timer_create(CLOCK_MONOTONIC, &sev, &h->timer) != 0)
-		return nub_error_set_errno(err, NUB_E_NOMEM, errno, "timer_create for the call time limit");
+		return nub_error_set_errno(err, NUB_E_NOMEM, errno,
+					   "timer_create for the call time limit");
 	h->have_timer = true;
 	h->timer_tid = tid;
 	return NUB_OK;

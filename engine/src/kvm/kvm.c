@@ -56,10 +56,12 @@ static void filter_cpuid(struct kvm_cpuid2 *c)
 				break;
 			e->ebx &= ~((1u << 4) | (1u << 11)); /* HLE, RTM */
 			e->ebx &= ~((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |
-				    (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31)); /* AVX2, AVX-512 */
-			e->ecx &= ~((1u << 3) | (1u << 4) | (1u << 7) | (1u << 16)); /* PKU, OSPKE, CET SS, LA57 */
-			e->ecx &= ~(1u << 24); /* bus-lock detection */
-			e->edx &= ~(1u << 20); /* CET IBT */
+				    (1u << 27) | (1u << 28) | (1u << 30) |
+				    (1u << 31)); /* AVX2, AVX-512 */
+			e->ecx &= ~((1u << 3) | (1u << 4) | (1u << 7) |
+				    (1u << 16)); /* PKU, OSPKE, CET SS, LA57 */
+			e->ecx &= ~(1u << 24);   /* bus-lock detection */
+			e->edx &= ~(1u << 20);   /* CET IBT */
 			break;
 		case 0xd: /* no XSAVE state: XCR0 stays at its reset value */
 			e->eax = e->ebx = e->ecx = e->edx = 0;
@@ -83,7 +85,8 @@ static void filter_cpuid(struct kvm_cpuid2 *c)
  */
 static union {
 	struct kvm_cpuid2 head; /* its entries[] run into the bytes below */
-	uint8_t bytes[sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2)];
+	uint8_t bytes[sizeof(struct kvm_cpuid2) +
+		      CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2)];
 } cpuid_cache;
 static int cpuid_cache_errno;
 static pthread_once_t cpuid_once = PTHREAD_ONCE_INIT;
@@ -107,7 +110,8 @@ static enum nub_status set_cpuid(int vcpu_fd, struct nub_error *err)
 {
 	pthread_once(&cpuid_once, load_cpuid);
 	if (cpuid_cache_errno)
-		return nub_error_set_errno(err, NUB_E_KVM, cpuid_cache_errno, "KVM_GET_SUPPORTED_CPUID");
+		return nub_error_set_errno(err, NUB_E_KVM, cpuid_cache_errno,
+					   "KVM_GET_SUPPORTED_CPUID");
 	if (xioctl(vcpu_fd, KVM_SET_CPUID2, &cpuid_cache.head) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_CPUID2");
 	return NUB_OK;
@@ -233,8 +237,8 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 	}
 	int run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (run_size < (int)sizeof(struct kvm_run)) {
-		st = nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_VCPU_MMAP_SIZE returned %d",
-					 run_size);
+		st = nub_error_set_errno(err, NUB_E_KVM, errno,
+					 "KVM_GET_VCPU_MMAP_SIZE returned %d", run_size);
 		goto err_destroy;
 	}
 	void *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
@@ -289,9 +293,10 @@ enum nub_status nub_kvm_map(struct nub_kvm *k, uint32_t slot, uint64_t gpa, uint
 		.userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	if (xioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno,
-					   "KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx",
-					   slot, (unsigned long long)gpa, (unsigned long long)size);
+		return nub_error_set_errno(
+			err, NUB_E_KVM, errno,
+			"KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx", slot,
+			(unsigned long long)gpa, (unsigned long long)size);
 	return NUB_OK;
 }
 
@@ -305,7 +310,7 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type,
 	s->present = 1;
 	s->s = 1;
 	s->g = 1;
-	s->l = code;  /* 64-bit code segment */
+	s->l = code;   /* 64-bit code segment */
 	s->db = !code; /* L and D/B must not both be set */
 }
 
@@ -446,9 +451,9 @@ void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x)
 		x->hardware_reason = run->fail_entry.hardware_entry_failure_reason;
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		x->kind = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-				  NUB_EXIT_EMULATION_FAILURE :
-				  NUB_EXIT_INTERNAL_ERROR;
+		x->kind = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				  ? NUB_EXIT_EMULATION_FAILURE
+				  : NUB_EXIT_INTERNAL_ERROR;
 		x->suberror = run->internal.suberror;
 		break;
 	default:
@@ -499,7 +504,8 @@ enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t
 	memset(tmp, 0, words * sizeof *tmp);
 	struct kvm_dirty_log get = { .slot = slot, .dirty_bitmap = tmp };
 	if (xioctl(k->vm_fd, KVM_GET_DIRTY_LOG, &get) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DIRTY_LOG slot %u", slot);
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DIRTY_LOG slot %u",
+					   slot);
 	for (size_t i = 0; i < words; i++) {
 		accum[i] |= tmp[i];
 		any |= tmp[i] != 0;
@@ -513,7 +519,8 @@ enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t
 		.dirty_bitmap = tmp,
 	};
 	if (xioctl(k->vm_fd, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_CLEAR_DIRTY_LOG slot %u", slot);
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_CLEAR_DIRTY_LOG slot %u",
+					   slot);
 	return NUB_OK;
 }
 
@@ -534,7 +541,8 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 		if (r < 0 && errno == EINTR)
 			break; /* everything pending is complete */
 		if (r < 0) {
-			st = nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_RUN completing a pending exit");
+			st = nub_error_set_errno(err, NUB_E_KVM, errno,
+						 "KVM_RUN completing a pending exit");
 			break;
 		}
 		/*
@@ -545,14 +553,16 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 			if (!run->mmio.is_write)
 				memset(run->mmio.data, 0, sizeof run->mmio.data);
 		} else if (run->exit_reason != KVM_EXIT_IO) {
-			st = nub_error_set(err, NUB_E_KVM, "KVM exit reason %u while completing a pending exit",
+			st = nub_error_set(err, NUB_E_KVM,
+					   "KVM exit reason %u while completing a pending exit",
 					   run->exit_reason);
 			break;
 		}
 	}
 	run->immediate_exit = 0;
 	if (st == NUB_OK && i == FLUSH_MAX_EXITS)
-		st = nub_error_set(err, NUB_E_KVM, "a pending exit did not complete within %d exits",
+		st = nub_error_set(err, NUB_E_KVM,
+				   "a pending exit did not complete within %d exits",
 				   FLUSH_MAX_EXITS);
 	return st;
 }
@@ -577,8 +587,10 @@ _Static_assert(offsetof(struct kvm_fpu, fpr) == NUB_FPU_FPR &&
 
 static void seg_out(struct nub_segment *d, const struct kvm_segment *s)
 {
-	*d = (struct nub_segment){ s->base, s->limit, s->selector, s->type, s->present, s->dpl,
-				   s->db, s->s, s->l, s->g, s->avl, s->unusable };
+	*d = (struct nub_segment){
+		s->base, s->limit, s->selector, s->type, s->present, s->dpl,
+		s->db,   s->s,     s->l,        s->g,    s->avl,     s->unusable
+	};
 }
 
 static void seg_in(struct kvm_segment *d, const struct nub_segment *s)
@@ -612,7 +624,8 @@ static void msr_one_init(union msr_one *m, uint64_t data)
 	m->head.entries[0].data = data;
 }
 
-enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err)
+enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s,
+				  struct nub_error *err)
 {
 	struct kvm_regs r;
 	struct kvm_sregs sr;
@@ -642,7 +655,7 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, s
 		if (xcrs.xcrs[i].xcr == 0)
 			s->xcr0 = xcrs.xcrs[i].value;
 	const uint64_t gpr[16] = { r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
-				   r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
+				   r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
 	memcpy(s->gpr, gpr, sizeof gpr);
 	s->rip = r.rip;
 	s->rflags = r.rflags;

@@ -11,9 +11,9 @@
 #include "snapshot.h"
 
 enum nub_kvm_owes {
-	NUB_KVM_OWES_UNKNOWN,  /* port read, MMIO, errors, anything else: complete it to be sure */
-	NUB_KVM_OWES_NOTHING,  /* EINTR, hlt, shutdown */
-	NUB_KVM_OWES_SKIP_AT,  /* a port write: at most a skip of the OUT, if RIP stays on it */
+	NUB_KVM_OWES_UNKNOWN, /* port read, MMIO, errors, anything else: complete it to be sure */
+	NUB_KVM_OWES_NOTHING, /* EINTR, hlt, shutdown */
+	NUB_KVM_OWES_SKIP_AT, /* a port write: at most a skip of the OUT, if RIP stays on it */
 };
 
 struct nub_kvm {
@@ -86,7 +86,8 @@ int nub_kvm_run_engine_code(struct nub_kvm *k);
 enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err);
 
 /* Reads the whole vCPU state a snapshot keeps (after nub_kvm_flush). */
-enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s, struct nub_error *err);
+enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s,
+				  struct nub_error *err);
 
 /*
  * Queues (s)'s general and special registers and cleared events in the kvm_run sync area: the
@@ -113,7 +114,8 @@ void nub_kvm_long_mode_sregs(struct kvm_sregs *sregs, uint64_t cr3);
  * PAE|OSFXSR|OSXMMEXCPT, EFER SCE|LME|LMA|NXE, flat CS 0x08 / data 0x10, empty GDT and IDT: the
  * guest loads its own) and sets rip, rsp, rdi, rflags 0x2.
  */
-enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, struct nub_error *err);
+enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b,
+			     struct nub_error *err);
 
 /*
  * One KVM_RUN of guest code, counted and timed in (k)'s counters. Returns 0 or -errno (EINTR when

@@ -21,7 +21,8 @@
  * and KVM's emulator runs neither AVX instructions nor XRSTOR (measured: both end in an emulation
  * failure). A host that ran CPL0 guests natively without holding XCR0 would break this.
  */
-_Static_assert(NUB_RESET_GPA + NUB_RESET_SIZE <= NUB_PRIMARY_BASE, "the stub lives in the NULL guard");
+_Static_assert(NUB_RESET_GPA + NUB_RESET_SIZE <= NUB_PRIMARY_BASE,
+	       "the stub lives in the NULL guard");
 _Static_assert(NUB_RESET_IMAGE_GPA % 16 == 0, "FXRSTOR needs a 16-byte aligned image");
 
 /* Registers the stub reads: r8-r11 DR0-3, r12 DR6, r13 DR7, r14 zero, rbx the image, edx:eax XCR0. */
@@ -38,7 +39,7 @@ static const uint8_t code_xsetbv[] = {
 	0x0f, 0x01, 0xd1, /* xsetbv: XCR0 = edx:eax (ecx = 0) */
 };
 static const uint8_t code_tail[] = {
-	0x0f, 0x01, 0xf8,       /* swapgs: KERNEL_GS_BASE takes GS.base, set to the snapshot's value */
+	0x0f, 0x01, 0xf8, /* swapgs: KERNEL_GS_BASE takes GS.base, set to the snapshot's value */
 	0x41, 0x0f, 0x23, 0xfd, /* mov %r13,%dr7 */
 	0xf4,                   /* hlt: KVM_EXIT_HLT, as the VM has no in-kernel irqchip */
 };
@@ -51,10 +52,11 @@ static void put_u64(uint8_t *mem, uint64_t gpa, uint64_t v)
 enum nub_status nub_reset_stub_init(struct nub_reset_stub *r, bool load_xcr0, struct nub_error *err)
 {
 	memset(r, 0, sizeof *r);
-	void *mem = mmap(NULL, NUB_RESET_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *mem = mmap(NULL, NUB_RESET_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
 	if (mem == MAP_FAILED)
-		return nub_error_set_errno(err, NUB_E_NOMEM, errno, "mmap of the reset stub's %u bytes",
-					   NUB_RESET_SIZE);
+		return nub_error_set_errno(err, NUB_E_NOMEM, errno,
+					   "mmap of the reset stub's %u bytes", NUB_RESET_SIZE);
 	r->mem = mem;
 	r->xcr0 = load_xcr0;
 	/* Accessed and dirty preset: the CPU never writes the read-only tables. */

@@ -31,7 +31,8 @@ struct nub_reset_stub {
  * Maps the stub's pages and writes its page tables and code; with (load_xcr0) the code also
  * reloads XCR0. The image stays zero until nub_reset_stub_set_image. Errors: NUB_E_NOMEM.
  */
-enum nub_status nub_reset_stub_init(struct nub_reset_stub *r, bool load_xcr0, struct nub_error *err);
+enum nub_status nub_reset_stub_init(struct nub_reset_stub *r, bool load_xcr0,
+				    struct nub_error *err);
 
 /* Unmaps the stub's pages (its KVM slot must already be gone); a zeroed struct is fine. */
 void nub_reset_stub_free(struct nub_reset_stub *r);
@@ -52,6 +53,7 @@ void nub_reset_stub_set_image(struct nub_reset_stub *r, const struct nub_vcpu_st
  * through (a guest-armed breakpoint or DR7.GD faults it, a kick interrupts it, KVM refuses it):
  * the vCPU state is then unknown and the caller must nub_kvm_flush and nub_kvm_set_state.
  */
-bool nub_reset_stub_run(struct nub_reset_stub *r, struct nub_kvm *k, const struct nub_vcpu_state *s);
+bool nub_reset_stub_run(struct nub_reset_stub *r, struct nub_kvm *k,
+			const struct nub_vcpu_state *s);
 
 #endif

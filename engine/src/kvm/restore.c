@@ -34,7 +34,8 @@ static enum nub_status registered_fn_ids(const struct nub_sandbox *sb, uint32_t 
 		return NUB_OK;
 	*ids = nub_alloc_zeroed(&sb->img.cfg.alloc, sb->img.hostfns.count * sizeof **ids);
 	if (!*ids)
-		return nub_error_set(err, NUB_E_NOMEM, "fn_id list (%zu entries)", sb->img.hostfns.count);
+		return nub_error_set(err, NUB_E_NOMEM, "fn_id list (%zu entries)",
+				     sb->img.hostfns.count);
 	for (size_t i = 0; i < sb->img.hostfns.count; i++)
 		(*ids)[i] = sb->img.hostfns.fns[i].fn_id;
 	return NUB_OK;
@@ -81,9 +82,10 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 		st = nub_kvm_get_state(&sb->kvm, &vcpu, err);
 	/* The XSAVE components beyond x87/SSE are not captured: refuse rather than snapshot them wrong. */
 	if (st == NUB_OK && vcpu.xcr0 != NUB_XCR0_X87)
-		st = nub_error_set(err, NUB_E_STATE,
-				   "the guest enabled XSAVE state (XCR0 0x%llx), which snapshots do not capture",
-				   (unsigned long long)vcpu.xcr0);
+		st = nub_error_set(
+			err, NUB_E_STATE,
+			"the guest enabled XSAVE state (XCR0 0x%llx), which snapshots do not capture",
+			(unsigned long long)vcpu.xcr0);
 	if (st == NUB_OK)
 		st = registered_fn_ids(sb, &ids, err);
 	if (st == NUB_OK)
@@ -125,8 +127,9 @@ static enum nub_status check_layout(const struct nub_layout *a, const struct nub
 		size_t off;
 	} fields[] = {
 #define F(x) { #x, offsetof(struct nub_layout, x) }
-		F(image_end), F(heap_size), F(init_data_size), F(input_size), F(output_size),
-		F(stack_size), F(primary_size), F(scratch_size), F(page_tables_size),
+		F(image_end),    F(heap_size),    F(init_data_size),
+		F(input_size),   F(output_size),  F(stack_size),
+		F(primary_size), F(scratch_size), F(page_tables_size),
 #undef F
 	};
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -134,12 +137,14 @@ static enum nub_status check_layout(const struct nub_layout *a, const struct nub
 		memcpy(&x, (const uint8_t *)a + fields[i].off, 8);
 		memcpy(&y, (const uint8_t *)b + fields[i].off, 8);
 		if (x != y)
-			return nub_error_set(err, NUB_E_INVALID,
-					     "snapshot layout differs: %s is 0x%llx in the snapshot, 0x%llx in the sandbox",
-					     fields[i].name, (unsigned long long)x, (unsigned long long)y);
+			return nub_error_set(
+				err, NUB_E_INVALID,
+				"snapshot layout differs: %s is 0x%llx in the snapshot, 0x%llx in the sandbox",
+				fields[i].name, (unsigned long long)x, (unsigned long long)y);
 	}
 	if (memcmp(a, b, sizeof *a) != 0)
-		return nub_error_set(err, NUB_E_INVALID, "snapshot layout differs from the sandbox's");
+		return nub_error_set(err, NUB_E_INVALID,
+				     "snapshot layout differs from the sandbox's");
 	return NUB_OK;
 }
 

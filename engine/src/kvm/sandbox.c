@@ -68,7 +68,8 @@ static enum nub_status sandbox_alloc(const struct nub_config *cfg, const struct 
 	sb->staging_size = l->input_size > l->output_size ? l->input_size : l->output_size;
 	sb->slot_pages[0] = l->primary_size / NUB_PAGE_SIZE;
 	sb->slot_pages[1] = l->scratch_size / NUB_PAGE_SIZE;
-	size_t w0 = (size_t)((sb->slot_pages[0] + 63) / 64), w1 = (size_t)((sb->slot_pages[1] + 63) / 64);
+	size_t w0 = (size_t)((sb->slot_pages[0] + 63) / 64),
+	       w1 = (size_t)((sb->slot_pages[1] + 63) / 64);
 	sb->staging = nub_alloc_zeroed(&sb->img.cfg.alloc, sb->staging_size);
 	sb->dirty[0] = nub_alloc_zeroed(&sb->img.cfg.alloc, w0 * 8);
 	sb->dirty[1] = nub_alloc_zeroed(&sb->img.cfg.alloc, w1 * 8);
@@ -188,15 +189,16 @@ static enum nub_status take_response(struct nub_sandbox *sb, struct nub_buf *res
 		return st;
 	}
 	if (v.status != NUB_STATUS_OK) {
-		nub_error_set(err, NUB_E_GUEST_ERROR, "guest error %u: %.*s", v.status, (int)v.msg_len,
-			      v.msg);
+		nub_error_set(err, NUB_E_GUEST_ERROR, "guest error %u: %.*s", v.status,
+			      (int)v.msg_len, v.msg);
 		err->guest_code = v.status;
 		return NUB_E_GUEST_ERROR;
 	}
 	if (!resp->data && !resp->alloc.realloc)
 		resp->alloc = sb->img.cfg.alloc;
 	if (nub_buf_append(resp, v.payload, v.payload_len) != NUB_OK)
-		return nub_error_set(err, NUB_E_NOMEM, "response payload (%u bytes)", v.payload_len);
+		return nub_error_set(err, NUB_E_NOMEM, "response payload (%u bytes)",
+				     v.payload_len);
 	return NUB_OK;
 }
 
@@ -209,7 +211,9 @@ enum nub_status nub_sandbox_call(struct nub_sandbox *sb, uint32_t fn_id, const v
 	nub_error_clear(err);
 	if (!sb || !resp || (!payload && len))
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL",
-				     !sb ? "sandbox" : !resp ? "resp" : "payload");
+				     !sb     ? "sandbox"
+				     : !resp ? "resp"
+					     : "payload");
 	enum nub_status st = nub_sandbox_check_ready(sb, err);
 	if (st != NUB_OK)
 		return st;
@@ -318,7 +322,9 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 	nub_error_clear(err);
 	if (!snap || !out || (!fns && n))
 		return nub_error_set(err, NUB_E_INVALID, "%s is NULL",
-				     !snap ? "snapshot" : !out ? "out" : "fns");
+				     !snap  ? "snapshot"
+				     : !out ? "out"
+					    : "fns");
 	*out = NULL;
 	enum nub_status st = config_for_snapshot(cfg, &snap->layout, &rc, err);
 	if (st == NUB_OK)

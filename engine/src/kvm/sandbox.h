@@ -17,7 +17,8 @@
 #define SLOT_PRIMARY 0u
 #define SLOT_SCRATCH 1u
 #define SLOT_RESET_STUB 2u
-_Static_assert(SLOT_RESET_STUB < NUB_FILEMAP_FIRST_SLOT, "file mappings' slots follow the engine's own");
+_Static_assert(SLOT_RESET_STUB < NUB_FILEMAP_FIRST_SLOT,
+	       "file mappings' slots follow the engine's own");
 
 struct nub_sandbox {
 	struct nub_image img; /* moved in from the uninit sandbox, or made for a snapshot */
@@ -29,7 +30,7 @@ struct nub_sandbox {
 	struct nub_error outcome; /* what poisoned it, for an on-demand core's registers */
 	char *last_core;          /* the path of the last core config.core_dump wrote, or NULL */
 	uint64_t cores;           /* cores written, numbering their files */
-	uint8_t *staging; /* private copies of frames; max(input, output) bytes */
+	uint8_t *staging;         /* private copies of frames; max(input, output) bytes */
 	uint64_t staging_size;
 	struct nub_abort_stream abort;
 	struct nub_print_line print;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds one flavour: ci/build.sh FLAVOR [BUILD_DIR] (default build/FLAVOR).
 # The flavour's preset in CMakePresets.json names its compiler; -DNUB_WERROR=ON under CI=true.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A fuzz campaign on one target, ending with a summary:
 #   ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--plant-bug]
 # TARGET is a fuzz/fuzz_<surface>.c target, with or without the fuzz_ prefix (default below).

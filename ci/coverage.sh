@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Coverage of engine/ by the ctest suite: ci/coverage.sh [--fail-under-line N] [--build-dir DIR] -> DIR/coverage.html.
 set -euo pipefail
 

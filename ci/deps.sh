@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package nub needs; a quick no-op when all are already present.
 set -euo pipefail
 

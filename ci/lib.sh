@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2034 # its variables are for the scripts that source it
 # ci/lib.sh: what the ci/ scripts share. Sourced at the top of each, never run:
 #   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Reproduces a fuzz input with the ASan+UBSan reproducer:
 #   ci/repro.sh FILE|DIR [--target T] [--build-dir DIR] [--no-build]
 # The target comes from the path (corpus/<target>/..., build/campaign/<target>/...) or --target

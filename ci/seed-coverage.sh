@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Engine line coverage each fuzz target's committed seeds reach: for every corpus/<target>/, runs
 # <target>-repro (coverage flavour) over it alone and prints gcovr's line figure for engine/src.
 #   ci/seed-coverage.sh [BUILD_DIR]      (default build/coverage)

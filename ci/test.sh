@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's test command: installs deps, checks the C formatting, builds release/asan/tsan and
 # runs the ctest suites in each, then the fuzz phase: builds the libfuzzer and afl flavours, runs
 # the libFuzzer build's fuzz-replay tests and the planted-bug tests (build/libfuzzer-plant), and

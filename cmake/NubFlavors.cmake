@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Build flavours as INTERFACE libraries, linked PRIVATE from host targets only (never from guests).
 add_library(nub_warnings INTERFACE)
 target_compile_options(nub_warnings INTERFACE

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The freestanding guests are their own CMake project, started with the host's flag variables unset
 # so no sanitizer, coverage or fuzzer flag can reach them (guests/CMakeLists.txt also checks).
 include(ExternalProject)

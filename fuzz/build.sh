@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # OSS-Fuzz / ClusterFuzzLite build script for the pure fuzz targets (no /dev/kvm, no guests).
 # Follows the build contract: compiles with $CC $CFLAGS, links with $LIB_FUZZING_ENGINE (through
 # $CXX when set, as OSS-Fuzz asks), and writes into $OUT, per target:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nub-bench: raw KVM primitives measured in this run, then the engine's figures as ratios to them (numbers only). */
 #include <errno.h>
 #include <linux/kvm.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nub-run: evolve a guest ELF into a sandbox and optionally call one of its functions from the command line. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one allocation path of the engine (struct nub_alloc_hook) and struct nub_buf. */
 #include "alloc.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one allocation path of the engine, through struct nub_alloc_hook. */
 #ifndef NUB_ALLOC_H
 #define NUB_ALLOC_H

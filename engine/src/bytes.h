@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Little-endian loads and stores for wire frames and guest memory views. */
 #ifndef NUB_BYTES_H
 #define NUB_BYTES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Defaults and validation of struct nub_config. */
 #include "config.h"
 

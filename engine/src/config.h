@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Defaults and validation of struct nub_config (public functions in nub.h). */
 #ifndef NUB_CONFIG_H
 #define NUB_CONFIG_H

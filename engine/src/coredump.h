@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ELF core files of a guest, readable by gdb next to the guest ELF; pure given a memory view. */
 #ifndef NUB_COREDUMP_H
 #define NUB_COREDUMP_H

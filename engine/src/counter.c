@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host-authoritative guest counter: the host's value is the truth, guest memory a read-only copy. */
 #include "counter.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host-authoritative guest counter: its shape and the calls the sandbox modules make. */
 #ifndef NUB_COUNTER_H
 #define NUB_COUNTER_H

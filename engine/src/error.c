@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Filling struct nub_error and naming status codes. */
 #define _GNU_SOURCE /* the GNU strerror_r: thread-safe and returns the text */
 

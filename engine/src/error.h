@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal helpers for filling struct nub_error. */
 #ifndef NUB_ERROR_H
 #define NUB_ERROR_H

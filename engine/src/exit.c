@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exit decoding: what a vCPU exit means for the call (outcome, fault report, error); no KVM. */
 #include "exit.h"
 

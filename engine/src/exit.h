@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The neutral exit record the backend makes of each vCPU exit, and its decoding into outcomes. */
 #ifndef NUB_EXIT_H
 #define NUB_EXIT_H

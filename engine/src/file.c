@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Files: reading a whole untrusted file with a size limit; writing one that appears atomically. */
 #define _GNU_SOURCE /* mkostemp */
 #include "file.h"

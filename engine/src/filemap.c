@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host files mapped read-only into guest-physical memory: the list of mappings, snapshot checks. */
 #include "filemap.h"
 

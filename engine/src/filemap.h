@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host files mapped read-only into guest-physical memory: a guest image's list of mappings. */
 #ifndef NUB_FILEMAP_H
 #define NUB_FILEMAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The GDB remote stub's pure layer: framing, hex, commands, target description, registers. */
 #include "gdb_packet.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The GDB remote stub's pure layer: packet framing, hex, commands, amd64 registers; no I/O. */
 #ifndef NUB_GDB_PACKET_H
 #define NUB_GDB_PACKET_H

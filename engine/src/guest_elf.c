@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest ELF loading: read the file, validate every field (libelf plus own range checks), copy. */
 #include "guest_elf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading a guest ELF (file or buffer) with libelf into a guest memory image; pure, no KVM. */
 #ifndef NUB_GUEST_ELF_H
 #define NUB_GUEST_ELF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host-function registry: an array sorted by fn_id, searched by bisection. */
 #include "hostfn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host-function registry keyed by fn_id (u32). */
 #ifndef NUB_HOSTFN_H
 #define NUB_HOSTFN_H

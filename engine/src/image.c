@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest images: the ELF loaded, the layout, boot info and page tables written; the uninit API. */
 #include "image.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest images: built from an ELF (layout, boot info, page tables), held by the uninit sandbox. */
 #ifndef NUB_IMAGE_H
 #define NUB_IMAGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The I/O buffer "stack" protocol (push/pop with back-pointers) over guest-shared memory. */
 #include "iobuf.h"
 

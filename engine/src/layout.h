@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure arithmetic of the guest memory layout; every formula is overflow-checked. */
 #ifndef NUB_LAYOUT_H
 #define NUB_LAYOUT_H

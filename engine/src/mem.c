@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host mappings of guest memory, guard pages, and checked guest-address translation. */
 #include "mem.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host mappings of guest memory: the only place a guest address becomes a host pointer. */
 #ifndef NUB_MEM_H
 #define NUB_MEM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a guest port write means: log, host call, abort stream, debug print, halt. */
 #include "outb.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a guest port write means: log, host call, abort stream, debug print, halt; pure given a memory view. */
 #ifndef NUB_OUTB_H
 #define NUB_OUTB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Walking a guest's own (untrusted) 4-level page tables: mapped ranges and translation; pure. */
 #ifndef NUB_PAGEWALK_H
 #define NUB_PAGEWALK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* 4-level x86-64 page tables (Intel SDM vol. 3A, 4.5): W^X identity maps and a checked walker. */
 #include "paging.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building and walking 4-level x86-64 page tables (4 KiB leaves, W^X, identity GVA == GPA); pure. */
 #ifndef NUB_PAGING_H
 #define NUB_PAGING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Snapshot objects: a refcounted, immutable guest memory image plus vCPU state and metadata. */
 #ifndef NUB_SNAPSHOT_H
 #define NUB_SNAPSHOT_H

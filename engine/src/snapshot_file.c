@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The on-disk snapshot format: encode, decode with validation of every field, atomic save, load. */
 
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Encode/decode of request, response and log frames; every length is checked against the frame. */
 #include "wire.h"
 

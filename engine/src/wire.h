@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Encode/decode of request, response and log frames (abi.h); pure. */
 #ifndef NUB_WIRE_H
 #define NUB_WIRE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_guest_blob: untrusted guest binaries and init data, end to end on a real VM. Input:
  * u8 init_data_perms (NUB_MEM_* bits, passed as they are), u32 init_len (little-endian), then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_guest_call: any function of the `simple` guest (guests/simple/simple_fns.h) with any
  * payload, through nub_sandbox_call on a real VM. Input: u32 fn_id (little-endian; fewer bytes

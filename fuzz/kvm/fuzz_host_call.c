@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_host_call: guest-to-host calls through a real VM. The `simple` guest's SIMPLE_HOST_CALL
  * sends its payload's bytes to a host function and relays the result; the input is that payload:

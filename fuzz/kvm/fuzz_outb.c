@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_outb: every guest-to-host path through real VM exits. The input is a command stream of the
  * `fuzz` guest (guests/fuzz/fuzz_cmds.h, rules in fuzz_cmds_codec.h): raw OUTs to any port,

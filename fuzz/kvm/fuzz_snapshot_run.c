@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_snapshot_run: untrusted snapshot files, loaded and run on a real VM. The input is a
  * snapshot file (engine/snapshot-format.md). The target repairs its file_size and CRC-32C trailer

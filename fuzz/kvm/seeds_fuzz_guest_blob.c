@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_guest_blob: the built guests with init data, and crafted ELF files. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_guest_call: one input per function of the `simple` guest. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_host_call: SIMPLE_HOST_CALL payloads for every host function of the registry. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_outb: programs of the `fuzz` guest (fuzz_cmds_codec.h) covering every op. */
 #include <string.h>
 

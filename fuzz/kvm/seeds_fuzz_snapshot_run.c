@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_snapshot_run: snapshot files to load and run, constructed and real. */
 #include "seedgen.h"
 

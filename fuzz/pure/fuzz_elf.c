@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_elf: guest ELF parsing and loading; what parses must load inside the image it describes. */
 #include <stdlib.h>
 #include <string.h>

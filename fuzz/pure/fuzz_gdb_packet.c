@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_gdb_packet: hostile gdb client bytes through the stub's receiver, parser and registers. */
 #include <stdlib.h>
 #include <string.h>

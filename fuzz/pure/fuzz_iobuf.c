@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_iobuf: push/pop/reset and guest rewrites on an I/O buffer, checked against a model of the spec in iobuf.h. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_outb_decode: guest port writes (log, host call, abort stream, debug print) on fake I/O buffers. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_snapshot_file: the snapshot file decoder and validator (engine/src/snapshot_file.c), no VM.
  * The input is a snapshot file (engine/snapshot-format.md); the target repairs its file_size and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_wire: request, response and log frame decoding; whatever decodes must re-encode to the same bytes. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_elf: the crafted files of the ELF catalogue and the built guests. */
 #include <stdio.h>
 #include <stdlib.h>

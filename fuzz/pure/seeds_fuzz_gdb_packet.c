@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_gdb_packet: gdb 13's side of real sessions, framed by the stub's own encoder. */
 #include <string.h>
 

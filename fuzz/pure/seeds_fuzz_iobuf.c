@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_iobuf: push/pop sequences, hostile stack and back-pointers, guest images. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_outb_decode: every port, abort streams, logs, host calls, debug print. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_snapshot_file: constructed snapshot files, the catalogue's variants, real ones. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_wire: frames made by the engine's encoders, broken frames, encode requests. */
 #include <string.h>
 

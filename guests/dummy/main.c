@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The minimal guest: initialises, reports ready, serves no functions (create/evolve benchmarks). */
 #include "nub_guest.h"
 

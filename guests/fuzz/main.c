@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The `fuzz` guest: FUZZ_FN_RUN interprets a command stream (fuzz_cmds.h) so that a fuzzer can
  * drive every guest-to-host path through real VM exits. The parsing and clamping rules are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command stream the `fuzz` guest interprets (FUZZ_FN_RUN's payload); shared with the host-side encoder and decoder. */
 #ifndef NUB_FUZZ_CMDS_H
 #define NUB_FUZZ_CMDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The nub guest runtime API: what a freestanding guest program defines and may call. */
 #ifndef NUB_GUEST_H
 #define NUB_GUEST_H

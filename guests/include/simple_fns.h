@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Function ids of the `simple` test guest and the exact behaviour each one promises (shared with host tests). */
 #ifndef NUB_SIMPLE_FNS_H
 #define NUB_SIMPLE_FNS_H

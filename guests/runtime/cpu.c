@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CPU tables: the guest's own GDT and TSS, the exception path into the abort stream, page mapping. */
 #include "internal.h"
 

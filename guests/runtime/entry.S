@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest entry point: rdi = boot info, rsp = the host-prepared stack. */
 	.text
 	.globl _start

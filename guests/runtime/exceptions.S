@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CPU exceptions: 32 vector stubs, the IDT pointing at them, and the common path into C. */
 
 /*

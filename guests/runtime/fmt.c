@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded message building: strings, decimal and hexadecimal numbers. */
 #include "internal.h"
 

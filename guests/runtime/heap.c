@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* First-fit free-list allocator over the boot-info heap, with neighbour coalescing. */
 #include "internal.h"
 

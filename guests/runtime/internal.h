@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runtime-private declarations shared by the files of nub_guest_runtime. */
 #ifndef NUB_GUEST_INTERNAL_H
 #define NUB_GUEST_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest side of the port protocols: abort stream, debug print, log records and host calls. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest start-up and the call loop: wait for a request, dispatch it, push the response. */
 #include "internal.h"
 

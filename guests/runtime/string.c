@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memcpy and friends; bulk moves use rep string instructions, 8 bytes per step. */
 #include "internal.h"
 

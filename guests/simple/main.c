@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `simple` test guest: one function per behaviour promised in simple_fns.h. */
 #include <stdbool.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The main of every cmocka suite: the KVM-skip rule for kvm suites, NUB_TEST_FILTER, the cases. */
 #include <stdlib.h>
 

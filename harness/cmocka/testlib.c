@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmocka support of the regression suite; see testlib.h. */
 #include "testlib.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmocka support of the regression suite: suites, guest paths, log capture, test guests, asserts */
 #ifndef NUB_TESTLIB_H
 #define NUB_TESTLIB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The allocation-failure injector; see alloc_inject.h. */
 #include "alloc_inject.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The allocation-failure injector: a counting nub_alloc_hook that fails a chosen allocation. */
 #ifndef NUB_HARNESS_ALLOC_INJECT_H
 #define NUB_HARNESS_ALLOC_INJECT_H

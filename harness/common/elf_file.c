@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest ELF files for tests and seeds; see elf_file.h. */
 #include "elf_file.h"
 

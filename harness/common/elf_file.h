@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest ELF files for tests and seeds: a writer, the loadable view, a describer. */
 #ifndef NUB_HARNESS_ELF_FILE_H
 #define NUB_HARNESS_ELF_FILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The catalogue of crafted guest ELF files; see elf_variants.h. */
 #include "elf_variants.h"
 

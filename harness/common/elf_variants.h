@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The catalogue of crafted guest ELF files: checked by test_elf.c, written as seeds by seedgen. */
 #ifndef NUB_HARNESS_ELF_VARIANTS_H
 #define NUB_HARNESS_ELF_VARIANTS_H

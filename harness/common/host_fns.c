@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host functions shared by tests, fuzz targets, the seed generator and tools; see host_fns.h. */
 #include "host_fns.h"
 

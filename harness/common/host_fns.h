@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host functions (nub_host_fn) that tests, fuzz targets, the seed generator and tools register. */
 #ifndef NUB_HARNESS_HOST_FNS_H
 #define NUB_HARNESS_HOST_FNS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The KVM-skip rule; see kvm_skip.h. */
 #include "kvm_skip.h"
 

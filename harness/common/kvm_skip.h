@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The KVM-skip rule of every test and fuzz target that needs /dev/kvm. */
 #ifndef NUB_HARNESS_KVM_SKIP_H
 #define NUB_HARNESS_KVM_SKIP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Little-endian byte lists for initializers (engine/src/bytes.h has the loads and stores). */
 #ifndef NUB_HARNESS_LE_BYTES_H
 #define NUB_HARNESS_LE_BYTES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rawkvm: the raw-KVM yardstick; see rawkvm.h. */
 #include "rawkvm.h"
 

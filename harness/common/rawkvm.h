@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rawkvm: the raw-KVM yardstick (an `out`-looping guest and RT) of nub-bench and KVM targets. */
 #ifndef NUB_TOOLS_RAWKVM_H
 #define NUB_TOOLS_RAWKVM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The snapshot file format as the harness sees it; see snapshot_format.h. */
 #include "snapshot_format.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The snapshot file format as the harness sees it: offsets, CRC-32C, repair, describer, fixture. */
 #ifndef NUB_HARNESS_SNAPSHOT_FORMAT_H
 #define NUB_HARNESS_SNAPSHOT_FORMAT_H

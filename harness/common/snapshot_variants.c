@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The catalogue of malformed and valid snapshot files; see snapshot_variants.h. */
 #include "snapshot_variants.h"
 

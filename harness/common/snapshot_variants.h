@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The catalogue of malformed and valid snapshot files, for test_snapshot_file.c and the seeds. */
 #ifndef NUB_HARNESS_SNAPSHOT_VARIANTS_H
 #define NUB_HARNESS_SNAPSHOT_VARIANTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Wall-clock timing of iterations; see timing.h. */
 #include "timing.h"
 

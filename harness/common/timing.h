@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Wall-clock timing of iterations: the clock and the medians every measurement is reported with. */
 #ifndef NUB_HARNESS_TIMING_H
 #define NUB_HARNESS_TIMING_H

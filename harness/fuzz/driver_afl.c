@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The AFL++ driver <target>-afl: persistent mode with shared-memory test cases (afl-clang-fast).
  * The fork server starts at __AFL_INIT, before LLVMFuzzerInitialize, so a target may create its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The standalone reproducer <target>-repro FILE|DIR...: runs each input once through the target,
  * all in one process, printing the decoded input, the outcome and a signature. A directory is

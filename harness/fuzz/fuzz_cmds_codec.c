@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host-side encoder and decoder of the `fuzz` guest's command stream; rules in fuzz_cmds_codec.h. */
 #include "fuzz_cmds_codec.h"
 

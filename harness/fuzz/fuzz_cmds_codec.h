@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host-side encoder and decoder of the `fuzz` guest's command stream (guests/fuzz/fuzz_cmds.h). */
 #ifndef NUB_FUZZ_CMDS_CODEC_H
 #define NUB_FUZZ_CMDS_CODEC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Input formats of the fuzz targets, shared by the targets (decoders), their describe functions
  * and the seed files fuzz/<kind>/seeds_<target>.c (encoders). All integers are little-endian; a

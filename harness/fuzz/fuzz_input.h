@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A bounded input cursor for fuzz targets: reads past the end yield zeros / short spans, never more. */
 #ifndef NUB_FUZZ_INPUT_H
 #define NUB_FUZZ_INPUT_H

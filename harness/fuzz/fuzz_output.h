@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The writer twin of fuzz_input.h, for the seed generator: builds inputs in the same formats. */
 #ifndef NUB_FUZZ_OUTPUT_H
 #define NUB_FUZZ_OUTPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by every fuzz binary: outcome reporting, the counting allocation hook, dump helpers. */
 #include <stdlib.h>
 #include <string.h>

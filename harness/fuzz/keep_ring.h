@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The "last inputs" ring of the AFL++ driver (Debian's AFL++ 4.04c has no AFL_PERSISTENT_RECORD):
  * one file, child-<pid>/ring, mapped shared, so keeping an input costs a memcpy and no system

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the KVM fuzz targets; see kvm_target.h. */
 #include "kvm_target.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared by the KVM fuzz targets (fuzz_outb, fuzz_guest_call, fuzz_host_call, fuzz_guest_blob,
  * fuzz_snapshot_run): where the guests are, the /dev/kvm check, the configuration, the host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fuzz harness API: what targets define, and the helpers every target and driver shares. */
 #ifndef NUB_FUZZ_H
 #define NUB_FUZZ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A deliberately planted bug on the KVM exit path, to prove the harness finds memory bugs behind a
  * real VM exit (NUB_PLANT_BUG=kvm). Linked only into fuzz_outb, with -Wl,--wrap=nub_outb_handle,

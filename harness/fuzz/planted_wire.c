@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A deliberately planted bug, to prove the fuzz harness finds memory bugs (NUB_PLANT_BUG=pure).
  * Linked only into fuzz_wire, with -Wl,--wrap=nub_wire_decode_log, so every call of the engine's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nub-seedgen OUT_DIR [--guest-dir DIR] [--no-kvm]: writes the seed corpus of every fuzz target
  * into OUT_DIR/<target>/seed-<what>, target by target, with the seed file of each,

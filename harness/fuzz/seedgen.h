@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The seed generator's side of the per-target seed files: each fuzz/<kind>/seeds_<target>.c
  * defines seeds_<target>(g), which writes that target's seeds with the helpers below.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The fuzz-target machinery: from each fuzz/<kind>/<target>.c the build makes, per flavour,
 #   <target>-repro  the standalone reproducer (every flavour; replays corpus/<target>/ in ctest)
 #   <target>        the libFuzzer binary (NUB_FLAVOR=libfuzzer)

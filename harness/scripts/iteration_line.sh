@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # harness/scripts/iteration_line.sh REPRO TARGET: the iteration-line-<target> test. Runs a KVM target's
 # reproducer on an empty input and checks that it printed its trivial-iteration line
 # (kvm_fuzz_report_iteration in harness/fuzz/kvm_target.h) once, with numbers where they belong. The

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # harness/scripts/planted_check.sh KIND TARGET FUZZER REPRO SEEDS TARGET_DIR: the
 # planted-bug-<KIND> tests (libfuzzer flavour, NUB_PLANT_BUG=<KIND>; TARGET_DIR holds TARGET.dict):
 #   pure: fuzz_wire, the shim harness/fuzz/planted_wire.c (a log frame with line 0x4242);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # harness/scripts/replay.sh REPRO CORPUS_DIR: the replay-<target> test. Runs the reproducer over the corpus
 # twice; fails if an input is not handled (crash, sanitizer report) or the two runs differ.
 # Exit 77 from the reproducer (a KVM target without /dev/kvm) is passed on as "skipped".

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # harness/scripts/seeds.sh check|update SEEDGEN GUEST_DIR CORPUS_DIR
 #   check:  regenerates the seeds into a temporary directory and compares them with the seed-*
 #           files under CORPUS_DIR (the seeds-match test); other files (regress-*, finds named by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # harness/scripts/signature.sh TARGET REPORT [EXIT_STATUS]: prints the crash signature of a
 # reproducer or libFuzzer run from its combined output (REPORT):
 #   signature: <target> | <host crash type or none> | <top 3 frames in nub code or -> | <outcome class>

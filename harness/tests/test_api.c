@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * KVM tests of the public API's edges: NULL and malformed arguments to every entry point, config,
  * environment and layout errors surfacing through nub_uninit_new, the interrupt signal and timer

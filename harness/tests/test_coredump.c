@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ELF core files: headers, notes and memory read back with libelf; refusals; names; signals. */
 #include <elf.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* KVM tests: core files of real guests for each poisoning outcome, on demand, and when writing fails. */
 #include <dirent.h>
 #include <elf.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest ELF loader: a valid in-test image, each field broken in turn, loading, reading files. */
 #include <elf.h>
 #include <errno.h>

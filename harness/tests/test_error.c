@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of error.c, alloc.c (including struct nub_buf under allocation failure) and config.c. */
 #include <errno.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the gdb stub's pure layer (gdb_packet.c): framing, commands, registers. */
 #include <stdint.h>
 #include <stdio.h>

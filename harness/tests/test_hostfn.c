@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the host-function registry (hostfn.c), including every allocation failure. */
 #include <stdint.h>
 #include <string.h>

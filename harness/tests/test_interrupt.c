@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* KVM + threads tests: kill from another thread, time limits, many sandboxes on several threads. */
 #include <pthread.h>
 #include <signal.h>

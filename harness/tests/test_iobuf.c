@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the I/O buffer stack protocol (iobuf.c) against hostile stack and back-pointers. */
 #include <stdint.h>
 #include <string.h>

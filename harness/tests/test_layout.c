@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the guest memory layout (layout.c): pinned vectors, invariants and overflow cases. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host mappings of guest memory (mem.c): region sizes, mapping failures, checked translation, copies. */
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of port-write handling: abort stream, logs, host calls, debug print, bad ports. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Walking guest-owned page tables: identity tables, hostile loops, unbacked and reserved entries, limits. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Page tables: permissions at boundaries, every refusal, exhaustion, hostile entries. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* KVM tests: evolve real guests, call them, and check every guest outcome, message and sandbox state. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* KVM tests of snapshots: exact restore after every kind of damage, chains, refusals, from_snapshot, counter, init data. */
 #include <linux/kvm.h>
 #include <stddef.h>

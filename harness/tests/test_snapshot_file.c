@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Snapshot file format (snapshot_file.c): round trips, atomic save, and every malformed field refused. */
 #define _GNU_SOURCE /* mkdtemp */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of request, response and log frame encoding and decoding (wire.c). */
 #include <stdint.h>
 #include <string.h>

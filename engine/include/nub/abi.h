@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nub guest/host ABI: guest-physical layout, ports, boot info and wire frames (C99, freestanding). */
 #ifndef NUB_ABI_H
 #define NUB_ABI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nub public API: build a guest into a sandbox, evolve it on KVM, call it, let it call the host. */
 #ifndef NUB_NUB_H
 #define NUB_NUB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* x86-64 architectural constants shared by the engine, guests, tools and fuzz targets (C11 freestanding). */
 #ifndef NUB_X86_H
 #define NUB_X86_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Core files of a sandbox's guest: when to write one, the vCPU state it shows, where it goes. */
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Interrupt handle: kill a running call from another thread, and the per-call time limit. */
 #ifndef NUB_INTERRUPT_H
 #define NUB_INTERRUPT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The KVM backend: VM, memory slots, CPUID, MSR filter, long-mode vCPU, run. */
 #include "kvm.h"
 

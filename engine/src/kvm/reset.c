@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The reset stub: engine-owned guest code that reloads the vCPU state the kvm_run sync area cannot carry. */
 #include "reset.h"
 

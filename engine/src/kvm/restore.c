@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Snapshot and restore: the dirty-log bookkeeping, page copies and vCPU reset of a sandbox. */
 #include <stddef.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The run loop: KVM_RUN until the guest halts; each exit goes to the core decoder as a record. */
 #include <errno.h>
 

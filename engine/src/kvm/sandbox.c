@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sandbox life cycle: evolve or start from a snapshot, calls, file mappings, status, free. */
 #include <sys/mman.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal shape of a ready sandbox, shared by the backend modules (sandbox, run, restore). */
 #ifndef NUB_SANDBOX_H
 #define NUB_SANDBOX_H

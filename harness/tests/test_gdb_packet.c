@@ -778,19 +778,6 @@ static void test_parse_memory(void **state)
 	/* A range may end exactly at 2^64, not past it. */
 	assert_int_equal(parse("mffffffffffffffff,1", &cmd), NUB_GDB_CMD_READ_MEM);
 	assert_int_equal(parse("mfffffffffffff000,1000", &cmd), NUB_GDB_CMD_READ_MEM);
-	expect_error("mffffffffffffffff,2", "m: addr + len passes 2^64");
-	expect_error("mfffffffffffff001,1000", "m: addr + len passes 2^64");
-	expect_error("m10000,0", "m: length 0");
-	expect_error("m10000,2001", "m: length above 0x2000 (the reply would not fit)");
-	expect_error("m0,ffffffffffffffff", "m: length above 0x2000 (the reply would not fit)");
-	expect_error("m10000", "m: expected addr,len");
-	expect_error("m", "m: expected addr,len");
-	expect_error("m,1", "m: address is not 1-16 hex digits");
-	expect_error("m00000000000000000,1", "m: address is not 1-16 hex digits");
-	expect_error("m1,", "m: length is not 1-16 hex digits");
-	expect_error("m1,1:", "m: length is not 1-16 hex digits");
-	expect_error("m1,1,1", "m: length is not 1-16 hex digits");
-
 	assert_int_equal(parse("M10000,2:aBcd", &cmd), NUB_GDB_CMD_WRITE_MEM);
 	assert_int_equal(cmd.mem.addr, 0x10000);
 	assert_int_equal(cmd.mem.len, 2);
@@ -798,14 +785,31 @@ static void test_parse_memory(void **state)
 	assert_memory_equal(cmd.mem.data, "aBcd", 4);
 	assert_int_equal(parse("M10000,0:", &cmd), NUB_GDB_CMD_WRITE_MEM);
 	assert_int_equal(cmd.mem.data_len, 0);
-	expect_error("M10000,2:abc", "M: data is not 2 * len hex digits");
-	expect_error("M10000,2:abcdef", "M: data is not 2 * len hex digits");
-	expect_error("M10000,2:abcx", "M: data is not 2 * len hex digits");
-	expect_error("M10000,2", "M: expected addr,len:hex");
-	expect_error("M10000:ab", "M: expected addr,len:hex");
-	expect_error("M,1:ab", "M: address is not 1-16 hex digits");
-	expect_error("M1,:ab", "M: length is not 1-16 hex digits");
-	expect_error("Mffffffffffffffff,2:abcd", "M: addr + len passes 2^64");
+	/* Malformed reads and writes: every field and bound of m and M. */
+	static const char *const bad[][2] = {
+		{ "mffffffffffffffff,2", "m: addr + len passes 2^64" },
+		{ "mfffffffffffff001,1000", "m: addr + len passes 2^64" },
+		{ "m10000,0", "m: length 0" },
+		{ "m10000,2001", "m: length above 0x2000 (the reply would not fit)" },
+		{ "m0,ffffffffffffffff", "m: length above 0x2000 (the reply would not fit)" },
+		{ "m10000", "m: expected addr,len" },
+		{ "m", "m: expected addr,len" },
+		{ "m,1", "m: address is not 1-16 hex digits" },
+		{ "m00000000000000000,1", "m: address is not 1-16 hex digits" },
+		{ "m1,", "m: length is not 1-16 hex digits" },
+		{ "m1,1:", "m: length is not 1-16 hex digits" },
+		{ "m1,1,1", "m: length is not 1-16 hex digits" },
+		{ "M10000,2:abc", "M: data is not 2 * len hex digits" },
+		{ "M10000,2:abcdef", "M: data is not 2 * len hex digits" },
+		{ "M10000,2:abcx", "M: data is not 2 * len hex digits" },
+		{ "M10000,2", "M: expected addr,len:hex" },
+		{ "M10000:ab", "M: expected addr,len:hex" },
+		{ "M,1:ab", "M: address is not 1-16 hex digits" },
+		{ "M1,:ab", "M: length is not 1-16 hex digits" },
+		{ "Mffffffffffffffff,2:abcd", "M: addr + len passes 2^64" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_error(bad[i][0], bad[i][1]);
 
 	/* gdb's X probe, then binary data holding ',', ':' and '}'. */
 	assert_int_equal(parse("X10000,0:", &cmd), NUB_GDB_CMD_WRITE_MEM_BIN);
@@ -826,18 +830,26 @@ static void test_parse_memory(void **state)
 
 static void test_parse_resume(void **state)
 {
+	static const struct {
+		const char *payload;
+		enum nub_gdb_cmd_kind kind;
+		bool has_addr;
+		uint64_t addr;
+	} ok[] = {
+		{ "c", NUB_GDB_CMD_CONTINUE, false, 0 },
+		{ "c10000", NUB_GDB_CMD_CONTINUE, true, 0x10000 },
+		{ "s", NUB_GDB_CMD_STEP, false, 0 },
+		{ "sffffffffffffffff", NUB_GDB_CMD_STEP, true, UINT64_MAX },
+	};
 	struct nub_gdb_cmd cmd;
 
 	(void)state;
-	assert_int_equal(parse("c", &cmd), NUB_GDB_CMD_CONTINUE);
-	assert_false(cmd.resume.has_addr);
-	assert_int_equal(parse("c10000", &cmd), NUB_GDB_CMD_CONTINUE);
-	assert_true(cmd.resume.has_addr);
-	assert_int_equal(cmd.resume.addr, 0x10000);
-	assert_int_equal(parse("s", &cmd), NUB_GDB_CMD_STEP);
-	assert_false(cmd.resume.has_addr);
-	assert_int_equal(parse("sffffffffffffffff", &cmd), NUB_GDB_CMD_STEP);
-	assert_true(cmd.resume.addr == UINT64_MAX);
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		assert_int_equal(parse(ok[i].payload, &cmd), ok[i].kind);
+		assert_int_equal(cmd.resume.has_addr, ok[i].has_addr);
+		if (ok[i].has_addr)
+			assert_true(cmd.resume.addr == ok[i].addr);
+	}
 	expect_error("cx", "c: address is not 1-16 hex digits");
 	expect_error("c00000000000000000", "c: address is not 1-16 hex digits");
 	expect_error("s;1", "s: address is not 1-16 hex digits");

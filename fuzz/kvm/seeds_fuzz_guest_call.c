@@ -91,4 +91,14 @@ void seeds_fuzz_guest_call(struct seedgen *g)
 	guest_call(g, "mapped-exec-unmapped", SIMPLE_MAPPED_EXEC, b, 8);
 	guest_call(g, "enable-xsave", SIMPLE_ENABLE_XSAVE, "", 0);
 	guest_call(g, "no-such-function", 99, "x", 1);
+
+	/* Inputs at and just past 4 KiB and at the 8 KiB limit, straight and through a host call. */
+	static uint8_t large[8192 - 4];
+	memset(large, 'e', sizeof large);
+	guest_call(g, "echo-4095", SIMPLE_ECHO, large, 4095 - 4);
+	guest_call(g, "echo-4096", SIMPLE_ECHO, large, 4096 - 4);
+	guest_call(g, "echo-4097", SIMPLE_ECHO, large, 4097 - 4);
+	guest_call(g, "echo-8192", SIMPLE_ECHO, large, 8192 - 4);
+	nub_put_le32(large, 1); /* SIMPLE_HOST_CALL's u32 fn_id: the host's echo */
+	guest_call(g, "host-call-echo-8192", SIMPLE_HOST_CALL, large, 8192 - 4);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Seeds of fuzz_gdb_packet: gdb 13's side of real sessions, framed by the stub's own encoder. */
+#include <stdio.h>
 #include <string.h>
 
 #include "fuzz_output.h"
@@ -259,4 +260,28 @@ void seeds_fuzz_gdb_packet(struct seedgen *g)
 	fuzz_write_bytes(&o, "#00", 3);
 	packet(&o, "?");
 	seedgen_emit(g, "overflow", &o);
+
+	/* Packets at the size boundaries: 4 KiB of data, exactly NUB_GDB_PACKET_MAX, one past it. */
+	static char big[NUB_GDB_PACKET_MAX + 2];
+	static const struct {
+		const char *name;
+		size_t len;
+	} sizes[] = { { "M-4k", 0 },
+		      { "X-at-max", NUB_GDB_PACKET_MAX },
+		      { "X-past-max", NUB_GDB_PACKET_MAX + 1 } };
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		if (i == 0) {
+			n = (size_t)snprintf(big, sizeof big, "M10000,1000:");
+			memset(big + n, 'a', 2 * 4096);
+			n += 2 * 4096;
+		} else {
+			size_t data = sizes[i].len - strlen("X10000,3ff0:");
+			n = (size_t)snprintf(big, sizeof big, "X10000,%zx:", data);
+			memset(big + n, 'b', sizes[i].len - n);
+			n = sizes[i].len;
+		}
+		o = (struct fuzz_output){ 0 };
+		raw_packet(&o, big, n);
+		seedgen_emit(g, sizes[i].name, &o);
+	}
 }

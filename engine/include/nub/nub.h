@@ -67,7 +67,7 @@ struct nub_error {
 	char message[NUB_ERROR_MESSAGE_MAX];
 };
 
-/* ---- Allocation hook and buffers ---- */
+/* ---- Allocation and ioctl hooks, buffers ---- */
 
 /*
  * Every heap allocation the engine makes goes through this one function: realloc(ctx, NULL, n)
@@ -78,6 +78,22 @@ struct nub_alloc_hook {
 	void *(*realloc)(void *ctx, void *ptr, size_t size);
 	void *ctx;
 };
+
+/*
+ * Every KVM ioctl a sandbox makes goes through this one function: ioctl(ctx, fd, request, arg)
+ * must behave like ioctl(2) (a result >= 0, or -1 with errno set). NULL means ioctl(2) itself.
+ * Tests and fuzz targets use it to make any ioctl fail; nub_ioctl_name names a request. Two
+ * process-wide probes made once per process (KVM_GET_SUPPORTED_CPUID, and the KVM_SET_XCRS
+ * probe of whether guests may change XCR0) bypass it: their answers are cached for the whole
+ * process, which an injected failure must not decide. EINTR is retried, at most 100 times.
+ */
+struct nub_ioctl_hook {
+	int (*ioctl)(void *ctx, int fd, unsigned long request, void *arg);
+	void *ctx;
+};
+
+/* The name of a KVM ioctl request ("KVM_RUN", ...), or "unknown ioctl"; never NULL. */
+const char *nub_ioctl_name(unsigned long request);
 
 /* A growable byte buffer the engine fills and the caller frees with nub_buf_free. */
 struct nub_buf {
@@ -127,6 +143,7 @@ struct nub_config {
 	nub_print_fn debug_print; /* guest debug print; NULL drops it */
 	void *debug_print_ctx;
 	struct nub_alloc_hook alloc;
+	struct nub_ioctl_hook ioctl; /* every KVM ioctl of the sandbox; zero: ioctl(2) */
 	/*
 	 * ELF core files (off by default, so fuzzing pays nothing): when on, every outcome that
 	 * poisons the sandbox (fault, abort, protocol error, MMIO, triple fault, emulation failure,

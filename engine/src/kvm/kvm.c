@@ -18,6 +18,48 @@
 
 #define CPUID_MAX_ENTRIES 256
 
+const char *nub_ioctl_name(unsigned long request)
+{
+	static const struct {
+		unsigned long request;
+		const char *name;
+	} names[] = {
+#define N(r) { r, #r }
+		N(KVM_GET_API_VERSION),
+		N(KVM_CHECK_EXTENSION),
+		N(KVM_CREATE_VM),
+		N(KVM_GET_VCPU_MMAP_SIZE),
+		N(KVM_X86_SET_MSR_FILTER),
+		N(KVM_ENABLE_CAP),
+		N(KVM_CREATE_VCPU),
+		N(KVM_SET_CPUID2),
+		N(KVM_SET_USER_MEMORY_REGION),
+		N(KVM_SET_SREGS),
+		N(KVM_SET_REGS),
+		N(KVM_GET_SREGS),
+		N(KVM_GET_REGS),
+		N(KVM_RUN),
+		N(KVM_GET_DIRTY_LOG),
+		N(KVM_CLEAR_DIRTY_LOG),
+		N(KVM_GET_XSAVE),
+		N(KVM_SET_XSAVE),
+		N(KVM_GET_DEBUGREGS),
+		N(KVM_SET_DEBUGREGS),
+		N(KVM_GET_MSRS),
+		N(KVM_SET_MSRS),
+		N(KVM_GET_XCRS),
+		N(KVM_SET_XCRS),
+		N(KVM_GET_SUPPORTED_CPUID),
+		N(KVM_SET_GUEST_DEBUG),
+		N(KVM_TRANSLATE),
+#undef N
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].request == request)
+			return names[i].name;
+	return "unknown ioctl";
+}
+
 bool nub_kvm_available(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -27,12 +69,22 @@ bool nub_kvm_available(void)
 	return true;
 }
 
-static int xioctl(int fd, unsigned long req, void *arg)
+/* One ioctl of (k), through its hook (config.ioctl) when it has one. */
+static int kvm_ioctl(const struct nub_kvm *k, int fd, unsigned long req, void *arg)
 {
-	int r;
+	return k->hook.ioctl ? k->hook.ioctl(k->hook.ctx, fd, req, arg) : ioctl(fd, req, arg);
+}
+
+/*
+ * kvm_ioctl, retrying EINTR: a signal (the engine's own kick, say) may interrupt any of them.
+ * Bounded, so that a hook that always fails with EINTR cannot hang the caller.
+ */
+static int xioctl(const struct nub_kvm *k, int fd, unsigned long req, void *arg)
+{
+	int r, tries = 0;
 	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
+		r = kvm_ioctl(k, fd, req, arg);
+	while (r < 0 && errno == EINTR && ++tries < 100);
 	return r;
 }
 
@@ -100,20 +152,25 @@ static void load_cpuid(void)
 		return;
 	}
 	cpuid_cache.head.nent = CPUID_MAX_ENTRIES;
-	if (xioctl(fd, KVM_GET_SUPPORTED_CPUID, &cpuid_cache.head) < 0)
+	/* Process-wide and cached: not through a sandbox's hook (nub.h, struct nub_ioctl_hook). */
+	int r;
+	do
+		r = ioctl(fd, KVM_GET_SUPPORTED_CPUID, &cpuid_cache.head);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
 		cpuid_cache_errno = errno;
 	else
 		filter_cpuid(&cpuid_cache.head);
 	close(fd);
 }
 
-static enum nub_status set_cpuid(int vcpu_fd, struct nub_error *err)
+static enum nub_status set_cpuid(const struct nub_kvm *k, struct nub_error *err)
 {
 	pthread_once(&cpuid_once, load_cpuid);
 	if (cpuid_cache_errno)
 		return nub_error_set_errno(err, NUB_E_KVM, cpuid_cache_errno,
 					   "KVM_GET_SUPPORTED_CPUID");
-	if (xioctl(vcpu_fd, KVM_SET_CPUID2, &cpuid_cache.head) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_SET_CPUID2, &cpuid_cache.head) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_CPUID2");
 	return NUB_OK;
 }
@@ -133,9 +190,10 @@ static enum nub_status probe_xcr0(struct nub_kvm *k, struct nub_error *err)
 	if (cached < 0) {
 		struct kvm_xcrs x = { .nr_xcrs = 1 };
 		x.xcrs[0] = (struct kvm_xcr){ .xcr = 0, .value = X86_XCR0_X87 | X86_XCR0_SSE };
+		/* Once per process and cached: not through the hook (nub.h, struct nub_ioctl_hook). */
 		cached = ioctl(k->vcpu_fd, KVM_SET_XCRS, &x) == 0;
 		x.xcrs[0].value = NUB_XCR0_X87;
-		if (cached && xioctl(k->vcpu_fd, KVM_SET_XCRS, &x) < 0)
+		if (cached && ioctl(k->vcpu_fd, KVM_SET_XCRS, &x) < 0)
 			return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XCRS");
 		atomic_store(&xcr0_settable_cache, cached);
 	}
@@ -148,7 +206,7 @@ static enum nub_status probe_xcr0(struct nub_kvm *k, struct nub_error *err)
  * injects #GP for every guest rdmsr/wrmsr outside the (empty) allow list. KVM needs at least one
  * range for the filter to be active, so one empty range is installed.
  */
-static enum nub_status set_msr_filter(int vm_fd, struct nub_error *err)
+static enum nub_status set_msr_filter(const struct nub_kvm *k, struct nub_error *err)
 {
 	static const uint8_t deny_bitmap[1] = { 0 };
 	struct kvm_msr_filter f;
@@ -158,7 +216,7 @@ static enum nub_status set_msr_filter(int vm_fd, struct nub_error *err)
 	f.ranges[0].nmsrs = 1;
 	f.ranges[0].base = 0;
 	f.ranges[0].bitmap = (uint8_t *)(uintptr_t)deny_bitmap;
-	if (xioctl(vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
+	if (xioctl(k, k->vm_fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_X86_SET_MSR_FILTER");
 	return NUB_OK;
 }
@@ -167,19 +225,19 @@ static enum nub_status set_msr_filter(int vm_fd, struct nub_error *err)
  * Why manual protection: GET_DIRTY_LOG then only reports, and CLEAR_DIRTY_LOG re-arms exactly the
  * pages restore copied back, instead of write-protecting the whole slot on every read.
  */
-static enum nub_status enable_manual_dirty_log(int vm_fd, struct nub_error *err)
+static enum nub_status enable_manual_dirty_log(const struct nub_kvm *k, struct nub_error *err)
 {
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
 		.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE },
 	};
-	if (xioctl(vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+	if (xioctl(k, k->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno,
 					   "KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)");
 	return NUB_OK;
 }
 
-static enum nub_status check_caps(int kvm_fd, struct nub_error *err)
+static enum nub_status check_caps(const struct nub_kvm *k, int kvm_fd, struct nub_error *err)
 {
 	static const struct {
 		int cap;
@@ -192,19 +250,29 @@ static enum nub_status check_caps(int kvm_fd, struct nub_error *err)
 		{ KVM_CAP_SYNC_REGS, "KVM_CAP_SYNC_REGS" },
 		{ KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2" },
 	};
-	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+	int v = xioctl(k, kvm_fd, KVM_GET_API_VERSION, NULL);
+	if (v < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_API_VERSION");
 	if (v != KVM_API_VERSION)
 		return nub_error_set(err, NUB_E_KVM, "KVM_GET_API_VERSION returned %d, need %d", v,
 				     KVM_API_VERSION);
-	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0)
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+		int r = xioctl(k, kvm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)need[i].cap);
+		if (r < 0)
+			return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_CHECK_EXTENSION %s",
+						   need[i].name);
+		if (r == 0)
 			return nub_error_set(err, NUB_E_KVM, "KVM lacks %s", need[i].name);
+	}
 	return NUB_OK;
 }
 
-enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
+enum nub_status nub_kvm_create(struct nub_kvm *k, const struct nub_ioctl_hook *hook,
+			       struct nub_error *err)
 {
 	enum nub_status st;
+
+	k->hook = hook ? *hook : (struct nub_ioctl_hook){ 0 };
 
 	k->vm_fd = -1;
 	k->vcpu_fd = -1;
@@ -218,25 +286,25 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 	int kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "open /dev/kvm");
-	st = check_caps(kvm_fd, err);
+	st = check_caps(k, kvm_fd, err);
 	if (st != NUB_OK)
 		goto err_close_kvm;
-	k->vm_fd = xioctl(kvm_fd, KVM_CREATE_VM, 0);
+	k->vm_fd = xioctl(k, kvm_fd, KVM_CREATE_VM, NULL);
 	if (k->vm_fd < 0) {
 		st = nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_CREATE_VM");
 		goto err_close_kvm;
 	}
-	st = set_msr_filter(k->vm_fd, err);
+	st = set_msr_filter(k, err);
 	if (st == NUB_OK)
-		st = enable_manual_dirty_log(k->vm_fd, err);
+		st = enable_manual_dirty_log(k, err);
 	if (st != NUB_OK)
 		goto err_destroy;
-	k->vcpu_fd = xioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
+	k->vcpu_fd = xioctl(k, k->vm_fd, KVM_CREATE_VCPU, NULL);
 	if (k->vcpu_fd < 0) {
 		st = nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_CREATE_VCPU");
 		goto err_destroy;
 	}
-	int run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int run_size = xioctl(k, kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
 	if (run_size < (int)sizeof(struct kvm_run)) {
 		st = nub_error_set_errno(err, NUB_E_KVM, errno,
 					 "KVM_GET_VCPU_MMAP_SIZE returned %d", run_size);
@@ -249,7 +317,7 @@ enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err)
 	}
 	k->run = run;
 	k->run_size = (size_t)run_size;
-	st = set_cpuid(k->vcpu_fd, err);
+	st = set_cpuid(k, err);
 	if (st != NUB_OK)
 		goto err_destroy;
 	/* Every exit reports registers in the sync area: restore reads where a port write happened. */
@@ -293,7 +361,7 @@ enum nub_status nub_kvm_map(struct nub_kvm *k, uint32_t slot, uint64_t gpa, uint
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)host,
 	};
-	if (xioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+	if (xioctl(k, k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return nub_error_set_errno(
 			err, NUB_E_KVM, errno,
 			"KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx", slot,
@@ -343,7 +411,7 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, st
 {
 	struct kvm_sregs sregs;
 	nub_kvm_long_mode_sregs(&sregs, b->cr3);
-	if (xioctl(k->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_SREGS");
 
 	struct kvm_regs regs;
@@ -352,7 +420,7 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b, st
 	regs.rsp = b->rsp;
 	regs.rdi = b->rdi;
 	regs.rflags = X86_RFLAGS_FIXED1; /* bit 1 is reserved-one; IF clear: no interrupts */
-	if (xioctl(k->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_REGS");
 	return NUB_OK;
 }
@@ -412,7 +480,7 @@ int nub_kvm_run(struct nub_kvm *k)
 {
 	uint64_t t0 = now_ns();
 	/* No EINTR retry here: EINTR is how a kick or a time limit reaches the run loop. */
-	int r = ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	int r = kvm_ioctl(k, k->vcpu_fd, KVM_RUN, NULL) < 0 ? -errno : 0;
 	k->guest_run_ns += now_ns() - t0;
 	k->guest_runs++;
 	record_exit(k, r);
@@ -478,7 +546,7 @@ int nub_kvm_run_engine_code(struct nub_kvm *k)
 {
 	/* A kick left over from the last call (its time limit, a kill) is not meant for this run. */
 	k->run->immediate_exit = 0;
-	int r = ioctl(k->vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	int r = kvm_ioctl(k, k->vcpu_fd, KVM_RUN, NULL) < 0 ? -errno : 0;
 	record_exit(k, r);
 	return r;
 }
@@ -488,9 +556,9 @@ enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	if (xioctl(k->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_REGS");
-	if (xioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
 	*rip = regs.rip;
 	*cr2 = sregs.cr2;
@@ -504,7 +572,7 @@ enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t
 	bool any = false;
 	memset(tmp, 0, words * sizeof *tmp);
 	struct kvm_dirty_log get = { .slot = slot, .dirty_bitmap = tmp };
-	if (xioctl(k->vm_fd, KVM_GET_DIRTY_LOG, &get) < 0)
+	if (xioctl(k, k->vm_fd, KVM_GET_DIRTY_LOG, &get) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DIRTY_LOG slot %u",
 					   slot);
 	for (size_t i = 0; i < words; i++) {
@@ -519,7 +587,7 @@ enum nub_status nub_kvm_collect_dirty(struct nub_kvm *k, uint32_t slot, uint64_t
 		.first_page = 0,
 		.dirty_bitmap = tmp,
 	};
-	if (xioctl(k->vm_fd, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
+	if (xioctl(k, k->vm_fd, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_CLEAR_DIRTY_LOG slot %u",
 					   slot);
 	return NUB_OK;
@@ -538,9 +606,11 @@ enum nub_status nub_kvm_flush(struct nub_kvm *k, struct nub_error *err)
 	run->immediate_exit = 1;
 	for (i = 0; i < FLUSH_MAX_EXITS; i++) {
 		k->completion_runs++;
-		int r = ioctl(k->vcpu_fd, KVM_RUN, 0);
+		int r = kvm_ioctl(k, k->vcpu_fd, KVM_RUN, NULL);
 		if (r < 0 && errno == EINTR)
 			break; /* everything pending is complete */
+		if (r < 0 && errno == EAGAIN)
+			continue; /* as the run loop does: KVM asks for the same KVM_RUN again */
 		if (r < 0) {
 			st = nub_error_set_errno(err, NUB_E_KVM, errno,
 						 "KVM_RUN completing a pending exit");
@@ -636,20 +706,20 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s,
 
 	msr_one_init(&msr, 0);
 	memset(s, 0, sizeof *s);
-	if (xioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_REGS, &r) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_REGS");
-	if (xioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
 	/* Why not KVM_GET_FPU: it never reports MXCSR (kvm_fpu.mxcsr comes back 0). */
-	if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &xsave) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_XSAVE, &xsave) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_XSAVE");
-	if (xioctl(k->vcpu_fd, KVM_GET_DEBUGREGS, &dbg) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_DEBUGREGS, &dbg) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_DEBUGREGS");
-	if (xioctl(k->vcpu_fd, KVM_GET_MSRS, &msr) != 1)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_MSRS, &msr) != 1)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_MSRS(KERNEL_GS_BASE)");
 	struct kvm_xcrs xcrs;
 	memset(&xcrs, 0, sizeof xcrs);
-	if (xioctl(k->vcpu_fd, KVM_GET_XCRS, &xcrs) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_GET_XCRS, &xcrs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_XCRS");
 	s->xcr0 = NUB_XCR0_X87;
 	for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
@@ -764,17 +834,17 @@ enum nub_status nub_kvm_set_state(struct nub_kvm *k, const struct nub_vcpu_state
 	nub_vcpu_fxsave_image((uint8_t *)xsave.region, s);
 	uint64_t xstate_bv = X86_XCR0_X87 | X86_XCR0_SSE; /* XSTATE_BV uses XCR0's bit numbers */
 	memcpy((uint8_t *)xsave.region + NUB_FXSAVE_SIZE, &xstate_bv, 8);
-	if (xioctl(k->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_SET_XSAVE, &xsave) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XSAVE");
-	if (xioctl(k->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_XCRS");
 	memset(&dbg, 0, sizeof dbg);
 	memcpy(dbg.db, s->dr, sizeof dbg.db);
 	dbg.dr6 = s->dr6;
 	dbg.dr7 = s->dr7;
-	if (xioctl(k->vcpu_fd, KVM_SET_DEBUGREGS, &dbg) < 0)
+	if (xioctl(k, k->vcpu_fd, KVM_SET_DEBUGREGS, &dbg) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_DEBUGREGS");
-	if (xioctl(k->vcpu_fd, KVM_SET_MSRS, &msr) != 1)
+	if (xioctl(k, k->vcpu_fd, KVM_SET_MSRS, &msr) != 1)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_MSRS(KERNEL_GS_BASE)");
 	return NUB_OK;
 }

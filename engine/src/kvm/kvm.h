@@ -30,6 +30,7 @@ struct nub_kvm {
 	uint64_t port_write_rip; /* linear address of the OUT, for NUB_KVM_OWES_SKIP_AT */
 	/* KVM lets this guest change XCR0 (it does not hold XCR0 to the CPUID we give): see kvm.c. */
 	bool xcr0_settable;
+	struct nub_ioctl_hook hook; /* config.ioctl: every ioctl below goes through it */
 };
 
 /* Register state at the guest's entry point. */
@@ -46,7 +47,8 @@ struct nub_kvm_boot {
  * filter (a guest rdmsr/wrmsr then raises #GP inside the guest), creates vCPU 0 and maps its
  * kvm_run. On failure everything is closed. Errors: NUB_E_KVM naming the ioctl and errno.
  */
-enum nub_status nub_kvm_create(struct nub_kvm *k, struct nub_error *err);
+enum nub_status nub_kvm_create(struct nub_kvm *k, const struct nub_ioctl_hook *hook,
+			       struct nub_error *err);
 
 /* Closes the vCPU and the VM; a zeroed (fds -1) or closed struct is fine. */
 void nub_kvm_destroy(struct nub_kvm *k);

@@ -89,7 +89,7 @@ static enum nub_status make_vm(struct nub_sandbox *sb, struct nub_error *err)
 	enum nub_status st = nub_interrupt_new(sb->img.cfg.interrupt_signal_offset,
 					       &sb->img.cfg.alloc, &sb->intr, err);
 	if (st == NUB_OK)
-		st = nub_kvm_create(&sb->kvm, err);
+		st = nub_kvm_create(&sb->kvm, &sb->img.cfg.ioctl, err);
 	if (st == NUB_OK)
 		st = nub_kvm_map(&sb->kvm, SLOT_PRIMARY, NUB_PRIMARY_BASE, l->primary_size,
 				 sb->img.mem.primary.host, NUB_KVM_LOG_DIRTY, err);

@@ -212,8 +212,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 	char split[256];
 	if (!sb) {
 		snprintf(split, sizeof split,
-			 "no VM: an empty input is refused before a sandbox is built; this target "
-			 "builds one per input, outside the %.1f RT goal",
+			 "no long-lived sandbox: this target builds one per input, which an empty "
+			 "input may not reach; outside the %.1f RT goal",
 			 ITER_GOAL_RT);
 	} else {
 		uint64_t stub = last.stub_resets - first.stub_resets;

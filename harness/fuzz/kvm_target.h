@@ -89,7 +89,7 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
  * Guest work is the time inside (sb)'s guest KVM_RUNs less one RT each (nub_sandbox_get_stats):
  * guest instructions, which this host emulates; engine = wall - guest work. Each is a median of
  * its per-run values, so they need not add up exactly. (sb) is the target's long-lived sandbox,
- * or NULL for a target that builds a sandbox per input, which an empty input never gets to: its
+ * or NULL for a target that builds a sandbox per input (an empty input may stop before it): its
  * line says so in place of the split. Costs about 50 ms. Every run restores the sandbox (or
  * builds none), so fuzzing still starts from the snapshot. If RT cannot be measured, the line
  * says why instead; that is not fatal.

@@ -33,7 +33,7 @@ num='-?[0-9]+\.[0-9]+'
 # Targets with a long-lived sandbox split the engine's share; the others say why they cannot.
 pattern="^nub-fuzz: $target: trivial iteration \(empty input; medians of n = [0-9]+\): "
 pattern+="wall $num us = $num RT; engine $num RT "
-pattern+="\((goal <= $num RT; restore $num RT via [a-zA-Z0-9 ]+, guest work $num RT|no VM: [^)]+)\); "
+pattern+="\((goal <= $num RT; restore $num RT via [a-zA-Z0-9 ]+, guest work $num RT|no long-lived sandbox: [^)]+)\); "
 pattern+="RT = $num us \(raw KVM_RUN/out round trip, median of [0-9]+, measured now\)$"
 lines="$(grep -c "^nub-fuzz: $target: trivial iteration" "$tmp/err" || true)"
 if [[ "$lines" -ne 1 ]] || ! grep -Eq "$pattern" "$tmp/err"; then

@@ -200,14 +200,14 @@ smoke_tools() {
 	fi
 	rc=0
 	"$tools/nub-run" --hex 0102 simple 2 || rc=$?
-	if [[ $rc -ne 2 ]]; then
-		echo "$nub_script: nub-run on a guest error response exited $rc, expected 2"
+	if [[ $rc -ne 3 ]]; then
+		echo "$nub_script: nub-run on a guest error response exited $rc, expected 3"
 		return 1
 	fi
 	rc=0
 	"$tools/nub-run" --hex 0741 simple 9 || rc=$?
-	if [[ $rc -ne 3 ]]; then
-		echo "$nub_script: nub-run on a guest abort exited $rc, expected 3"
+	if [[ $rc -ne 4 ]]; then
+		echo "$nub_script: nub-run on a guest abort exited $rc, expected 4"
 		return 1
 	fi
 	"$tools/nub-bench" --quick

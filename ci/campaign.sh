@@ -9,7 +9,10 @@
 # build/campaign/<TARGET>/corpus, which accumulates across runs (--fresh starts it over), so the
 # committed corpus is never modified. Each run keeps its logs, crashes and AFL's kept inputs in
 # build/campaign/<TARGET>/runs/<time>/ (build/campaign/<TARGET>/latest points there).
-# Summary: executions per second, corpus size before and after, a KVM target's trivial-iteration
+# Every campaign ends by merging its corpus in place (libFuzzer -merge=1, AFL++ afl-cmin, into
+# build/campaign/<TARGET>/corpus.merge, then swapped in); a failed merge leaves the corpus as the
+# fuzzer left it and makes the exit status 3.
+# Summary: executions per second, corpus size before and after (the merged corpus), a KVM target's trivial-iteration
 # line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++, which discards the target's
 # output, from one run of the binary outside afl-fuzz), engine line coverage reached by the final
 # corpus (coverage-flavour reproducer + gcovr), crashes grouped by signature with the ci/repro.sh
@@ -52,6 +55,7 @@ $(fuzz_targets | awk '{ printf "                       %s (%s)\n", $1, $2 }')
                      default 60s
   --jobs N           parallel workers, 1 to $max_jobs (libFuzzer -fork=N; AFL++ one -M and N-1 -S)
   --fresh            start the campaign corpus over from the committed seeds
+                     (the corpus is merged in place at the end of every campaign)
   --keep-going       report findings but exit 0
   --no-coverage      skip the engine-coverage replay (coverage flavour build)
   --plant-bug        the planted bug (target wire, libfuzzer only; build/*-plant trees)
@@ -168,6 +172,24 @@ nap() {
 	nap_pid=$!
 	wait "$nap_pid" 2>/dev/null || true
 	nap_pid=""
+}
+
+# nap_while_live SECS PID...: sleeps up to SECS seconds, less once no PID lives (the status lines
+# come every SECS seconds, the end of the fuzzer is seen within 0.2 s).
+nap_while_live() {
+	local i p n="$1" any
+	shift
+	for ((i = 0; i < n * 5; i++)); do
+		any=0
+		for p in "$@"; do
+			if live "$p"; then
+				any=1
+				break
+			fi
+		done
+		[[ $any -eq 1 ]] || return 0
+		nap 0.2
+	done
 }
 
 # live PID: PID exists and is not a zombie.
@@ -304,7 +326,7 @@ if [[ "$engine" == libfuzzer ]]; then
 	fuzz_pids+=("$pid")
 	shown=""
 	while live "$pid"; do
-		nap 5
+		nap_while_live 5 "$pid"
 		# libFuzzer's own status lines, the latest one every 5 s.
 		line="$(grep -aE '^#[0-9]+' "$fuzz_log" | tail -n 1 || true)"
 		if [[ -n "$line" && "$line" != "$shown" ]]; then
@@ -369,7 +391,7 @@ else
 		return 1
 	}
 	while running; do
-		nap 5
+		nap_while_live 5 "${pids[@]}"
 		# afl-fuzz has no UI without a terminal: show its latest status line (AFL_NO_UI) and
 		# fuzzer_stats (rewritten about once a minute, and at the end).
 		for l in "$fuzz_log" "$run_dir"/fuzz-*.log; do
@@ -414,6 +436,43 @@ else
 	while IFS= read -r f; do crash_files+=("$f"); done < <(find "$out" -type f \
 		\( -path '*/crashes/id:*' -o -path '*/hangs/id:*' \) | sort)
 fi
+fuzz_secs=$(($(now_us) / 1000000 - fuzz_t0))
+
+# ---- Merge: the corpus minimised in place (libFuzzer -merge=1, afl-cmin) into a fresh folder,
+# then swapped in; on failure the corpus stays as the fuzzer left it. ----
+banner "merge: $corpus, in place"
+fuzzed="$(count_files "$corpus")"
+merged="$work/corpus.merge"
+rm -rf "$merged" "$work/corpus.old"
+mkdir -p "$merged"
+merge_log="$run_dir/merge.log"
+merge_rc=0 merge_note=""
+if [[ "$engine" == libfuzzer ]]; then
+	mapfile -t merge_cmd < <(fuzz_options_flags "$target")
+	# Crashes met while merging are not findings of this run: their artifacts go beside the log.
+	merge_cmd=("$bin" "${merge_cmd[@]}" -merge=1 -merge_control_file="$run_dir/merge.control"
+		-artifact_prefix="$run_dir/merge-" "$merged" "$corpus")
+else
+	merge_cmd=(afl-cmin -i "$corpus" -o "$merged" -t "$timeout_ms" -- "$bin")
+fi
+echo "${merge_cmd[*]}"
+# In its own process group too: a signal now ends the campaign at once, the corpus unmerged.
+setsid "${merge_cmd[@]}" >"$merge_log" 2>&1 </dev/null &
+merge_pid=$!
+fuzz_pids+=("$merge_pid")
+wait "$merge_pid" || merge_rc=$?
+if [[ $merge_rc -eq 0 && ($(count_files "$merged") -gt 0 || $fuzzed -eq 0) ]]; then
+	mv "$corpus" "$work/corpus.old"
+	mv "$merged" "$corpus"
+	rm -rf "$work/corpus.old"
+	merge_note="merged from $fuzzed files"
+	grep -aE '^MERGE-OUTER: [0-9]+ new files|^\[\+\] Narrowed down' "$merge_log" | tail -n 1 || true
+else
+	tail -n 20 "$merge_log"
+	rm -rf "$merged"
+	merge_note="NOT merged: the merge exited $merge_rc ($merge_log)"
+	warn "merging the corpus failed (exit $merge_rc); it is kept as the fuzzer left it"
+fi
 after="$(count_files "$corpus")"
 after_size="$(size_of "$corpus")"
 # A KVM target prints its trivial-iteration line once per process, as soon as its VM is set up.
@@ -426,7 +485,6 @@ if [[ "$(fuzz_target_kind "$target")" == kvm ]]; then
 	iteration="${iteration:-not printed (see $iteration_log)}"
 fi
 
-fuzz_secs=$(($(now_us) / 1000000 - fuzz_t0))
 banner "coverage: $target-repro (coverage flavour) over the final corpus"
 cov_dir="$repo/build/coverage"
 coverage_line="not measured"
@@ -496,7 +554,7 @@ else
 	echo "fuzzing time:    ${fuzz_secs}s (of ${secs}s)"
 fi
 echo "executions:      ${execs:-0} (${exec_rate:-0} exec/s)"
-echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after ($corpus)"
+echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after, $merge_note ($corpus)"
 [[ -z "$iteration" ]] || echo "iteration:       $iteration"
 if [[ $coverage -eq 1 ]]; then
 	echo "engine coverage: $coverage_line (gcovr, engine/src modules linked into $target; $run_dir/coverage.txt)"
@@ -520,12 +578,13 @@ fi
 if [[ $fuzz_rc -ne 0 && ${#crash_files[@]} -eq 0 && -z "$stop_signal" ]]; then
 	fail_campaign "the fuzzer exited $fuzz_rc without a crash file; see $fuzz_log"
 fi
-if [[ ${#crash_files[@]} -gt 0 ]]; then
-	if [[ $keep_going -eq 1 ]]; then
-		log "done in $(elapsed)s: ${#crash_files[@]} finding(s) (--keep-going: exit 0)"
-		exit 0
-	fi
+if [[ ${#crash_files[@]} -gt 0 && $keep_going -eq 0 ]]; then
 	log "done in $(elapsed)s: ${#crash_files[@]} finding(s) (exit 1)"
 	exit 1
+fi
+[[ $merge_rc -eq 0 ]] || fail_campaign "merging the corpus failed (exit $merge_rc); see $merge_log"
+if [[ ${#crash_files[@]} -gt 0 ]]; then
+	log "done in $(elapsed)s: ${#crash_files[@]} finding(s) (--keep-going: exit 0)"
+	exit 0
 fi
 log "done in $(elapsed)s: nothing found"

@@ -49,8 +49,13 @@ expect 0 "  3  the campaign itself failed: a build, or the fuzzer did not start 
 fuzzer="$repo/build/libfuzzer/fuzz/fuzz_wire"
 log="$tmp/campaign.log"
 stop_test() {
-	local sig="$1" pid started=0 rc=0 i before="$failed"
+	local sig="$1" pid started=0 rc=0 i before="$failed" corpus="$repo/build/campaign/fuzz_wire/corpus" n
 	failed=0
+	# A duplicate under a name of its own: the merge at the end drops it.
+	local first
+	first="$(find "$corpus" -maxdepth 1 -type f 2>/dev/null | head -n 1)"
+	[[ -z "$first" ]] || cp "$first" "$corpus/dup-lifecycle-test"
+	: >"$log"
 	bash "$campaign" wire --time 600 --no-coverage >"$log" 2>&1 </dev/null &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do # the first build may take minutes
@@ -79,8 +84,11 @@ stop_test() {
 	[[ $rc -eq 0 ]] || fail "the campaign stopped by SIG$sig exited $rc, expected 0"
 	grep -qxE "stopped: +by SIG$sig after [0-9]+s of fuzzing \(of 600s\); corpus kept" "$log" ||
 		fail "no 'stopped: by SIG$sig' summary line"
-	grep -qxE 'corpus: +[0-9]+ inputs .* after \(.*/build/campaign/fuzz_wire/corpus\)' "$log" ||
-		fail "no corpus summary line"
+	n="$(find "$corpus" -maxdepth 1 -type f | wc -l)"
+	grep -qxE "corpus: +[0-9]+ inputs \([^)]*\) before, $n inputs \([^)]*\) after, merged from [0-9]+ files \(.*/build/campaign/fuzz_wire/corpus\)" \
+		"$log" || fail "no corpus summary line counting the merged corpus ($n files)"
+	[[ ! -e "$corpus/dup-lifecycle-test" && ! -e "$corpus.merge" ]] ||
+		fail "the corpus was not merged in place"
 	grep -qxF 'crashes:         none' "$log" || fail "no 'crashes: none' line"
 	grep -qxF "ci/campaign.sh: SIG$sig: stopping the fuzzer(s), then the summary (SIG$sig again: exit at once)" \
 		"$log" || fail "no SIG$sig message"

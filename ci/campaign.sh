@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # A fuzz campaign on one target, ending with a summary:
-#   ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--plant-bug]
+#   ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--keep-going]
+#                  [--no-coverage] [--plant-bug]     (--help: every option with its range)
 # TARGET is a fuzz/fuzz_<surface>.c target, with or without the fuzz_ prefix (default below).
 # D is 30s, 5m, 1h or plain seconds (default 60s). --jobs N runs N workers (libFuzzer -fork=N,
 # AFL++ one -M and N-1 -S instances). The committed seeds corpus/<TARGET>/ are copied into
 # build/campaign/<TARGET>/corpus, which accumulates across runs (--fresh starts it over), so the
 # committed corpus is never modified. Each run keeps its logs, crashes and AFL's kept inputs in
 # build/campaign/<TARGET>/runs/<time>/ (build/campaign/<TARGET>/latest points there).
-# Summary: executions per second, corpus size before and after, a KVM target's trivial-iteration
+# Every campaign ends by merging its corpus in place (libFuzzer -merge=1, AFL++ afl-cmin, into
+# build/campaign/<TARGET>/corpus.merge, then swapped in); a failed merge leaves the corpus as the
+# fuzzer left it and makes the exit status 3.
+# Summary: executions per second, corpus size before and after (the merged corpus), a KVM target's trivial-iteration
 # line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++, which discards the target's
 # output, from one run of the binary outside afl-fuzz), engine line coverage reached by the final
 # corpus (coverage-flavour reproducer + gcovr), crashes grouped by signature with the ci/repro.sh
 # command for each. Works without a terminal (CI=true).
 # --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
+# Life cycle: each fuzzer runs in its own session and process group. SIGINT, SIGTERM or SIGHUP
+# while fuzzing stops them (SIGTERM to the fuzzer, which ends cleanly; after 10 s SIGKILL to its
+# group and every process below it), waits for them, and goes on to the summary; the corpus is
+# kept. A signal after that ends the script at once (status 128 + the signal's number).
+# Exit status: 0 nothing found; 1 a finding (crash, sanitizer report, leak, timeout, out of memory;
+# AFL++ crashes and hangs), 0 with --keep-going; 2 usage; 3 the campaign itself failed (a build,
+# the fuzzer did not start or failed without a finding).
 set -euo pipefail
 
 # shellcheck source=ci/lib.sh
@@ -23,41 +34,95 @@ set -euo pipefail
 # The target fuzzed when none is named: the KVM `outb` target (every guest-to-host path).
 default_target=outb
 
+max_jobs=64
+max_secs=$((7 * 24 * 3600))
+
 usage() {
-	echo "usage: ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--plant-bug]" >&2
-	exit "${1:-2}"
+	echo "usage: ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh]" \
+		"[--keep-going] [--no-coverage] [--plant-bug]  (--help: more)" >&2
+	exit 2
 }
 
-target="" engine=libfuzzer duration=60s jobs=1 fresh=0 plant=0
+help() {
+	cat <<HELP
+usage: ci/campaign.sh [TARGET] [options]
+A fuzz campaign on one target, then a summary (executions, corpus, coverage, findings by
+signature with their ci/repro.sh commands). Runs in build/campaign/<TARGET>/.
+  TARGET             a fuzz target, with or without the fuzz_ prefix (default $default_target):
+$(fuzz_targets | awk '{ printf "                       %s (%s)\n", $1, $2 }')
+  --engine E         libfuzzer (default) or afl
+  --time D           fuzzing time: 30s, 5m, 1h or seconds, from 1 s to ${max_secs} s (7 days);
+                     default 60s
+  --jobs N           parallel workers, 1 to $max_jobs (libFuzzer -fork=N; AFL++ one -M and N-1 -S)
+  --fresh            start the campaign corpus over from the committed seeds
+                     (the corpus is merged in place at the end of every campaign)
+  --keep-going       report findings but exit 0
+  --no-coverage      skip the engine-coverage replay (coverage flavour build)
+  --plant-bug        the planted bug (target wire, libfuzzer only; build/*-plant trees)
+  -h, --help         this text
+SIGINT, SIGTERM or SIGHUP while fuzzing stops every fuzzer process (their process groups), waits
+for them, then prints the summary and keeps the corpus; a second signal exits at once.
+Exit status:
+  0  nothing found (or --keep-going)
+  1  a finding: crash, sanitizer report, leak, timeout, out of memory (AFL++: crash or hang)
+  2  usage
+  3  the campaign itself failed: a build, or the fuzzer did not start or failed without a finding
+HELP
+	exit 0
+}
+
+# bad_arg MSG: the reason and the usage line, exit 2.
+bad_arg() {
+	warn "$*"
+	usage
+}
+
+# need_value OPTION ARGC: OPTION needs a value.
+need_value() { [[ $2 -ge 2 ]] || bad_arg "$1 needs a value (see --help)"; }
+
+target="" engine=libfuzzer duration=60s jobs=1 fresh=0 plant=0 keep_going=0 coverage=1
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--engine)
-		[[ $# -ge 2 && ("$2" == libfuzzer || "$2" == afl) ]] || usage
+		need_value "$1" $#
+		[[ "$2" == libfuzzer || "$2" == afl ]] ||
+			bad_arg "--engine takes libfuzzer or afl, not '$2'"
 		engine="$2"
 		shift 2
 		;;
 	--time)
-		[[ $# -ge 2 ]] || usage
+		need_value "$1" $#
 		duration="$2"
 		shift 2
 		;;
 	--jobs)
-		[[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage
-		jobs="$2"
+		need_value "$1" $#
+		if [[ ! "$2" =~ ^[0-9]+$ ]] || ((10#$2 < 1 || 10#$2 > max_jobs)); then
+			bad_arg "--jobs takes a whole number from 1 to $max_jobs, not '$2'"
+		fi
+		jobs=$((10#$2))
 		shift 2
 		;;
 	--fresh)
 		fresh=1
 		shift
 		;;
+	--keep-going)
+		keep_going=1
+		shift
+		;;
+	--no-coverage)
+		coverage=0
+		shift
+		;;
 	--plant-bug)
 		plant=1
 		shift
 		;;
-	-h | --help) usage 0 ;;
-	-*) usage ;;
+	-h | --help) help ;;
+	-*) bad_arg "unknown option '$1'" ;;
 	*)
-		[[ -z "$target" ]] || usage
+		[[ -z "$target" ]] || bad_arg "one TARGET only: '$target' and '$1'"
 		target="$1"
 		shift
 		;;
@@ -71,18 +136,124 @@ if [[ $plant -eq 1 ]]; then
 fi
 target="${target:-$default_target}"
 [[ "$target" == fuzz_* ]] || target="fuzz_$target"
-fuzz_target_source "$target" >/dev/null ||
-	die_usage "no fuzz target $target ($nub_fuzz_dir/$target.c)"
+if ! fuzz_target_source "$target" >/dev/null; then
+	warn "no fuzz target '$target'; the targets are:"
+	fuzz_targets | awk '{ printf "  %s (%s)\n", $1, $2 }' >&2
+	exit 2
+fi
 if [[ "$duration" =~ ^([0-9]+)([smh]?)$ ]]; then
-	secs="${BASH_REMATCH[1]}"
+	secs=$((10#${BASH_REMATCH[1]}))
 	case "${BASH_REMATCH[2]}" in
 	m) secs=$((secs * 60)) ;;
 	h) secs=$((secs * 3600)) ;;
 	esac
 else
-	die_usage "--time takes 30s, 5m, 1h or seconds, not '$duration'"
+	bad_arg "--time takes 30s, 5m, 1h or seconds, not '$duration'"
 fi
-[[ $secs -ge 1 ]] || usage
+if [[ $secs -lt 1 || $secs -gt $max_secs ]]; then
+	bad_arg "--time must be from 1 s to $max_secs s (7 days), not '$duration'"
+fi
+
+# fail_campaign MSG: the campaign itself failed (exit 3).
+fail_campaign() {
+	warn "$*"
+	exit 3
+}
+
+# ---- Life cycle: the fuzzers' process groups, and the signals that stop them ----
+fuzz_pids=()    # each a session and process-group leader (setsid), our child
+stop_signal=""  # INT, TERM or HUP once one arrived while fuzzing
+fuzzing=0       # 1 while the fuzzers run
+nap_pid=""
+
+# nap SECS: sleeps in the background, so that a signal's trap runs at once.
+nap() {
+	sleep "$1" &
+	nap_pid=$!
+	wait "$nap_pid" 2>/dev/null || true
+	nap_pid=""
+}
+
+# nap_while_live SECS PID...: sleeps up to SECS seconds, less once no PID lives (the status lines
+# come every SECS seconds, the end of the fuzzer is seen within 0.2 s).
+nap_while_live() {
+	local i p n="$1" any
+	shift
+	for ((i = 0; i < n * 5; i++)); do
+		any=0
+		for p in "$@"; do
+			if live "$p"; then
+				any=1
+				break
+			fi
+		done
+		[[ $any -eq 1 ]] || return 0
+		nap 0.2
+	done
+}
+
+# live PID: PID exists and is not a zombie.
+live() {
+	local st
+	st="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+	[[ -n "$st" && "$st" != Z* ]]
+}
+
+# descendants PID...: each PID and every process below it, one per line.
+descendants() {
+	local p kids
+	for p in "$@"; do
+		echo "$p"
+		mapfile -t kids < <(ps -o pid= --ppid "$p" 2>/dev/null | tr -d ' ')
+		[[ ${#kids[@]} -eq 0 ]] || descendants "${kids[@]}"
+	done
+}
+
+# stop_fuzzers: SIGTERM to each fuzzer's timeout(1), which passes it to its process group (libFuzzer
+# and afl-fuzz end cleanly on it, printing their final stats; SIGINT would be ignored by a fuzzer
+# started in the background of a non-interactive shell), up to 10 s for every process below them to end, then SIGKILL to the groups and to
+# every process seen below them (an AFL++ fork server has a session of its own).
+stop_fuzzers() {
+	local p i any procs=()
+	[[ ${#fuzz_pids[@]} -gt 0 ]] || return 0
+	mapfile -t procs < <(descendants "${fuzz_pids[@]}")
+	for p in "${fuzz_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for ((i = 0; i < 100; i++)); do
+		any=0
+		for p in "${procs[@]}"; do
+			if live "$p"; then
+				any=1
+				break
+			fi
+		done
+		[[ $any -eq 1 ]] || break
+		sleep 0.1
+		[[ $((i % 10)) -ne 9 ]] || mapfile -t -O "${#procs[@]}" procs < <(descendants "${fuzz_pids[@]}")
+	done
+	if [[ $any -eq 1 ]]; then
+		warn "the fuzzer did not stop within 10 s of SIGTERM: SIGKILL to its process group"
+		for p in "${fuzz_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+		for p in "${procs[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	fi
+}
+
+# on_signal NAME NUMBER: while fuzzing, stop the fuzzers and go on to the summary; otherwise (or
+# the second time) end at once.
+on_signal() {
+	[[ -z "$nap_pid" ]] || kill "$nap_pid" 2>/dev/null || true
+	if [[ $fuzzing -eq 1 && -z "$stop_signal" ]]; then
+		stop_signal="$1"
+		warn "SIG$1: stopping the fuzzer(s), then the summary (SIG$1 again: exit at once)"
+		stop_fuzzers
+		return 0
+	fi
+	warn "SIG$1: exiting without the summary"
+	for p in "${fuzz_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+	exit $((128 + $2))
+}
+trap 'on_signal INT 2' INT
+trap 'on_signal TERM 15' TERM
+trap 'on_signal HUP 1' HUP
 
 cd "$repo"
 suffix=""
@@ -112,10 +283,11 @@ bash "$repo/ci/deps.sh"
 
 build_dir="$repo/build/$engine$suffix"
 banner "build: $engine flavour (ci/build.sh $engine -> build/$engine$suffix)"
-run_logged "$run_dir/build-$engine.log" build_tree "$engine" "$build_dir" || exit 1
 bin_suffix=""
 [[ "$engine" == libfuzzer ]] || bin_suffix=-afl
-bin="$(fuzz_binary "$build_dir" "$target" "$bin_suffix")" || die "$bin was not built"
+run_logged "$run_dir/build-$engine.log" build_tree "$engine" "$build_dir" "$target$bin_suffix" ||
+	fail_campaign "building $target$bin_suffix in $build_dir failed (log: $run_dir/build-$engine.log)"
+bin="$(fuzz_binary "$build_dir" "$target" "$bin_suffix")" || fail_campaign "$bin was not built"
 echo "built $bin"
 
 banner "corpus: committed seeds -> build/campaign/$target/corpus"
@@ -131,6 +303,7 @@ echo "$before inputs ($before_size) in $corpus"
 option_value() { fuzz_options_flags "$target" | sed -n "s/^-$1=//p" | head -n 1; }
 
 banner "fuzz: $target with $engine for ${secs}s, $jobs job(s)"
+fuzz_t0=$(($(now_us) / 1000000))
 execs=0 exec_rate=0 fuzz_rc=0
 fuzz_log="$run_dir/fuzz.log"
 
@@ -146,12 +319,14 @@ if [[ "$engine" == libfuzzer ]]; then
 		flags+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 	fi
 	echo "$bin ${flags[*]} $corpus"
-	(cd "$run_dir" && exec timeout --signal=KILL $((secs + 300)) "$bin" "${flags[@]}" "$corpus") \
-		>"$fuzz_log" 2>&1 &
+	fuzzing=1
+	(cd "$run_dir" && exec setsid timeout --signal=KILL $((secs + 300)) "$bin" "${flags[@]}" \
+		"$corpus") >"$fuzz_log" 2>&1 </dev/null &
 	pid=$!
+	fuzz_pids+=("$pid")
 	shown=""
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 5
+	while live "$pid"; do
+		nap_while_live 5 "$pid"
 		# libFuzzer's own status lines, the latest one every 5 s.
 		line="$(grep -aE '^#[0-9]+' "$fuzz_log" | tail -n 1 || true)"
 		if [[ -n "$line" && "$line" != "$shown" ]]; then
@@ -160,6 +335,11 @@ if [[ "$engine" == libfuzzer ]]; then
 		fi
 	done
 	wait "$pid" || fuzz_rc=$?
+	fuzzing=0
+	if ! grep -qaE '^INFO: Seed: ' "$fuzz_log"; then
+		tail -n 30 "$fuzz_log" >&2
+		fail_campaign "libFuzzer did not start (exit $fuzz_rc); see $fuzz_log"
+	fi
 	grep -aE '^(==[0-9]+==ERROR|SUMMARY|INFO: (exiting|fuzzed for))' "$fuzz_log" | head -n 5 || true
 	execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$fuzz_log" | tail -n 1)"
 	exec_rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$fuzz_log" | tail -n 1)"
@@ -189,25 +369,29 @@ else
 	pids=()
 	if [[ $jobs -eq 1 ]]; then
 		echo "afl-fuzz ${afl_common[*]} -- $bin"
-		timeout --signal=KILL $((secs + 300)) afl-fuzz "${afl_common[@]}" -- "$bin" \
-			>"$fuzz_log" 2>&1 &
+		fuzzing=1
+		setsid timeout --signal=KILL $((secs + 300)) afl-fuzz "${afl_common[@]}" -- "$bin" \
+			>"$fuzz_log" 2>&1 </dev/null &
 		pids+=($!)
+		fuzz_pids+=($!)
 	else
 		for i in $(seq 1 "$jobs"); do
 			if [[ $i -eq 1 ]]; then role=(-M main); else role=(-S "sec$i"); fi
 			echo "afl-fuzz ${role[*]} ${afl_common[*]} -- $bin"
-			timeout --signal=KILL $((secs + 300)) afl-fuzz "${role[@]}" "${afl_common[@]}" \
-				-- "$bin" >"$run_dir/fuzz-$i.log" 2>&1 &
+			fuzzing=1
+			setsid timeout --signal=KILL $((secs + 300)) afl-fuzz "${role[@]}" \
+				"${afl_common[@]}" -- "$bin" >"$run_dir/fuzz-$i.log" 2>&1 </dev/null &
 			pids+=($!)
+			fuzz_pids+=($!)
 		done
 	fi
 	running() {
 		local p
-		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done
+		for p in "${pids[@]}"; do live "$p" && return 0; done
 		return 1
 	}
 	while running; do
-		sleep 5
+		nap_while_live 5 "${pids[@]}"
 		# afl-fuzz has no UI without a terminal: show its latest status line (AFL_NO_UI) and
 		# fuzzer_stats (rewritten about once a minute, and at the end).
 		for l in "$fuzz_log" "$run_dir"/fuzz-*.log; do
@@ -225,6 +409,7 @@ else
 		done
 	done
 	for p in "${pids[@]}"; do wait "$p" || fuzz_rc=$?; done
+	fuzzing=0
 	execs=0 total_time=0
 	for s in "$out"/*/fuzzer_stats; do
 		[[ -f "$s" ]] || continue
@@ -235,7 +420,7 @@ else
 	[[ $total_time -gt 0 ]] && exec_rate=$((execs / total_time))
 	if [[ ! -f "$out/default/fuzzer_stats" && ! -f "$out/main/fuzzer_stats" ]]; then
 		tail -n 30 "$fuzz_log" "$run_dir"/fuzz-*.log 2>/dev/null >&2 || true
-		die "afl-fuzz did not start (exit $fuzz_rc)"
+		fail_campaign "afl-fuzz did not start (exit $fuzz_rc)"
 	fi
 	# New queue entries join the work corpus under their SHA-1, like libFuzzer's.
 	declare -A have=()
@@ -250,6 +435,43 @@ else
 	crash_files=()
 	while IFS= read -r f; do crash_files+=("$f"); done < <(find "$out" -type f \
 		\( -path '*/crashes/id:*' -o -path '*/hangs/id:*' \) | sort)
+fi
+fuzz_secs=$(($(now_us) / 1000000 - fuzz_t0))
+
+# ---- Merge: the corpus minimised in place (libFuzzer -merge=1, afl-cmin) into a fresh folder,
+# then swapped in; on failure the corpus stays as the fuzzer left it. ----
+banner "merge: $corpus, in place"
+fuzzed="$(count_files "$corpus")"
+merged="$work/corpus.merge"
+rm -rf "$merged" "$work/corpus.old"
+mkdir -p "$merged"
+merge_log="$run_dir/merge.log"
+merge_rc=0 merge_note=""
+if [[ "$engine" == libfuzzer ]]; then
+	mapfile -t merge_cmd < <(fuzz_options_flags "$target")
+	# Crashes met while merging are not findings of this run: their artifacts go beside the log.
+	merge_cmd=("$bin" "${merge_cmd[@]}" -merge=1 -merge_control_file="$run_dir/merge.control"
+		-artifact_prefix="$run_dir/merge-" "$merged" "$corpus")
+else
+	merge_cmd=(afl-cmin -i "$corpus" -o "$merged" -t "$timeout_ms" -- "$bin")
+fi
+echo "${merge_cmd[*]}"
+# In its own process group too: a signal now ends the campaign at once, the corpus unmerged.
+setsid "${merge_cmd[@]}" >"$merge_log" 2>&1 </dev/null &
+merge_pid=$!
+fuzz_pids+=("$merge_pid")
+wait "$merge_pid" || merge_rc=$?
+if [[ $merge_rc -eq 0 && ($(count_files "$merged") -gt 0 || $fuzzed -eq 0) ]]; then
+	mv "$corpus" "$work/corpus.old"
+	mv "$merged" "$corpus"
+	rm -rf "$work/corpus.old"
+	merge_note="merged from $fuzzed files"
+	grep -aE '^MERGE-OUTER: [0-9]+ new files|^\[\+\] Narrowed down' "$merge_log" | tail -n 1 || true
+else
+	tail -n 20 "$merge_log"
+	rm -rf "$merged"
+	merge_note="NOT merged: the merge exited $merge_rc ($merge_log)"
+	warn "merging the corpus failed (exit $merge_rc); it is kept as the fuzzer left it"
 fi
 after="$(count_files "$corpus")"
 after_size="$(size_of "$corpus")"
@@ -266,7 +488,10 @@ fi
 banner "coverage: $target-repro (coverage flavour) over the final corpus"
 cov_dir="$repo/build/coverage"
 coverage_line="not measured"
-if build_if_needed coverage "$cov_dir" "$target-repro" >"$run_dir/build-coverage.log" 2>&1; then
+if [[ $coverage -eq 0 ]]; then
+	coverage_line="not measured (--no-coverage)"
+	echo "skipped (--no-coverage)"
+elif build_if_needed coverage "$cov_dir" "$target-repro" >"$run_dir/build-coverage.log" 2>&1; then
 	# Only this run's counters: the engine objects of this build tree start from zero.
 	find "$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" -name '*.gcda' -delete \
 		2>/dev/null || true
@@ -304,7 +529,8 @@ banner "triage: ${#crash_files[@]} crash/hang file(s)"
 declare -A group_first=() group_count=()
 if [[ ${#crash_files[@]} -gt 0 ]]; then
 	asan_dir="$repo/build/asan$suffix"
-	run_logged "$run_dir/build-asan.log" build_tree asan "$asan_dir" "$target-repro" || exit 1
+	run_logged "$run_dir/build-asan.log" build_tree asan "$asan_dir" "$target-repro" ||
+		fail_campaign "building $target-repro in $asan_dir failed (log: $run_dir/build-asan.log)"
 	for f in "${crash_files[@]}"; do
 		sig="$(NUB_REPRO_TIMEOUT=60 bash "$repo/ci/repro.sh" "$f" --target "$target" \
 			--build-dir "$asan_dir" --no-build 2>&1 | grep '^signature: ' | tail -n 1 || true)"
@@ -322,10 +548,19 @@ if [[ ${#crash_files[@]} -gt 0 ]]; then
 fi
 
 banner "summary: $target, $engine, ${secs}s, $jobs job(s)"
+if [[ -n "$stop_signal" ]]; then
+	echo "stopped:         by SIG$stop_signal after ${fuzz_secs}s of fuzzing (of ${secs}s); corpus kept"
+else
+	echo "fuzzing time:    ${fuzz_secs}s (of ${secs}s)"
+fi
 echo "executions:      ${execs:-0} (${exec_rate:-0} exec/s)"
-echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after ($corpus)"
+echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after, $merge_note ($corpus)"
 [[ -z "$iteration" ]] || echo "iteration:       $iteration"
-echo "engine coverage: $coverage_line (gcovr, engine/src modules linked into $target; $run_dir/coverage.txt)"
+if [[ $coverage -eq 1 ]]; then
+	echo "engine coverage: $coverage_line (gcovr, engine/src modules linked into $target; $run_dir/coverage.txt)"
+else
+	echo "engine coverage: $coverage_line"
+fi
 echo "run directory:   $run_dir"
 if [[ "$engine" == afl && -d "$run_dir/keep" ]]; then
 	kept="$(find "$run_dir/keep" -mindepth 1 -maxdepth 1 -type d | wc -l)"
@@ -340,7 +575,16 @@ else
 		echo "      ci/repro.sh ${group_first[$sig]} --target $target${suffix:+ --build-dir build/asan$suffix}"
 	done
 fi
-if [[ $fuzz_rc -ne 0 && ${#crash_files[@]} -eq 0 ]]; then
-	die "the fuzzer exited $fuzz_rc without a crash file; see $fuzz_log"
+if [[ $fuzz_rc -ne 0 && ${#crash_files[@]} -eq 0 && -z "$stop_signal" ]]; then
+	fail_campaign "the fuzzer exited $fuzz_rc without a crash file; see $fuzz_log"
 fi
-log "done in $(elapsed)s"
+if [[ ${#crash_files[@]} -gt 0 && $keep_going -eq 0 ]]; then
+	log "done in $(elapsed)s: ${#crash_files[@]} finding(s) (exit 1)"
+	exit 1
+fi
+[[ $merge_rc -eq 0 ]] || fail_campaign "merging the corpus failed (exit $merge_rc); see $merge_log"
+if [[ ${#crash_files[@]} -gt 0 ]]; then
+	log "done in $(elapsed)s: ${#crash_files[@]} finding(s) (--keep-going: exit 0)"
+	exit 0
+fi
+log "done in $(elapsed)s: nothing found"

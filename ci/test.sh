@@ -21,6 +21,8 @@
 #                                 the OSS-Fuzz environment fills $OUT; each fuzzer runs 100 inputs
 #   libfuzzer: ctest fuzz-replay  corpus replays, trivial-iteration lines, seeds-match
 #   plant V: build, plant V: ctest   the planted-bug-* tests for each NUB_PLANT_BUG value V
+#   campaign: life cycle          harness/scripts/campaign_lifecycle.sh (ci/campaign.sh's signals,
+#                                 exit statuses and argument errors)
 #   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line)
 # The summary at the end: the tests passed per ctest run, each KVM target's trivial-iteration line
 # (from its libFuzzer run) and, over all ctest runs, the line "N passed, N failed, N skipped".
@@ -203,14 +205,14 @@ smoke_tools() {
 	fi
 	rc=0
 	"$tools/nub-run" --hex 0102 simple 2 || rc=$?
-	if [[ $rc -ne 2 ]]; then
-		echo "$nub_script: nub-run on a guest error response exited $rc, expected 2"
+	if [[ $rc -ne 3 ]]; then
+		echo "$nub_script: nub-run on a guest error response exited $rc, expected 3"
 		return 1
 	fi
 	rc=0
 	"$tools/nub-run" --hex 0741 simple 9 || rc=$?
-	if [[ $rc -ne 3 ]]; then
-		echo "$nub_script: nub-run on a guest abort exited $rc, expected 3"
+	if [[ $rc -ne 4 ]]; then
+		echo "$nub_script: nub-run on a guest abort exited $rc, expected 4"
 		return 1
 	fi
 	"$tools/nub-bench" --quick
@@ -396,6 +398,9 @@ run_fuzz_phase() {
 	step "libfuzzer: ctest fuzz-replay" run_ctest libfuzzer-replay "$build_root/libfuzzer" \
 		-L fuzz-replay
 	planted_bugs
+	# ci/campaign.sh's life cycle: argument errors, SIGINT/TERM/HUP, a planted-bug finding = exit 1.
+	# The campaigns use the repository's build/ trees (build/libfuzzer, build/*-plant).
+	step "campaign: life cycle" bash "$repo/harness/scripts/campaign_lifecycle.sh"
 
 	fuzz_work="$(mktemp -d "${TMPDIR:-/tmp}/nub-ci-fuzz.XXXXXX")"
 	mapfile -t targets < <(fuzz_targets)

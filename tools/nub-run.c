@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h" /* NUB_MAX_HEAP_SIZE: the engine's own limit */
+#include "input_file.h"
 #include "nub/nub.h"
 #include "timing.h"
 
@@ -21,12 +23,14 @@
 #define NUB_GUEST_DIR "guests"
 #endif
 
-/* Exit codes. */
+/* Exit statuses, after nub.h's outcome classes (see usage()). */
 enum {
 	EXIT_OK = 0,
-	EXIT_USAGE_OR_ENGINE = 1, /* bad command line, or an engine / environment failure */
-	EXIT_GUEST_ERROR = 2,     /* the guest function returned an error response */
-	EXIT_GUEST_FAILED = 3,    /* abort, fault, crash, protocol violation, time limit, cancel */
+	EXIT_ENGINE = 1,      /* an engine or environment failure (NUB_E_KVM, NOMEM, IO, ...) */
+	EXIT_USAGE = 2,       /* a bad command line */
+	EXIT_GUEST_ERROR = 3, /* the guest function returned an error response */
+	EXIT_GUEST_OUTCOME =
+		4, /* abort, fault, MMIO, triple fault, protocol, emulation, time, cancel */
 };
 
 #define MAX_INPUT_FILE (256u << 20) /* --file and --init-data: at most 256 MiB */
@@ -75,7 +79,8 @@ static void usage(FILE *f)
 		"  --init-perms r|rw|rx  permissions of the init data (default r)\n"
 		"  --time-limit MS     per call and for init, 0 = none (default 5000)\n"
 		"  --log-level 0..5    most verbose guest log level delivered: 0 off, 1 error .. 5 trace\n"
-		"  --heap SIZE         guest heap in bytes; suffix k, m or g for KiB, MiB, GiB\n"
+		"  --heap SIZE         guest heap in bytes, 1 to %llu (1g); suffix k, m or g for KiB,\n"
+		"                      MiB, GiB (default %llu)\n"
 		"  --repeat N          call FN_ID N times (1..%llu, default 1); stops at the first failure\n"
 		"  --guest-dir DIR     where guest names are looked up (default %s)\n"
 		"Snapshots:\n"
@@ -95,9 +100,21 @@ static void usage(FILE *f)
 		"                      sandbox (fault, abort, time limit, ...) and print its path\n"
 		"  --help              this text\n"
 		"\n"
-		"Exit status: 0 ok; 1 usage or engine error (including an unreadable, malformed or\n"
-		"incompatible snapshot file); 2 guest error response; 3 guest abort, fault, crash,\n"
-		"protocol violation, time limit or cancellation.\n",
+		"\n"
+		"--file, --init-data and --from-snapshot must name regular files (a FIFO, device or\n"
+		"socket is refused, never waited on); --save-snapshot never replaces anything but a\n"
+		"regular file.\n"
+		"\n"
+		"Exit status:\n"
+		"  0  ok\n"
+		"  1  engine or environment error: NUB_E_KVM, NUB_E_NOMEM, NUB_E_IO, NUB_E_ELF, NUB_E_ABI,\n"
+		"     NUB_E_LAYOUT, NUB_E_SNAPSHOT, NUB_E_INVALID, ...; an unreadable input or guest file;\n"
+		"     a snapshot that cannot be saved; a write error on stdout\n"
+		"  2  usage: a bad option, argument or combination\n"
+		"  3  the guest function returned an error response (NUB_E_GUEST_ERROR)\n"
+		"  4  guest outcome: NUB_E_GUEST_ABORT, NUB_E_GUEST_FAULT, NUB_E_MMIO, NUB_E_TRIPLE_FAULT,\n"
+		"     NUB_E_PROTOCOL, NUB_E_EMULATION, NUB_E_TIME_LIMIT, NUB_E_CANCELLED\n",
+		(unsigned long long)NUB_MAX_HEAP_SIZE, (unsigned long long)NUB_DEFAULT_HEAP_SIZE,
 		MAX_REPEAT, NUB_GUEST_DIR);
 }
 
@@ -110,6 +127,15 @@ static void bad_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputs("\n(try nub-run --help)\n", stderr);
 	va_end(ap);
+}
+
+/* Fails with a message when writing to stdout failed (e.g. >/dev/full). */
+static bool stdout_ok(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return true;
+	fprintf(stderr, "nub-run: writing to stdout failed: %s\n", strerror(errno ? errno : EIO));
+	return false;
 }
 
 /* Parses an unsigned decimal in [min, max] (no sign, no trailing bytes); false on anything else. */
@@ -126,8 +152,8 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* Parses a size in bytes with an optional k/m/g (KiB/MiB/GiB) suffix, in [1, NUB_GPA_TOP]. */
-static bool parse_size(const char *s, uint64_t *out)
+/* Parses a size in bytes with an optional k/m/g (KiB/MiB/GiB) suffix, in [1, max]. */
+static bool parse_size(const char *s, uint64_t max, uint64_t *out)
 {
 	if (*s < '0' || *s > '9')
 		return false;
@@ -145,7 +171,7 @@ static bool parse_size(const char *s, uint64_t *out)
 		shift = 30;
 	if (shift)
 		end++;
-	if (*end != '\0' || v == 0 || v > (NUB_GPA_TOP >> shift))
+	if (*end != '\0' || v == 0 || v > (max >> shift))
 		return false;
 	*out = (uint64_t)v << shift;
 	return true;
@@ -190,55 +216,22 @@ static bool decode_hex(const char *hex, uint8_t **out, size_t *len)
 	return true;
 }
 
-/* Reads all of (path) (at most MAX_INPUT_FILE bytes) into a new buffer; false with a message. */
+/*
+ * Reads all of the regular file (path) (at most MAX_INPUT_FILE bytes) into a new buffer; false
+ * with a message naming (what), the path and, for anything but a regular file, what it is.
+ */
 static bool read_file(const char *what, const char *path, uint8_t **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "nub-run: %s %s: %s\n", what, path, strerror(errno));
-		return false;
-	}
-	size_t cap = 4096, n = 0;
-	uint8_t *b = malloc(cap);
-	bool ok = b != NULL;
-	while (ok) {
-		if (n == cap) {
-			if (cap >= MAX_INPUT_FILE) {
-				fprintf(stderr, "nub-run: %s %s: larger than %u bytes\n", what,
-					path, MAX_INPUT_FILE);
-				ok = false;
-				break;
-			}
-			uint8_t *nb = realloc(b, cap * 2);
-			if (!nb) {
-				ok = false;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			fprintf(stderr, "nub-run: %s %s: %s\n", what, path, strerror(errno));
-			ok = false;
-		} else if (r == 0) {
-			break;
-		} else {
-			n += (size_t)r;
-		}
-	}
-	if (b == NULL)
-		fprintf(stderr, "nub-run: %s %s: out of memory\n", what, path);
-	close(fd);
-	if (!ok) {
-		free(b);
-		return false;
-	}
-	*out = b;
-	*len = n;
-	return true;
+	char msg[4200];
+	enum input_file_status st = input_file_read(path, MAX_INPUT_FILE, out, len, msg,
+						    sizeof msg);
+	if (st == INPUT_FILE_OK)
+		return true;
+	if (st == INPUT_FILE_DIRECTORY)
+		fprintf(stderr, "nub-run: %s %s: is a directory, not a regular file\n", what, path);
+	else
+		fprintf(stderr, "nub-run: %s %s\n", what, msg);
+	return false;
 }
 
 /* Parses argv into (o); returns -1 to continue, else the exit status to return at once. */
@@ -287,6 +280,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	*o = (struct options){ .guest_dir = NUB_GUEST_DIR, .time_limit_ms = 5000, .repeat = 1 };
 	opterr = 0;
 	for (;;) {
+		int before = optind;
 		int c = getopt_long(argc, argv, ":h", longopts, NULL);
 		if (c == -1)
 			break;
@@ -315,7 +309,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->init_perms = NUB_MEM_READ | NUB_MEM_EXECUTE;
 			else {
 				bad_usage("--init-perms must be r, rw or rx, not '%s'", optarg);
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_TIME_LIMIT:
@@ -323,31 +317,32 @@ static int parse_args(int argc, char **argv, struct options *o)
 				bad_usage(
 					"--time-limit needs milliseconds in 0..4294967295, not '%s'",
 					optarg);
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			o->time_limit_ms = (uint32_t)v;
 			break;
 		case O_LOG_LEVEL:
 			if (!parse_u64(optarg, NUB_LEVEL_OFF, NUB_LEVEL_TRACE, &v)) {
 				bad_usage("--log-level needs 0..5, not '%s'", optarg);
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			o->have_log_level = true;
 			o->log_level = (enum nub_abi_log_level)v;
 			break;
 		case O_HEAP:
-			if (!parse_size(optarg, &o->heap_size)) {
+			if (!parse_size(optarg, NUB_MAX_HEAP_SIZE, &o->heap_size)) {
 				bad_usage(
-					"--heap needs a size from 1 byte to 64g (k/m/g suffix), not '%s'",
-					optarg);
-				return EXIT_USAGE_OR_ENGINE;
+					"--heap needs a size from 1 byte to %llu bytes (1g; k/m/g "
+					"suffix), not '%s'",
+					(unsigned long long)NUB_MAX_HEAP_SIZE, optarg);
+				return EXIT_USAGE;
 			}
 			break;
 		case O_REPEAT:
 			if (!parse_u64(optarg, 1, MAX_REPEAT, &o->repeat)) {
 				bad_usage("--repeat needs a count in 1..100000000, not '%s'",
 					  optarg);
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_GUEST_DIR:
@@ -356,14 +351,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_SAVE_SNAPSHOT:
 			if (*optarg == '\0') {
 				bad_usage("%s", "--save-snapshot needs a non-empty path");
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			o->save_snapshot = optarg;
 			break;
 		case O_FROM_SNAPSHOT:
 			if (*optarg == '\0') {
 				bad_usage("%s", "--from-snapshot needs a non-empty path");
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			o->from_snapshot = optarg;
 			break;
@@ -387,22 +382,32 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_HELP:
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			return stdout_ok() ? EXIT_OK : EXIT_ENGINE;
 		case ':':
 			bad_usage("%s needs an argument", argv[optind - 1]);
-			return EXIT_USAGE_OR_ENGINE;
+			return EXIT_USAGE;
 		default:
+			/* A negative number such as -1 is an FN_ID out of range, not an option. */
+			for (int i = before; i <= optind && i < argc; i++) {
+				const char *a = argv[i];
+				if (a[0] == '-' && a[1] >= '0' && a[1] <= '9') {
+					bad_usage("bad function id '%s': FN_ID must be a number in "
+						  "0..4294967295",
+						  a);
+					return EXIT_USAGE;
+				}
+			}
 			bad_usage("unknown option '%s'", argv[optind - 1]);
-			return EXIT_USAGE_OR_ENGINE;
+			return EXIT_USAGE;
 		}
 	}
 	if (payloads > 1) {
 		bad_usage("%s", "at most one of --text, --hex and --file");
-		return EXIT_USAGE_OR_ENGINE;
+		return EXIT_USAGE;
 	}
 	if (o->init_perms && !o->init_data) {
 		bad_usage("%s", "--init-perms needs --init-data");
-		return EXIT_USAGE_OR_ENGINE;
+		return EXIT_USAGE;
 	}
 	int rest = argc - optind;
 	const char *fn_arg = NULL;
@@ -410,19 +415,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 		/* The snapshot holds the guest's memory, init data included. */
 		if (o->init_data) {
 			bad_usage("%s", "--init-data cannot be combined with --from-snapshot");
-			return EXIT_USAGE_OR_ENGINE;
+			return EXIT_USAGE;
 		}
 		if (rest > 1) {
 			bad_usage("%s",
 				  "too many arguments (--from-snapshot takes the place of GUEST)");
-			return EXIT_USAGE_OR_ENGINE;
+			return EXIT_USAGE;
 		}
 		if (rest == 1)
 			fn_arg = argv[optind];
 	} else {
 		if (rest < 1 || rest > 2) {
 			bad_usage("%s", rest < 1 ? "missing GUEST" : "too many arguments");
-			return EXIT_USAGE_OR_ENGINE;
+			return EXIT_USAGE;
 		}
 		o->guest = argv[optind];
 		if (rest == 2)
@@ -430,19 +435,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (fn_arg) {
 		if (!parse_u64(fn_arg, 0, UINT32_MAX, &v)) {
-			bad_usage("FN_ID must be a number in 0..4294967295, not '%s'", fn_arg);
-			return EXIT_USAGE_OR_ENGINE;
+			bad_usage("bad function id '%s': FN_ID must be a number in 0..4294967295",
+				  fn_arg);
+			return EXIT_USAGE;
 		}
 		o->have_fn = true;
 		o->fn_id = (uint32_t)v;
 	}
 	if (!o->have_fn && (payloads || o->repeat != 1)) {
 		bad_usage("%s", "a payload or --repeat needs FN_ID");
-		return EXIT_USAGE_OR_ENGINE;
+		return EXIT_USAGE;
 	}
 	if (!o->have_fn && o->restore_each) {
 		bad_usage("%s", "--restore-each needs FN_ID");
-		return EXIT_USAGE_OR_ENGINE;
+		return EXIT_USAGE;
 	}
 	return -1;
 }
@@ -455,24 +461,42 @@ static bool is_file(const char *path)
 
 /*
  * Resolves (guest): an existing file or anything with a '/' is used as is; a bare name is looked
- * up as DIR/NAME and DIR/NAME.elf. Returns a new string, or NULL when out of memory.
+ * up as DIR/NAME and DIR/NAME.elf. Returns a new string, or NULL (with a message) when out of
+ * memory or when a bare name is found nowhere.
  */
 static char *resolve_guest(const char *guest, const char *dir)
 {
-	if (is_file(guest) || strchr(guest, '/'))
-		return strdup(guest);
+	if (is_file(guest) || strchr(guest, '/')) {
+		char *p = strdup(guest);
+		if (!p)
+			fprintf(stderr, "nub-run: out of memory\n");
+		return p;
+	}
 	static const char *const suffixes[] = { "", ".elf" };
 	for (size_t i = 0; i < 2; i++) {
 		size_t n = strlen(dir) + strlen(guest) + strlen(suffixes[i]) + 2;
 		char *p = malloc(n);
-		if (!p)
+		if (!p) {
+			fprintf(stderr, "nub-run: out of memory\n");
 			return NULL;
+		}
 		snprintf(p, n, "%s/%s%s", dir, guest, suffixes[i]);
 		if (is_file(p))
 			return p;
 		free(p);
 	}
-	return strdup(guest); /* let the engine report the missing file */
+	/* Not found: name the directory and the files tried. */
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		fprintf(stderr, "nub-run: guest directory %s: %s\n", dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		fprintf(stderr, "nub-run: guest directory %s: is %s, not a directory\n", dir,
+			input_file_kind(st.st_mode));
+	fprintf(stderr,
+		"nub-run: guest '%s' not found: tried %s, %s/%s and %s/%s.elf (set the directory "
+		"with --guest-dir)\n",
+		guest, guest, dir, guest, dir, guest);
+	return NULL;
 }
 
 static const char *level_name(enum nub_abi_log_level level)
@@ -530,9 +554,10 @@ static int exit_code(enum nub_status st)
 	case NUB_E_PROTOCOL:
 	case NUB_E_CANCELLED:
 	case NUB_E_TIME_LIMIT:
-		return EXIT_GUEST_FAILED;
+	case NUB_E_EMULATION:
+		return EXIT_GUEST_OUTCOME;
 	default:
-		return EXIT_USAGE_OR_ENGINE;
+		return EXIT_ENGINE;
 	}
 }
 
@@ -574,8 +599,11 @@ static void report_failure(const char *what, enum nub_status st, const struct nu
 		fprintf(stderr, "  errno %d (%s)\n", err->sys_errno, strerror(err->sys_errno));
 }
 
-/* Prints (b) to stdout: as text if every byte is printable ASCII, newline or tab, else as hex. */
-static void print_response(const struct nub_buf *b)
+/*
+ * Prints (b) to stdout: as text if every byte is printable ASCII, newline or tab, else as hex.
+ * False (with a message) on a write error.
+ */
+static bool print_response(const struct nub_buf *b)
 {
 	bool text = true;
 	for (size_t i = 0; i < b->len && text; i++) {
@@ -593,7 +621,7 @@ static void print_response(const struct nub_buf *b)
 			printf("%02x", b->data[i]);
 		fputc('\n', stdout);
 	}
-	fflush(stdout);
+	return stdout_ok();
 }
 
 /* Loads the payload and init data named by (o); false with a message. */
@@ -687,15 +715,13 @@ int main(int argc, char **argv)
 	struct nub_error err = { 0 };
 	enum nub_status st;
 
-	rc = EXIT_USAGE_OR_ENGINE;
+	rc = EXIT_ENGINE;
 	if (!load_inputs(&o, &payload, &plen, &init, &ilen))
 		goto out;
 	if (!o.from_snapshot) {
 		path = resolve_guest(o.guest, o.guest_dir);
-		if (!path) {
-			fprintf(stderr, "nub-run: out of memory\n");
+		if (!path)
 			goto out;
-		}
 	}
 
 	struct nub_config cfg;
@@ -722,7 +748,7 @@ int main(int argc, char **argv)
 		rc = sandbox_from_file(o.from_snapshot, &cfg, &loaded, &sb);
 		if (rc != EXIT_OK)
 			goto out;
-		rc = EXIT_USAGE_OR_ENGINE;
+		rc = EXIT_ENGINE;
 		goto ready;
 	}
 
@@ -810,7 +836,10 @@ ready:
 		}
 	}
 	double ms = timing_elapsed_ms(t0);
-	print_response(&resp);
+	if (!print_response(&resp)) {
+		rc = EXIT_ENGINE;
+		goto out;
+	}
 	if (o.repeat > 1) {
 		fprintf(stderr, "nub-run: %" PRIu64 " calls in %.3f ms (%.2f us per call)\n",
 			o.repeat, ms, ms * 1e3 / (double)o.repeat);

@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nub_buf resp;
 	const uint8_t *init, *elf;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	if (!ready)
 		LLVMFuzzerInitialize(NULL, NULL);

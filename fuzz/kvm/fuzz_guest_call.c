@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nub_buf resp;
 	const uint8_t *payload;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	LLVMFuzzerInitialize(NULL, NULL);
 	fuzz_input_init(&in, data, size);

@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nub_error err;
 	struct nub_buf resp;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	LLVMFuzzerInitialize(NULL, NULL);
 	memset(&resp, 0, sizeof resp);

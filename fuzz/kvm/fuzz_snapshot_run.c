@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nub_sandbox *sb = NULL;
 	size_t nfns;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	if (!ready)
 		LLVMFuzzerInitialize(NULL, NULL);

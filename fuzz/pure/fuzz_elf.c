@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nub_elf_image img;
 	struct nub_error err;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	/* A private copy of exactly (size) bytes: ASan reports any read past the file. */
 	uint8_t *file = malloc(size ? size : 1);

@@ -390,7 +390,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tally first = { 0 }, second = { 0 };
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	struct nub_gdb_rx *rx = malloc(sizeof *rx);
 	struct scratch *s = malloc(sizeof *s);

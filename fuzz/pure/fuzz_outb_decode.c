@@ -504,7 +504,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	fuzz_input_init(&in, data, size);
 	struct state *s = state_new(&in);

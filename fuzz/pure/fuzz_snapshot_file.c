@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nub_error err;
 	struct nub_snapshot *snap = NULL, *again = NULL;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	uint8_t *file = snap_repaired_copy(data, size);
 

@@ -215,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_input in;
 	const uint8_t *rest;
 
-	if (size > MAX_INPUT)
+	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	fuzz_input_init(&in, data, size);
 	enum fuzz_wire_mode mode = (enum fuzz_wire_mode)(fuzz_read_u8(&in) % WIRE_MODES);

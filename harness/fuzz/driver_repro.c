@@ -4,7 +4,12 @@
  * all in one process, printing the decoded input, the outcome and a signature. A directory is
  * replayed in name order, except a keep directory of the AFL++ driver (it holds a ring file,
  * keep_ring.h), which is replayed oldest input first. Needs no fuzzing engine, so it builds in
- * every flavour. Arguments starting with '-' (libFuzzer flags) are ignored.
+ * every flavour. Arguments starting with '-' (libFuzzer flags) are ignored. Inputs are opened without
+ * blocking; anything but a regular file (or a directory) is refused as a setup error.
+ * Exit status: 0 every input that ran was handled (an input over the target's size limit is
+ * skipped and says so), 2 usage, 3 setup error (an input refused or unreadable), 4 no input ran
+ * (an empty directory, or every input skipped); a host crash ends the process with the
+ * sanitizer's status or the signal.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input_file.h"
 #include "keep_ring.h"
 #include "nub_fuzz.h"
 
@@ -40,8 +46,12 @@
 #define HEXDUMP_MAX 256u
 #define MAX_FRAMES 3
 
+#define READ_LIMIT ((size_t)1 << 30) /* above every target's own limit */
+
+enum { EXIT_USAGE = 2, EXIT_SETUP = 3, EXIT_NOTHING_RAN = 4 };
+
 static const char *current_file = "(none)";
-static size_t handled;
+static size_t handled, skipped, refused;
 
 static void print_outcome(const char *cls)
 {
@@ -138,30 +148,6 @@ static void install_crash_handlers(void)
 }
 #endif
 
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat sb;
-
-	if (!f)
-		return -1;
-	if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0) {
-		fclose(f);
-		return -1;
-	}
-	size_t size = (size_t)sb.st_size;
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf || fread(buf, 1, size, f) != size) {
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	*data = buf;
-	*len = size;
-	return 0;
-}
-
 /* Runs one input (a private copy of exactly (len) bytes, as libFuzzer gives it). */
 static void run_input(const char *name, uint8_t *data, size_t len)
 {
@@ -174,6 +160,12 @@ static void run_input(const char *name, uint8_t *data, size_t len)
 	current_file = name;
 	nub_fuzz_outcome_reset();
 	LLVMFuzzerTestOneInput(data, len);
+	if (nub_fuzz_skipped()) {
+		printf("skipped: %s\n", nub_fuzz_skipped());
+		fflush(stdout);
+		skipped++;
+		return;
+	}
 	if (strcmp(nub_fuzz_last_outcome(), "-") == 0)
 		print_outcome("-");
 	printf("signature: %s | none | - | %s\n", NUB_FUZZ_TARGET_NAME, nub_fuzz_last_outcome());
@@ -181,19 +173,14 @@ static void run_input(const char *name, uint8_t *data, size_t len)
 	handled++;
 }
 
-static int run_file(const char *path)
+/* A setup error about an input: counted, and the reproducer's status becomes EXIT_SETUP. */
+static int refuse(const char *msg)
 {
-	uint8_t *data;
-	size_t len;
-
-	if (read_file(path, &data, &len) != 0) {
-		fprintf(stderr, "%s-repro: cannot read %s: %s\n", NUB_FUZZ_TARGET_NAME, path,
-			strerror(errno));
-		return -1;
-	}
-	run_input(path, data, len);
-	free(data);
-	return 0;
+	fflush(stdout);
+	printf("%s-repro: setup error: %s\n", NUB_FUZZ_TARGET_NAME, msg);
+	fflush(stdout);
+	refused++;
+	return -1;
 }
 
 /* The inputs of an AFL++ keep ring, oldest first. 1 if (dir) holds no ring. */
@@ -204,6 +191,9 @@ static int run_ring(const char *dir)
 	int rc = 0;
 
 	snprintf(path, sizeof path, "%s/%s", dir, KEEP_RING_NAME);
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 1; /* no ring (a FIFO named ring is not one either: fopen would block) */
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return 1;
@@ -250,30 +240,41 @@ static int name_order(const struct dirent **a, const struct dirent **b)
 
 static int run_path(const char *path)
 {
-	struct stat sb;
 	struct dirent **names;
+	uint8_t *data;
+	size_t len;
+	char msg[4200];
 	int rc = 0;
 
-	if (stat(path, &sb) != 0) {
-		fprintf(stderr, "%s-repro: %s: %s\n", NUB_FUZZ_TARGET_NAME, path, strerror(errno));
-		return -1;
+	switch (input_file_read(path, READ_LIMIT, &data, &len, msg, sizeof msg)) {
+	case INPUT_FILE_OK:
+		run_input(path, data, len);
+		free(data);
+		return 0;
+	case INPUT_FILE_TOO_LARGE:
+		printf("== %s (%zu bytes)\nskipped: %zu bytes over the limit %zu\n", path, len, len,
+		       READ_LIMIT);
+		skipped++;
+		return 0;
+	case INPUT_FILE_DIRECTORY:
+		break;
+	default:
+		return refuse(msg);
 	}
-	if (!S_ISDIR(sb.st_mode))
-		return run_file(path);
 	int ring = run_ring(path);
 	if (ring <= 0)
 		return ring;
 	int n = scandir(path, &names, NULL, name_order);
 	if (n < 0) {
-		fprintf(stderr, "%s-repro: %s: %s\n", NUB_FUZZ_TARGET_NAME, path, strerror(errno));
-		return -1;
+		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+		return refuse(msg);
 	}
 	for (int i = 0; i < n; i++) {
 		if (names[i]->d_name[0] != '.') {
 			size_t sz = strlen(path) + strlen(names[i]->d_name) + 2;
 			char *child = malloc(sz);
 			if (!child) {
-				rc = -1;
+				rc = refuse("out of memory");
 			} else {
 				snprintf(child, sz, "%s/%s", path, names[i]->d_name);
 				if (run_path(child) != 0)
@@ -300,17 +301,26 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: %s-repro FILE|DIR...\n"
 			"Runs each input once through the %s target and prints the decoded input,\n"
-			"the outcome and a signature line; exits 0 if every input was handled.\n",
+			"the outcome and a signature line.\n"
+			"Exit status: 0 every input that ran was handled (inputs over the target's\n"
+			"size limit are skipped, each with a \"skipped:\" line), 2 usage, 3 setup\n"
+			"error (an input that is not a regular file or directory, or unreadable),\n"
+			"4 no input ran; a host crash exits with the sanitizer's status or a signal.\n",
 			NUB_FUZZ_TARGET_NAME, NUB_FUZZ_TARGET_NAME);
-		return 2;
+		return EXIT_USAGE;
 	}
 	install_crash_handlers();
 	nub_fuzz_set_outcome_sink(print_outcome);
 	if (LLVMFuzzerInitialize)
 		LLVMFuzzerInitialize(&argc, &argv);
 	for (int i = 1; i < argc; i++)
-		if (argv[i][0] != '-' && run_path(argv[i]) != 0)
-			rc = 1;
-	printf("%s-repro: %zu inputs handled\n", NUB_FUZZ_TARGET_NAME, handled);
+		if (argv[i][0] != '-')
+			run_path(argv[i]);
+	printf("%s-repro: %zu inputs handled, %zu skipped, %zu refused\n", NUB_FUZZ_TARGET_NAME,
+	       handled, skipped, refused);
+	if (refused)
+		rc = EXIT_SETUP;
+	else if (handled == 0)
+		rc = EXIT_NOTHING_RAN;
 	return rc;
 }

@@ -23,8 +23,26 @@ const char *nub_fuzz_last_outcome(void)
 	return last_outcome ? last_outcome : "-";
 }
 
+static char skip_reason[96];
+static bool skipped;
+
+bool nub_fuzz_oversize(size_t size, size_t max)
+{
+	if (size <= max)
+		return false;
+	snprintf(skip_reason, sizeof skip_reason, "%zu bytes over the limit %zu", size, max);
+	skipped = true;
+	return true;
+}
+
+const char *nub_fuzz_skipped(void)
+{
+	return skipped ? skip_reason : NULL;
+}
+
 void nub_fuzz_outcome_reset(void)
 {
+	skipped = false;
 	last_outcome = NULL;
 }
 

@@ -57,6 +57,15 @@ size_t nub_fuzz_alloc_failures(void);
 bool nub_fuzz_replaying(void);
 void nub_fuzz_set_replaying(bool on);
 
+/*
+ * A target's size limit: `if (nub_fuzz_oversize(size, MAX_INPUT)) return 0;`. True when (size)
+ * exceeds (max); the input is then skipped, and the reproducer says so ("skipped: N bytes over
+ * the limit M") instead of reporting it handled. nub_fuzz_outcome_reset forgets the skip.
+ */
+bool nub_fuzz_oversize(size_t size, size_t max);
+/* The reason the current input was skipped ("N bytes over the limit M"), or NULL. */
+const char *nub_fuzz_skipped(void);
+
 /* Prints "nub-fuzz: invariant violated at FILE:LINE: EXPR" to stderr and aborts. */
 __attribute__((noreturn)) void nub_fuzz_fail(const char *file, int line, const char *expr);
 

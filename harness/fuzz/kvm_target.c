@@ -262,8 +262,8 @@ static void check_restore_exact(struct nub_sandbox *sb, const struct nub_snapsho
 	if (st == NUB_OK)
 		return;
 	fprintf(stderr, "nub-fuzz: restore oracle: %s: %s\n", nub_status_str(st), err.message);
-	nub_fuzz_fail(__FILE__, __LINE__,
-		      "restore oracle: nub_sandbox_verify(sandbox, snapshot) == NUB_OK");
+	nub_fuzz_fail_op("nub_sandbox_restore", "exact (nub_sandbox_verify)", __FILE__, __LINE__,
+			 "restore oracle: nub_sandbox_verify(sandbox, snapshot) == NUB_OK");
 }
 
 void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
@@ -316,8 +316,8 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 	if (st != NUB_OK)
 		fprintf(stderr, "nub-fuzz: restore failed: %s: %s\n", nub_status_str(st),
 			err.message);
-	NUB_FUZZ_CHECK(st == NUB_OK);
-	NUB_FUZZ_CHECK(nub_sandbox_status(sb) == NUB_SANDBOX_READY);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_restore", st == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_restore", nub_sandbox_status(sb) == NUB_SANDBOX_READY);
 	/* Not inside the calibration runs: their inputs are the yardstick, not fuzz inputs. */
 	if (calibration.on || !oracle.every)
 		return;
@@ -343,13 +343,14 @@ void kvm_fuzz_check_call(enum nub_sandbox_status s, enum nub_status st, const st
 	case NUB_OK:
 	case NUB_E_GUEST_ERROR:
 	case NUB_E_INVALID: /* refused before the guest ran (a payload too large for the buffer) */
-		NUB_FUZZ_CHECK(s == NUB_SANDBOX_READY);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", s == NUB_SANDBOX_READY);
 		break;
 	case NUB_E_NOMEM: /* the response could not be copied out: the guest had finished */
-		NUB_FUZZ_CHECK(s == NUB_SANDBOX_READY || s == NUB_SANDBOX_POISONED);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  s == NUB_SANDBOX_READY || s == NUB_SANDBOX_POISONED);
 		break;
 	default:
-		NUB_FUZZ_CHECK(s == NUB_SANDBOX_POISONED);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", s == NUB_SANDBOX_POISONED);
 		break;
 	}
 }

@@ -22,6 +22,7 @@
 #include "nub/x86.h"
 #include "rawkvm.h"
 #include "simple_fns.h"
+#include "snapshot.h"
 #include "timing.h"
 
 #ifndef NUB_GUEST_DIR
@@ -1033,6 +1034,82 @@ static void bench_fuzz_iteration(const struct iters *it, const struct raw_figure
 	nub_sandbox_free(sb);
 }
 
+/* A 64-bit multiply-xor hash of (n) bytes (a multiple of 8): the per-page-hash alternative. */
+static uint64_t hash_words(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < n; i += 8)
+		h = (h ^ nub_le64(p + i)) * 0x9e3779b97f4a7c15ull;
+	return h;
+}
+
+/* "nub_sandbox_verify" right after a restore, on the fuzz and the simple guest, then the two ways
+ * to compare that much memory it was chosen between: memcmp against the snapshot, and hashing
+ * the sandbox's side for per-page hashes of the snapshot computed once (median of n each). */
+static void bench_verify(const struct iters *it, const struct raw_figures *raw, const char *dir)
+{
+	static const char *const guests[] = { "fuzz", "simple" };
+	char path[4096], name[96], extra[160];
+	struct nub_error err = { 0 };
+	size_t n = it->fuzz / 10;
+	uint64_t *v = samples_new(n);
+	printf("\nrestore oracle (nub_sandbox_verify right after nub_sandbox_restore)\n");
+	for (size_t g = 0; g < sizeof guests / sizeof guests[0]; g++) {
+		guest_path(path, sizeof(path), dir, guests[g]);
+		if (access(path, R_OK) != 0) {
+			printf("  %s guest: not measured: %s: %s\n", guests[g], path,
+			       strerror(errno));
+			continue;
+		}
+		struct nub_sandbox *sb = make_sandbox_cfg(path, NULL);
+		struct nub_snapshot *snap = NULL;
+		enum nub_status st = nub_sandbox_snapshot(sb, &snap, &err);
+		if (st != NUB_OK)
+			engine_die("nub_sandbox_snapshot (verify)", st, &err);
+		for (size_t i = 0; i <= n + n / 10; i++) {
+			(void)timed_restore(sb, snap);
+			uint64_t t0 = timing_now_ns();
+			st = nub_sandbox_verify(sb, snap, &err);
+			uint64_t t1 = timing_now_ns();
+			if (st != NUB_OK)
+				engine_die("nub_sandbox_verify", st, &err);
+			if (i > n / 10)
+				v[i - n / 10 - 1] = t1 - t0;
+		}
+		double us = median_us(v, n);
+		size_t bytes = (size_t)snap->mem_size;
+		snprintf(name, sizeof(name), "nub_sandbox_verify (%s guest, %zu KiB)", guests[g],
+			 bytes / 1024);
+		snprintf(extra, sizeof(extra), "  = %.2f RT (p10 %.2f, p90 %.2f; n = %zu)",
+			 us / raw->rt_us, pct_us(v, n, 10), pct_us(v, n, 90), n);
+		print_row(name, us, extra);
+
+		uint8_t *copy = map_bytes(bytes, "verify comparison copy");
+		memcpy(copy, snap->mem, bytes);
+		volatile uint64_t sink = 0;
+		for (int way = 0; way < 2; way++) {
+			for (size_t i = 0; i < n; i++) {
+				uint64_t t0 = timing_now_ns();
+				if (way == 0)
+					sink += (uint64_t)memcmp(copy, snap->mem, bytes);
+				else
+					sink += hash_words(copy, bytes);
+				v[i] = timing_now_ns() - t0;
+			}
+			us = median_us(v, n);
+			snprintf(extra, sizeof(extra), "  = %.2f RT", us / raw->rt_us);
+			print_row(way == 0 ? "  memcmp of that memory with the snapshot"
+					   : "  hashing that memory (per-page hash alternative)",
+				  us, extra);
+		}
+		(void)sink;
+		munmap(copy, bytes);
+		nub_snapshot_unref(snap);
+		nub_sandbox_free(sb);
+	}
+	free(v);
+}
+
 static void bench_restore(const struct iters *it, const struct raw_figures *raw, const char *dir)
 {
 	char simple[4096], name[64], extra[160];
@@ -1436,6 +1513,7 @@ int main(int argc, char **argv)
 	bench_engine(&it, &raw, dir);
 	bench_fuzz_iteration(&it, &raw, dir); /* the last rows of the engine section */
 	bench_restore(&it, &raw, dir);
+	bench_verify(&it, &raw, dir);
 	bench_memory(dir);
 	return 0;
 }

@@ -368,14 +368,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_GDB:
 			if (!parse_u64(optarg, 1, UINT16_MAX, &v)) {
 				bad_usage("--gdb needs a port in 1..65535, not '%s'", optarg);
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			o->gdb_port = (uint16_t)v;
 			break;
 		case O_CORE:
 			if (*optarg == '\0') {
 				bad_usage("%s", "--core needs a non-empty directory");
-				return EXIT_USAGE_OR_ENGINE;
+				return EXIT_USAGE;
 			}
 			o->core_dir = optarg;
 			break;

@@ -31,6 +31,7 @@ static const char *const status_names[NUB_STATUS_COUNT] = {
 	[NUB_E_EMULATION] = "NUB_E_EMULATION",
 	[NUB_E_EXISTS] = "NUB_E_EXISTS",
 	[NUB_E_SNAPSHOT] = "NUB_E_SNAPSHOT",
+	[NUB_E_DIVERGED] = "NUB_E_DIVERGED",
 };
 
 const char *nub_status_str(enum nub_status status)

@@ -226,8 +226,7 @@ enum nub_status nub_uninit_new(const struct nub_guest_env *env, const struct nub
 	u->img.layout = layout;
 	st = nub_image_own_config(&u->img, env->path, "guest", err);
 	if (st == NUB_OK)
-		st = nub_mem_map(&u->img.mem, layout.primary_size, layout.scratch_gpa,
-				 layout.scratch_size, -1, err);
+		st = nub_mem_map_guarded(&u->img.mem, &layout, -1, err);
 	if (st == NUB_OK)
 		st = build_image(&u->img, &elf, data, len, env, init_perms, err);
 	if (st != NUB_OK) {

@@ -18,6 +18,14 @@ _Static_assert(NUB_PRIMARY_BASE + NUB_MAX_PRIMARY_SIZE < NUB_GPA_TOP - NUB_MAX_S
 /* Scratch pages besides the buffers and the stack: stack guard, exception guard, meta, top. */
 #define SCRATCH_FIXED_PAGES 4u
 
+size_t nub_layout_guards(const struct nub_layout *l, uint64_t out[NUB_LAYOUT_GUARDS])
+{
+	out[0] = l->stack_guard_gpa;
+	out[1] = l->exception_guard_gpa;
+	out[2] = l->scratch_gpa + l->scratch_size - NUB_PAGE_SIZE; /* the unused top page */
+	return NUB_LAYOUT_GUARDS;
+}
+
 uint64_t nub_layout_table_pages(uint64_t gpa, uint64_t size)
 {
 	uint64_t last;

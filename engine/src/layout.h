@@ -3,6 +3,7 @@
 #ifndef NUB_LAYOUT_H
 #define NUB_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nub/nub.h"
@@ -54,6 +55,15 @@ struct nub_layout {
  */
 enum nub_status nub_layout_compute(const struct nub_layout_params *p, struct nub_layout *out,
 				   struct nub_error *err);
+
+/* The guard pages inside the scratch region: stack guard, exception-stack guard, top page. */
+#define NUB_LAYOUT_GUARDS 3u
+
+/*
+ * Writes the GPAs of (l)'s guard pages inside its regions, ascending, to (out) and returns their
+ * number (NUB_LAYOUT_GUARDS). The guest's tables never map them; the host keeps them PROT_NONE.
+ */
+size_t nub_layout_guards(const struct nub_layout *l, uint64_t out[NUB_LAYOUT_GUARDS]);
 
 /*
  * Upper bound on the 4 KiB page-table pages needed to map [gpa, gpa + size) with 4-level, 4 KiB

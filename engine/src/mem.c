@@ -7,6 +7,21 @@
 #include <sys/mman.h>
 
 #include "error.h"
+#include "layout.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NUB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NUB_ASAN 1
+#endif
+#endif
+#ifdef NUB_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#endif
 
 /* Maps one region: anonymous zeroed memory (fd < 0), or a private copy-on-write view of fd at offset. */
 static enum nub_status map_region(struct nub_region *r, const char *name, uint64_t gpa,
@@ -56,6 +71,9 @@ static enum nub_status map_region(struct nub_region *r, const char *name, uint64
 
 static void unmap_region(struct nub_region *r)
 {
+	/* The shadow outlives the mapping: a later mapping at this address must not look poisoned. */
+	for (uint32_t i = 0; i < r->ngaps; i++)
+		ASAN_UNPOISON_MEMORY_REGION(r->host + (r->gaps[i] - r->gpa), NUB_PAGE_SIZE);
 	if (r->map)
 		munmap(r->map, r->map_size);
 	memset(r, 0, sizeof *r);
@@ -75,6 +93,66 @@ enum nub_status nub_mem_map(struct nub_mem *m, uint64_t primary_size, uint64_t s
 	return st;
 }
 
+/* Makes the page at (gpa) of (r) a PROT_NONE gap; gaps come in ascending order. */
+static enum nub_status add_gap(struct nub_region *r, const char *name, uint64_t gpa,
+			       struct nub_error *err)
+{
+	if (r->ngaps == NUB_REGION_MAX_GAPS || gpa % NUB_PAGE_SIZE || gpa < r->gpa ||
+	    gpa - r->gpa >= r->size || (r->ngaps && gpa <= r->gaps[r->ngaps - 1]))
+		return nub_error_set(err, NUB_E_INVALID, "guard page 0x%llx in the %s region",
+				     (unsigned long long)gpa, name);
+	uint8_t *p = r->host + (gpa - r->gpa);
+	if (mprotect(p, NUB_PAGE_SIZE, PROT_NONE) != 0)
+		return nub_error_set_errno(err, NUB_E_NOMEM, errno,
+					   "mprotect of the guard page 0x%llx",
+					   (unsigned long long)gpa);
+	ASAN_POISON_MEMORY_REGION(p, NUB_PAGE_SIZE);
+	r->gaps[r->ngaps++] = gpa;
+	return NUB_OK;
+}
+
+enum nub_status nub_mem_map_guarded(struct nub_mem *m, const struct nub_layout *l, int fd,
+				    struct nub_error *err)
+{
+	uint64_t guards[NUB_LAYOUT_GUARDS];
+	enum nub_status st = nub_mem_map(m, l->primary_size, l->scratch_gpa, l->scratch_size, fd,
+					 err);
+	size_t n = nub_layout_guards(l, guards);
+	for (size_t i = 0; st == NUB_OK && i < n; i++)
+		st = add_gap(&m->scratch, "scratch", guards[i], err);
+	if (st != NUB_OK)
+		nub_mem_unmap(m);
+	return st;
+}
+
+bool nub_region_is_gap(const struct nub_region *r, uint64_t gpa)
+{
+	for (uint32_t i = 0; i < r->ngaps; i++)
+		if (gpa - r->gaps[i] < NUB_PAGE_SIZE)
+			return true;
+	return false;
+}
+
+void nub_region_copy_out(const struct nub_region *r, uint8_t *dst)
+{
+	uint64_t from = 0;
+	for (uint32_t i = 0; i <= r->ngaps; i++) {
+		uint64_t to = i < r->ngaps ? r->gaps[i] - r->gpa : r->size;
+		memcpy(dst + from, r->host + from, (size_t)(to - from));
+		from = to + NUB_PAGE_SIZE;
+	}
+}
+
+void nub_region_copy_in(struct nub_region *r, const uint8_t *src)
+{
+	uint64_t from = 0;
+	for (uint32_t i = 0; i <= r->ngaps; i++) {
+		uint64_t to = i < r->ngaps ? r->gaps[i] - r->gpa : r->size;
+		memcpy(r->host + from, src + from, (size_t)(to - from));
+		from = to + NUB_PAGE_SIZE;
+	}
+}
+
 void nub_mem_unmap(struct nub_mem *m)
 {
 	unmap_region(&m->primary);
@@ -88,6 +166,9 @@ static volatile uint8_t *region_ptr(const struct nub_region *r, uint64_t gpa, ui
 	if (!r->host || gpa < r->gpa || __builtin_add_overflow(gpa, len, &end) ||
 	    end > r->gpa + r->size)
 		return NULL;
+	for (uint32_t i = 0; i < r->ngaps; i++)
+		if (gpa < r->gaps[i] + NUB_PAGE_SIZE && end > r->gaps[i])
+			return NULL; /* a guard page: not backed, as far as the host is concerned */
 	return r->host + (gpa - r->gpa);
 }
 

@@ -3,18 +3,26 @@
 #ifndef NUB_MEM_H
 #define NUB_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "nub/nub.h"
 
-/* One contiguous guest-physical region backed by host memory between two PROT_NONE guard pages. */
+#define NUB_REGION_MAX_GAPS 4u
+
+/*
+ * One contiguous guest-physical region backed by host memory between two PROT_NONE guard pages,
+ * with up to NUB_REGION_MAX_GAPS PROT_NONE pages inside (the guest's guard pages).
+ */
 struct nub_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *host; /* host address of gpa; NULL when unmapped */
 	void *map;     /* the whole mapping including guards */
 	size_t map_size;
+	uint64_t gaps[NUB_REGION_MAX_GAPS]; /* GPAs of the PROT_NONE pages inside, ascending */
+	uint32_t ngaps;
 };
 
 struct nub_mem {
@@ -32,6 +40,28 @@ struct nub_mem {
  */
 enum nub_status nub_mem_map(struct nub_mem *m, uint64_t primary_size, uint64_t scratch_gpa,
 			    uint64_t scratch_size, int fd, struct nub_error *err);
+
+struct nub_layout;
+
+/*
+ * nub_mem_map for layout (l), then every guard page of the guest inside a region (the stack
+ * guard, the exception-stack guard and the unused top page: nub_layout_guards) made PROT_NONE
+ * on the host too, and poisoned for AddressSanitizer in the sanitizer flavours, so a host access
+ * through a miscomputed guest pointer faults instead of reading or writing mapped memory. Such
+ * pages are holes from then on: nub_mem_ptr refuses ranges touching them and the region copies
+ * skip them. (The NULL guard below NUB_PRIMARY_BASE has no host mapping at all.)
+ */
+enum nub_status nub_mem_map_guarded(struct nub_mem *m, const struct nub_layout *l, int fd,
+				    struct nub_error *err);
+
+/* Whether the page holding (gpa) is a PROT_NONE gap of (r). */
+bool nub_region_is_gap(const struct nub_region *r, uint64_t gpa);
+
+/* Copies region (r) to (dst) (r->size bytes), leaving the bytes of its gaps in (dst) alone. */
+void nub_region_copy_out(const struct nub_region *r, uint8_t *dst);
+
+/* Copies (src) (r->size bytes) over region (r), except over its gaps. */
+void nub_region_copy_in(struct nub_region *r, const uint8_t *src);
 
 /* Unmaps both regions; a zeroed or already-unmapped nub_mem is fine. */
 void nub_mem_unmap(struct nub_mem *m);

@@ -38,11 +38,20 @@ enum nub_status kvm_fault_run(struct nub_sandbox *sb, struct nub_snapshot **snap
  * naming the ioctl and errno (a KVM_RUN interrupted with EINTR or EAGAIN is retried instead and
  * succeeds); a failed call poisons; a failed snapshot changes nothing; a failed restore leaves the
  * sandbox unrecoverable or as it was; on a poisoned sandbox everything but restore is
- * NUB_E_POISONED; a successful restore makes it ready; KF_SPIN ends in NUB_E_TIME_LIMIT, and so
+ * NUB_E_POISONED; a successful restore makes it ready; EFAULT from KVM_RUN reads as the guest
+ * touching a guard page (NUB_E_MMIO, poisoning); KF_SPIN ends in NUB_E_TIME_LIMIT, and so
  * may any step on a loaded host, always poisoning.
  */
 const char *kvm_fault_rule(enum kvm_fault_op op, enum nub_status st, const struct nub_error *err,
 			   unsigned long failed_request, int errnum, enum nub_sandbox_status before,
 			   enum nub_sandbox_status after);
+
+/*
+ * NULL if a failed evolve (st, err, a sandbox left behind or not) keeps the same promises: no
+ * sandbox, and NUB_E_KVM naming the injected ioctl (failed_request, 0 if none failed), or
+ * NUB_E_MMIO for EFAULT from KVM_RUN, or NUB_E_TIME_LIMIT from the guest's init.
+ */
+const char *kvm_fault_evolve_rule(enum nub_status st, const struct nub_error *err,
+				  unsigned long failed_request, int errnum, bool sandbox_left);
 
 #endif

@@ -111,9 +111,15 @@ static void on_crash(int sig)
 		if (info.dli_sname && strcmp(info.dli_sname, "LLVMFuzzerTestOneInput") == 0)
 			break;
 	}
+	/* A named invariant signs with its engine operation and check instead of frames. */
+	const char *inv = sig == SIGABRT ? nub_fuzz_failed_invariant() : NULL;
 	snprintf(line, sizeof line, "crash: %s while running %s\nsignature: %s | %s | %s | %s\n",
-		 signal_name(sig), current_file, NUB_FUZZ_TARGET_NAME, signal_name(sig),
-		 kept ? frames : "-", nub_fuzz_last_outcome());
+		 signal_name(sig), current_file, NUB_FUZZ_TARGET_NAME,
+		 inv ? "invariant" : signal_name(sig),
+		 inv    ? inv
+		 : kept ? frames
+			: "-",
+		 nub_fuzz_last_outcome());
 	fflush(stdout);
 	if (write(STDOUT_FILENO, line, strlen(line)) < 0) {
 		/* nothing more to do */

@@ -84,6 +84,26 @@ void nub_fuzz_fail(const char *file, int line, const char *expr)
 	abort();
 }
 
+static char failed_invariant[256];
+
+void nub_fuzz_fail_op(const char *op, const char *check, const char *file, int line,
+		      const char *expr)
+{
+	size_t n = (size_t)snprintf(failed_invariant, sizeof failed_invariant, "%s ", op);
+	const char *c = check ? check : expr;
+	for (; *c && n + 1 < sizeof failed_invariant; c++)
+		if (check || (*c != ' ' && *c != '\t' && *c != '\n'))
+			failed_invariant[n++] = *c;
+	failed_invariant[n] = '\0';
+	fprintf(stderr, "nub-fuzz: invariant: %s\n", failed_invariant);
+	nub_fuzz_fail(file, line, expr);
+}
+
+const char *nub_fuzz_failed_invariant(void)
+{
+	return failed_invariant[0] ? failed_invariant : NULL;
+}
+
 bool nub_fuzz_error_ok(const struct nub_error *err)
 {
 	return memchr(err->message, '\0', sizeof err->message) != NULL && err->message[0] != '\0';

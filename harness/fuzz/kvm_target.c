@@ -176,6 +176,7 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
 	kvm_fuzz_setup_check(nub_uninit_evolve(u, &s->sb, &err), &err, "evolve the guest");
 	kvm_fuzz_setup_check(nub_sandbox_snapshot(s->sb, &s->snap, &err), &err, "snapshot");
 	kvm_fuzz_report_iteration(target, s->sb);
+	kvm_fuzz_calibrate_oracle(target, s->sb, s->snap);
 }
 
 /* ---- The trivial-iteration line ---- */
@@ -191,6 +192,7 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
 static struct {
 	bool on;
 	uint64_t restore_ns;
+	double iteration_ns, rt_ns; /* the line's wall median and RT, 0 when not measured */
 } calibration;
 
 void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
@@ -243,6 +245,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 
 	double wall_ns = timing_median(wall, ITER_RUNS);
 	double engine_ns = timing_median(engine, ITER_RUNS);
+	calibration.iteration_ns = wall_ns;
+	calibration.rt_ns = rt;
 	char split[256];
 	if (!sb) {
 		snprintf(split, sizeof split,
@@ -271,6 +275,68 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 		rt / 1000.0, RT_RUNS);
 }
 
+/* ---- The restore oracle ---- */
+
+/* Issue #11: the oracle may add at most this share to an input (checked every N restores). */
+#define ORACLE_MAX_SHARE 0.10
+#define ORACLE_WARMUP 5u
+#define ORACLE_RUNS 50u
+
+/* Check every (every) restores outside replay; 0 until calibrated (never checked then). */
+static struct {
+	unsigned every;
+	unsigned long restores;
+} oracle;
+
+/* Aborts, naming the check, unless (sb) equals (snap) exactly (nub_sandbox_verify). */
+static void check_restore_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap)
+{
+	struct nub_error err;
+	enum nub_status st = nub_sandbox_verify(sb, snap, &err);
+	if (st == NUB_OK)
+		return;
+	fprintf(stderr, "nub-fuzz: restore oracle: %s: %s\n", nub_status_str(st), err.message);
+	nub_fuzz_fail_op("nub_sandbox_restore", "exact (nub_sandbox_verify)", __FILE__, __LINE__,
+			 "restore oracle: nub_sandbox_verify(sandbox, snapshot) == NUB_OK");
+}
+
+void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
+			       struct nub_snapshot *snap)
+{
+	double v[ORACLE_RUNS];
+	struct nub_error err;
+
+	if (oracle.every)
+		return;
+	for (unsigned i = 0; i < ORACLE_WARMUP + ORACLE_RUNS; i++) {
+		kvm_fuzz_setup_check(nub_sandbox_restore(sb, snap, &err), &err,
+				     "restore (oracle calibration)");
+		uint64_t t0 = timing_now_ns();
+		check_restore_exact(sb, snap);
+		if (i >= ORACLE_WARMUP)
+			v[i - ORACLE_WARMUP] = (double)(timing_now_ns() - t0);
+	}
+	double check_ns = timing_median(v, ORACLE_RUNS);
+	double iter_ns = calibration.iteration_ns, rt = calibration.rt_ns;
+	if (iter_ns <= 0 || rt <= 0) {
+		oracle.every = 1;
+		fprintf(stderr,
+			"nub-fuzz: %s: restore oracle: nub_sandbox_verify %.1f us per check; trivial "
+			"iteration not measured, so checked after every restore\n",
+			target, check_ns / 1000.0);
+		return;
+	}
+	/* The smallest N with check / N below the share of a trivial iteration (the cheapest input). */
+	oracle.every = (unsigned)(check_ns / (ORACLE_MAX_SHARE * iter_ns)) + 1;
+	fprintf(stderr,
+		"nub-fuzz: %s: restore oracle: nub_sandbox_verify %.1f us = %.1f RT per check (median "
+		"of %u); checked after every %u restores = %.1f %% of the trivial iteration's %.1f us "
+		"(goal < %.0f %%); after every restore when replaying\n",
+		target, check_ns / 1000.0, check_ns / rt, ORACLE_RUNS, oracle.every,
+		100.0 * check_ns / oracle.every / iter_ns, iter_ns / 1000.0,
+		100.0 * ORACLE_MAX_SHARE);
+}
+
 /* ---- Invariants of results ---- */
 
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
@@ -284,8 +350,13 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 	if (st != NUB_OK)
 		fprintf(stderr, "nub-fuzz: restore failed: %s: %s\n", nub_status_str(st),
 			err.message);
-	NUB_FUZZ_CHECK(st == NUB_OK);
-	NUB_FUZZ_CHECK(nub_sandbox_status(sb) == NUB_SANDBOX_READY);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_restore", st == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_restore", nub_sandbox_status(sb) == NUB_SANDBOX_READY);
+	/* Not inside the calibration runs: their inputs are the yardstick, not fuzz inputs. */
+	if (calibration.on || !oracle.every)
+		return;
+	if (nub_fuzz_replaying() || ++oracle.restores % oracle.every == 0)
+		check_restore_exact(sb, snap);
 }
 
 void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err)
@@ -306,13 +377,14 @@ void kvm_fuzz_check_call(enum nub_sandbox_status s, enum nub_status st, const st
 	case NUB_OK:
 	case NUB_E_GUEST_ERROR:
 	case NUB_E_INVALID: /* refused before the guest ran (a payload too large for the buffer) */
-		NUB_FUZZ_CHECK(s == NUB_SANDBOX_READY);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", s == NUB_SANDBOX_READY);
 		break;
 	case NUB_E_NOMEM: /* the response could not be copied out: the guest had finished */
-		NUB_FUZZ_CHECK(s == NUB_SANDBOX_READY || s == NUB_SANDBOX_POISONED);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  s == NUB_SANDBOX_READY || s == NUB_SANDBOX_POISONED);
 		break;
 	default:
-		NUB_FUZZ_CHECK(s == NUB_SANDBOX_POISONED);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", s == NUB_SANDBOX_POISONED);
 		break;
 	}
 }

@@ -97,7 +97,24 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
 void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb);
 
 /*
+ * The restore oracle's rate, once per process (later calls return at once; kvm_fuzz_sandbox_once
+ * calls it after the trivial-iteration line): times nub_sandbox_verify right after a restore of
+ * (sb) to (snap) (median of 50 after 5 untimed), picks the smallest N for which one check every N
+ * restores costs under 10 % of the trivial iteration, and prints on stderr:
+ *   nub-fuzz: <target>: restore oracle: nub_sandbox_verify V us = X RT per check (median of 50);
+ *   checked after every N restores = P % of the trivial iteration's W us (goal < 10 %); after
+ *   every restore when replaying
+ * Without a trivial-iteration measurement it checks after every restore and says so.
+ */
+void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
+			       struct nub_snapshot *snap);
+
+/*
  * Restores (sb) to (snap); aborts (an invariant) if that fails or leaves the sandbox not ready.
+ * Then, every N restores (kvm_fuzz_calibrate_oracle) and after every restore when replaying (the
+ * reproducer and the corpus replay tests), runs the restore oracle: a sandbox that differs from
+ * (snap) (nub_sandbox_verify) prints "nub-fuzz: restore oracle: NUB_E_DIVERGED: <difference>"
+ * and aborts as the invariant "restore oracle: nub_sandbox_verify(sandbox, snapshot) == NUB_OK".
  * The snapshot-restoring targets call it after each input, never before: the sandbox equals its
  * snapshot when taken and every input ends with a restore (or the process aborts), so each input
  * still starts from the snapshot, and the restore's own work (copying the pages the input

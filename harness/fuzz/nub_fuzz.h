@@ -76,6 +76,25 @@ __attribute__((noreturn)) void nub_fuzz_fail(const char *file, int line, const c
 	} while (0)
 
 /*
+ * An invariant of engine operation (op), e.g. "nub_sandbox_restore", with (check) naming what
+ * failed (NULL: EXPR without its blanks, e.g. "total==len"). Prints, besides nub_fuzz_fail's line,
+ * "nub-fuzz: invariant: OP CHECK", which the crash signature uses in place of the harness frames
+ * (harness/scripts/signature.sh, the reproducer's crash handler), so two engine bugs that break
+ * checks in one harness function keep apart. Then aborts.
+ */
+__attribute__((noreturn)) void nub_fuzz_fail_op(const char *op, const char *check, const char *file,
+						int line, const char *expr);
+
+#define NUB_FUZZ_CHECK_OP(op, cond)                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			nub_fuzz_fail_op((op), NULL, __FILE__, __LINE__, #cond);                   \
+	} while (0)
+
+/* "OP CHECK" of the NUB_FUZZ_CHECK_OP invariant that failed in this process, else NULL. */
+const char *nub_fuzz_failed_invariant(void);
+
+/*
  * Checks debug-print text the engine delivered: non-empty, at most one line buffer (1 KiB), and
  * whole, valid UTF-8 sequences only (no surrogates, nothing above U+10FFFF, shortest form).
  */

@@ -95,7 +95,7 @@ break)
 	gdb_batch -ex 'break fn_add' -ex continue -ex continue -ex bt -ex 'x/8xb in' \
 		-ex 'print len' -ex 'set var $rsi = 7' -ex 'print len' -ex next -ex step \
 		-ex finish -ex continue
-	finish_nub 2
+	finish_nub 3  # nub-run: 3 guest error
 	expect gdb.out '^Breakpoint 1 at 0x[0-9a-f]+: fn_add\. \(2 locations\)$'
 	expect gdb.out "^Breakpoint 1\.1, fn_add \(in=0x[0-9a-f]+ \"\\\\002\", len=8, out=0x[0-9a-f]+\) at .*$src:90$"
 	expect gdb.out "^#0  fn_add \(in=0x[0-9a-f]+ \"\\\\002\", len=8, out=0x[0-9a-f]+\) at .*$src:90$"
@@ -135,7 +135,7 @@ interrupt)
 	sleep 2 # the second continue is running the spin loop by now
 	kill -INT "$gdb_pid"
 	wait "$gdb_pid" || true
-	finish_nub 3
+	finish_nub 4  # nub-run: 4 guest outcome
 	expect gdb.out '^Program received signal SIGINT, Interrupt\.$'
 	expect gdb.out '^rip            0x[0-9a-f]+ +0x[0-9a-f]+ <(fn_)?spin\+[0-9]+>$'
 	expect gdb.out "^#[01]  fn_spin \(in=0x[0-9a-f]+ .*\) at .*$src:[0-9]+$"
@@ -153,7 +153,7 @@ detach)
 fault)
 	start_nub simple 15
 	gdb_batch -ex continue -ex continue -ex bt -ex 'print $pc' -ex continue
-	finish_nub 3
+	finish_nub 4  # nub-run: 4 guest outcome
 	expect gdb.out '^Program received signal SIGSEGV, Segmentation fault\.$'
 	expect gdb.out "^#0  (0x[0-9a-f]+ in )?(load_from|fn_null_deref) \(.*\) at .*$src:[0-9]+$"
 	expect gdb.out "^#[01]  (0x[0-9a-f]+ in )?fn_null_deref \(.*\) at .*$src:[0-9]+$"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # harness/scripts/iteration_line.sh REPRO TARGET: the iteration-line-<target> test. Runs a KVM target's
 # reproducer on an empty input and checks that it printed its trivial-iteration line
-# (kvm_fuzz_report_iteration in harness/fuzz/kvm_target.h) once, with numbers where they belong. The
+# (kvm_fuzz_report_iteration in harness/fuzz/kvm_target.h) once, with numbers where they belong, and
+# for targets with a long-lived sandbox the restore oracle's rate line (kvm_fuzz_calibrate_oracle). The
 # times are printed, never judged: tests do not assert absolute times or ratios.
 # Exit 77 from the reproducer (no /dev/kvm) is passed on as "skipped".
 set -euo pipefail
@@ -44,3 +45,17 @@ if [[ "$lines" -ne 1 ]] || ! grep -Eq "$pattern" "$tmp/err"; then
 	exit 1
 fi
 grep -E "$pattern" "$tmp/err"
+# Targets with a long-lived sandbox also print the restore oracle's rate (kvm_fuzz_calibrate_oracle).
+if grep -Eq "^nub-fuzz: $target: trivial iteration .*restore $num RT via" "$tmp/err"; then
+	oracle="^nub-fuzz: $target: restore oracle: nub_sandbox_verify $num us = $num RT per check "
+	oracle+="\(median of [0-9]+\); checked after every [0-9]+ restores = $num % of the trivial "
+	oracle+="iteration's $num us \(goal < 10 %\); after every restore when replaying$"
+	if [[ "$(grep -c "^nub-fuzz: $target: restore oracle:" "$tmp/err" || true)" -ne 1 ]] ||
+		! grep -Eq "$oracle" "$tmp/err"; then
+		cat "$tmp/err" >&2
+		echo "iteration line: expected exactly one restore-oracle line matching" >&2
+		echo "  $oracle" >&2
+		exit 1
+	fi
+	grep -E "$oracle" "$tmp/err"
+fi

@@ -10,6 +10,8 @@
 # outcome bookkeeping and allocation hook, harness/fuzz/driver_*.c and harness.c and
 # harness/common/alloc_inject.c, excepted), innermost first, function names only so that line
 # moves do not change signatures.
+# A named invariant (NUB_FUZZ_CHECK_OP: "nub-fuzz: invariant: OP CHECK") signs with "OP CHECK" in
+# place of the frames, so the engine operation and check name it rather than harness functions.
 # Outcome: the last "outcome:" line of the report (the target's class for the crashing input), or -.
 # A report from a reproducer without a sanitizer already holds its signature (after "crash:").
 set -euo pipefail
@@ -27,7 +29,8 @@ fi
 
 awk -v target="$target" -v rc="$rc" '
 function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
-BEGIN { type = ""; n = 0; stack = 0; stack_done = 0; outcome = "-" }
+BEGIN { type = ""; n = 0; stack = 0; stack_done = 0; outcome = "-"; inv = "" }
+inv == "" && /^nub-fuzz: invariant: / { inv = substr($0, 21) }
 /^outcome: / { outcome = substr($0, 10) }
 type == "" && /ERROR: AddressSanitizer: / {
 	s = $0; sub(/.*ERROR: AddressSanitizer: /, "", s); split(s, w, " ")
@@ -72,5 +75,6 @@ END {
 	}
 	f = "-"
 	for (i = 0; i < n; i++) f = (i ? f " > " : "") frames[i]
+	if (type == "invariant" && inv != "") f = inv
 	printf "signature: %s | %s | %s | %s\n", target, type, f, outcome
 }' "$report"

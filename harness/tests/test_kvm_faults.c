@@ -47,13 +47,13 @@ static void live(struct ioctl_inject *in, struct alloc_inject *a, const char *wh
 	assert_int_equal(nub_uninit_new(&env, &cfg, &u, NULL), NUB_OK);
 	assert_int_equal(nub_uninit_register(u, KVM_FAULT_HOST_ECHO, host_fn_echo, NULL, NULL),
 			 NUB_OK);
-	long before_evolve = in->failures;
 	enum nub_status st = nub_uninit_evolve(u, &sb, &err);
 	if (st != NUB_OK) {
-		if (st != NUB_E_KVM || in->failures == before_evolve || sb)
-			fail_msg("%s: evolve gave %s (%s)", what, nub_status_str(st), err.message);
-		if (!strstr(err.message, nub_ioctl_name(in->failed_request)))
-			fail_msg("%s: evolve: '%s' names no ioctl", what, err.message);
+		const char *broken = kvm_fault_evolve_rule(st, &err,
+							   in->failures ? in->failed_request : 0,
+							   in->errnum, sb != NULL);
+		if (broken)
+			fail_msg("%s: %s", what, broken);
 		return;
 	}
 	for (size_t i = 0; i < NOPS; i++) {

@@ -3,14 +3,27 @@
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "testlib.h"
 
+#include "layout.h"
 #include "mem.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
 
 #define PRIMARY_SIZE 0x3000u
 #define SCRATCH_GPA (NUB_GPA_TOP - 0x2000u)
@@ -225,11 +238,152 @@ static void test_copy_helpers(void **state)
 	assert_memory_equal(out, src, sizeof src);
 }
 
+/* A real layout (default sizes) mapped with its guard pages. */
+static void map_guarded(struct nub_mem *m, struct nub_layout *l)
+{
+	struct nub_error err;
+	const struct nub_layout_params p = { .image_end = NUB_PRIMARY_BASE + 0x5000,
+					     .heap_size = 0x8000,
+					     .input_size = 0x2000,
+					     .output_size = 0x2000,
+					     .stack_size = 0x2000 };
+	assert_int_equal(nub_layout_compute(&p, l, &err), NUB_OK);
+	if (nub_mem_map_guarded(m, l, -1, &err) != NUB_OK)
+		fail_msg("nub_mem_map_guarded: %s", err.message);
+}
+
+/*
+ * Touches the byte at host address (p) in a child process (stderr into (report), a file) and
+ * asserts that the access faulted: SIGSEGV, or, in the AddressSanitizer flavours when (asan_type)
+ * is given (a poisoned guard page), an AddressSanitizer report of that type, which it makes before
+ * the access.
+ */
+static void assert_touch_faults(volatile uint8_t *p, bool write, const char *what,
+				const char *asan_type)
+{
+	char path[] = "/tmp/nub-test-guard-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd, 2);
+		signal(SIGSEGV,
+		       SIG_DFL); /* cmocka's handler would turn the fault into a test failure */
+		if (write)
+			*p = 1;
+		else
+			(void)*p;
+		_exit(0);
+	}
+	int ws = 0;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	char report[8192] = { 0 };
+	ssize_t n = pread(fd, report, sizeof report - 1, 0);
+	close(fd);
+	(void)n;
+#ifdef TEST_ASAN
+	if (asan_type) {
+		if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 0 || !strstr(report, asan_type))
+			fail_msg("%s %s: want an AddressSanitizer %s report, got status 0x%x: %s",
+				 write ? "writing" : "reading", what, asan_type, ws, report);
+		return;
+	}
+#else
+	(void)asan_type;
+#endif
+	if (!WIFSIGNALED(ws) || WTERMSIG(ws) != SIGSEGV)
+		fail_msg("%s %s: want SIGSEGV, got status 0x%x: %s", write ? "writing" : "reading",
+			 what, ws, report);
+}
+
+/* One byte past either end of a region, and each guard page inside, faults on the host. */
+static void test_guard_pages_fault(void **state)
+{
+	(void)state;
+	struct nub_mem m;
+	struct nub_layout l;
+	map_guarded(&m, &l);
+	uint8_t *ph = m.primary.host, *sh = m.scratch.host;
+	assert_touch_faults(ph + l.primary_size, true, "one byte past the primary region", NULL);
+	assert_touch_faults(ph - 1, false, "one byte before the primary region", NULL);
+	assert_touch_faults(sh + l.scratch_size, false, "one byte past the scratch region", NULL);
+	assert_touch_faults(sh - 1, true, "one byte before the scratch region", NULL);
+	uint64_t guards[NUB_LAYOUT_GUARDS];
+	size_t n = nub_layout_guards(&l, guards);
+	assert_int_equal(n, 3);
+	assert_int_equal(guards[0], l.stack_guard_gpa);
+	assert_int_equal(guards[1], l.exception_guard_gpa);
+	assert_int_equal(guards[2], l.meta_gpa + NUB_PAGE_SIZE);
+	assert_int_equal(guards[2] + NUB_PAGE_SIZE, NUB_GPA_TOP);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *g = sh + (guards[i] - l.scratch_gpa);
+		char what[64];
+		snprintf(what, sizeof what, "the guard page at 0x%llx",
+			 (unsigned long long)guards[i]);
+		assert_touch_faults(g, false, what, "use-after-poison");
+		assert_touch_faults(g + NUB_PAGE_SIZE - 1, true, what, "use-after-poison");
+		/* One byte past the page below (output buffer, stack, metadata page): an overrun. */
+		assert_touch_faults(g, true, what, "use-after-poison");
+	}
+	/* The pages around each guard stay usable. */
+	sh[l.stack_guard_gpa - 1 - l.scratch_gpa] = 1;
+	sh[l.stack_gpa - l.scratch_gpa] = 1;
+	sh[l.meta_gpa + NUB_PAGE_SIZE - 1 - l.scratch_gpa] = 1;
+	nub_mem_unmap(&m);
+}
+
+/* Guard pages are holes for translation and the region copies, which skip them. */
+static void test_guard_pages_are_holes(void **state)
+{
+	(void)state;
+	struct nub_mem m;
+	struct nub_layout l;
+	map_guarded(&m, &l);
+	assert_int_equal(m.scratch.ngaps, 3);
+	assert_null(nub_mem_ptr(&m, l.stack_guard_gpa, 1));
+	assert_null(nub_mem_ptr(&m, l.stack_guard_gpa - 1, 2)); /* straddles into it */
+	assert_null(nub_mem_ptr(&m, l.output_gpa, l.output_size + 1));
+	assert_null(nub_mem_ptr(&m, l.exception_guard_gpa + NUB_PAGE_SIZE - 1, 1));
+	assert_null(nub_mem_ptr(&m, NUB_GPA_TOP - 1, 1));
+	assert_null(nub_mem_ptr(&m, l.scratch_gpa, l.scratch_size));
+	assert_non_null(nub_mem_ptr(&m, l.output_gpa, l.output_size));
+	assert_non_null(nub_mem_ptr(&m, l.stack_gpa, l.stack_size));
+	assert_non_null(nub_mem_ptr(&m, l.meta_gpa, NUB_PAGE_SIZE));
+	assert_true(nub_region_is_gap(&m.scratch, l.stack_guard_gpa + 5));
+	assert_false(nub_region_is_gap(&m.scratch, l.stack_gpa));
+	assert_false(nub_region_is_gap(&m.primary, l.heap_gpa));
+
+	/* Out and back in around the gaps: the gap bytes of the copy keep their 0xaa. */
+	uint8_t *img = malloc(l.scratch_size), *img2 = malloc(l.scratch_size);
+	memset(m.scratch.host, 0x11, l.stack_guard_gpa - l.scratch_gpa);
+	memset(img, 0xaa, l.scratch_size);
+	nub_region_copy_out(&m.scratch, img);
+	assert_int_equal(img[0], 0x11);
+	assert_int_equal(img[l.stack_guard_gpa - l.scratch_gpa], 0xaa);
+	assert_int_equal(img[l.scratch_size - 1], 0xaa);
+	assert_int_equal(img[l.stack_gpa - l.scratch_gpa], 0);
+	memset(img2, 0x22, l.scratch_size);
+	nub_region_copy_in(&m.scratch, img2);
+	assert_int_equal(m.scratch.host[0], 0x22);
+	assert_int_equal(m.scratch.host[l.meta_gpa + NUB_PAGE_SIZE - 1 - l.scratch_gpa], 0x22);
+	free(img);
+	free(img2);
+	nub_mem_unmap(&m);
+}
+
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_map_and_translate), cmocka_unit_test(test_read_write),
-	cmocka_unit_test(test_bad_sizes),         cmocka_unit_test(test_mmap_failure),
-	cmocka_unit_test(test_map_from_fd),       cmocka_unit_test(test_map_from_unreadable_fd),
+	cmocka_unit_test(test_map_and_translate),
+	cmocka_unit_test(test_read_write),
+	cmocka_unit_test(test_bad_sizes),
+	cmocka_unit_test(test_mmap_failure),
+	cmocka_unit_test(test_map_from_fd),
+	cmocka_unit_test(test_map_from_unreadable_fd),
 	cmocka_unit_test(test_copy_helpers),
+	cmocka_unit_test(test_guard_pages_fault),
+	cmocka_unit_test(test_guard_pages_are_holes),
 };
 
 NUB_TEST_SUITE(tests);

@@ -91,6 +91,14 @@ static uint64_t call_u64(struct fixture *f, struct nub_sandbox *sb, uint32_t fn,
 	return v;
 }
 
+/* The restore oracle (nub_sandbox_verify) finds (sb) equal to (want); (what) names the case. */
+static void assert_verifies(struct fixture *f, struct nub_sandbox *sb,
+			    const struct nub_snapshot *want, const char *what)
+{
+	if (nub_sandbox_verify(sb, want, &f->err) != NUB_OK)
+		fail_msg("verify after %s: %s", what, f->err.message);
+}
+
 /* Memory and vCPU state of (sb) equal (want) exactly: a new snapshot is byte-identical. */
 static void assert_state_is(struct fixture *f, struct nub_sandbox *sb,
 			    const struct nub_snapshot *want)
@@ -232,6 +240,7 @@ static void test_restore_after_every_damage_is_exact(void **state)
 		}
 		restore_via(f, f->sb, d->reset, d->what);
 		assert_int_equal(nub_sandbox_status(f->sb), NUB_SANDBOX_READY);
+		assert_verifies(f, f->sb, f->snap, d->what);
 		assert_state_is(f, f->sb, f->snap);
 		struct observation o = observe(f, f->sb);
 		if (memcmp(&o, &fresh, sizeof o) != 0)
@@ -683,6 +692,7 @@ static void test_restore_reset_path(void **state)
 	for (size_t i = 0; i < sizeof traps / sizeof traps[0]; i++) {
 		set_debug_regs(f, traps[i].dr0, traps[i].dr7);
 		restore_via(f, f->sb, RESET_IOCTL, traps[i].what);
+		assert_verifies(f, f->sb, f->snap, traps[i].what);
 		assert_state_is(f, f->sb, f->snap);
 		assert_int_equal(call(f, SIMPLE_ECHO, "hi", 2), NUB_OK);
 		restore_via(f, f->sb, RESET_STUB, "a call after the ioctl fallback");

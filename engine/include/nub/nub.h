@@ -43,6 +43,7 @@ enum nub_status {
 	NUB_E_EMULATION,     /* the hypervisor could not emulate a guest instruction */
 	NUB_E_EXISTS,        /* something with that identity is already registered */
 	NUB_E_SNAPSHOT,      /* a snapshot file is malformed */
+	NUB_E_DIVERGED,      /* nub_sandbox_verify: the sandbox differs from the snapshot */
 	NUB_STATUS_COUNT
 };
 
@@ -337,6 +338,29 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
  */
 enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot *snap,
 				    struct nub_error *err);
+
+/*
+ * The restore-exactness oracle: checks that (sb) is exactly (snap) as the guest will see it on
+ * its next entry, independently of the dirty log restore trusts. Compares every page of the
+ * primary and scratch regions with the snapshot's (the counter slot with the host's counter
+ * value, which restore writes there; pages the host keeps PROT_NONE are skipped), the file
+ * mappings' places, and every vCPU register restore resets: general registers, RIP, RFLAGS,
+ * segments, GDT/IDT, CR0/2/3/4/8, EFER, APIC base, x87/SSE (control, status and tag words, last
+ * instruction and data pointers, st0-7, xmm0-15, MXCSR), DR0-3, DR6, DR7, KERNEL_GS_BASE and
+ * XCR0, plus "no exception, interrupt, NMI or interrupt shadow on entry". The registers compared
+ * are those queued for the next KVM_RUN after a restore (not the reset stub's own), read from the
+ * kvm_run sync area and with vCPU get-ioctls, which change nothing. Otherwise (after a snapshot or
+ * a call) they are the vCPU's; a pending exit is first completed with one KVM_RUN with
+ * immediate_exit (runs no guest code), work KVM would do at the start of the next entry anyway.
+ * Memory is only read. Works on a ready or poisoned sandbox.
+ * NUB_OK when equal; NUB_E_DIVERGED naming the first difference with both values: "guest page
+ * GPA (REGION region) differs from the snapshot: byte GPA is X in the sandbox, Y in the
+ * snapshot", "vCPU register NAME is X in the sandbox, Y in the snapshot", a layout or file
+ * mapping difference. Errors: NUB_E_INVALID, NUB_E_UNRECOVERABLE, NUB_E_KVM.
+ * Cost: one memcmp of guest memory plus about six vCPU ioctls (README, "Restore oracle").
+ */
+enum nub_status nub_sandbox_verify(struct nub_sandbox *sb, const struct nub_snapshot *snap,
+				   struct nub_error *err);
 
 /* A host function for nub_sandbox_from_snapshot. */
 struct nub_host_function {

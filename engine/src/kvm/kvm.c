@@ -695,21 +695,44 @@ static void msr_one_init(union msr_one *m, uint64_t data)
 	m->head.entries[0].data = data;
 }
 
-enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s,
-				  struct nub_error *err)
+/* The general and special registers of (r, sr) into (s). */
+static void regs_out(struct nub_vcpu_state *s, const struct kvm_regs *r, const struct kvm_sregs *sr)
 {
-	struct kvm_regs r;
-	struct kvm_sregs sr;
+	const uint64_t gpr[16] = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp,
+				   r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	memcpy(s->gpr, gpr, sizeof gpr);
+	s->rip = r->rip;
+	s->rflags = r->rflags;
+	seg_out(&s->cs, &sr->cs);
+	seg_out(&s->ds, &sr->ds);
+	seg_out(&s->es, &sr->es);
+	seg_out(&s->fs, &sr->fs);
+	seg_out(&s->gs, &sr->gs);
+	seg_out(&s->ss, &sr->ss);
+	seg_out(&s->tr, &sr->tr);
+	seg_out(&s->ldt, &sr->ldt);
+	s->gdt_base = sr->gdt.base;
+	s->gdt_limit = sr->gdt.limit;
+	s->idt_base = sr->idt.base;
+	s->idt_limit = sr->idt.limit;
+	s->cr0 = sr->cr0;
+	s->cr2 = sr->cr2;
+	s->cr3 = sr->cr3;
+	s->cr4 = sr->cr4;
+	s->cr8 = sr->cr8;
+	s->efer = sr->efer;
+	s->apic_base = sr->apic_base;
+}
+
+/* The state the sync area cannot carry: x87/SSE, debug registers, KERNEL_GS_BASE, XCR0. */
+static enum nub_status get_ioctl_state(struct nub_kvm *k, struct nub_vcpu_state *s,
+				       struct nub_error *err)
+{
 	struct kvm_xsave xsave;
 	struct kvm_debugregs dbg;
 	union msr_one msr;
 
 	msr_one_init(&msr, 0);
-	memset(s, 0, sizeof *s);
-	if (xioctl(k, k->vcpu_fd, KVM_GET_REGS, &r) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_REGS");
-	if (xioctl(k, k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
 	/* Why not KVM_GET_FPU: it never reports MXCSR (kvm_fpu.mxcsr comes back 0). */
 	if (xioctl(k, k->vcpu_fd, KVM_GET_XSAVE, &xsave) < 0)
 		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_XSAVE");
@@ -725,36 +748,65 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s,
 	for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
 		if (xcrs.xcrs[i].xcr == 0)
 			s->xcr0 = xcrs.xcrs[i].value;
-	const uint64_t gpr[16] = { r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
-				   r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
-	memcpy(s->gpr, gpr, sizeof gpr);
-	s->rip = r.rip;
-	s->rflags = r.rflags;
-	seg_out(&s->cs, &sr.cs);
-	seg_out(&s->ds, &sr.ds);
-	seg_out(&s->es, &sr.es);
-	seg_out(&s->fs, &sr.fs);
-	seg_out(&s->gs, &sr.gs);
-	seg_out(&s->ss, &sr.ss);
-	seg_out(&s->tr, &sr.tr);
-	seg_out(&s->ldt, &sr.ldt);
-	s->gdt_base = sr.gdt.base;
-	s->gdt_limit = sr.gdt.limit;
-	s->idt_base = sr.idt.base;
-	s->idt_limit = sr.idt.limit;
-	s->cr0 = sr.cr0;
-	s->cr2 = sr.cr2;
-	s->cr3 = sr.cr3;
-	s->cr4 = sr.cr4;
-	s->cr8 = sr.cr8;
-	s->efer = sr.efer;
-	s->apic_base = sr.apic_base;
 	nub_vcpu_fpu_from_fxsave(s, (const uint8_t *)xsave.region);
 	memcpy(s->dr, dbg.db, sizeof s->dr);
 	s->dr6 = dbg.dr6;
 	s->dr7 = dbg.dr7;
 	s->kernel_gs_base = msr.head.entries[0].data;
 	return NUB_OK;
+}
+
+enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s,
+				  struct nub_error *err)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+
+	memset(s, 0, sizeof *s);
+	if (xioctl(k, k->vcpu_fd, KVM_GET_REGS, &r) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_REGS");
+	if (xioctl(k, k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_SREGS");
+	regs_out(s, &r, &sr);
+	return get_ioctl_state(k, s, err);
+}
+
+/* Whether (e) has an exception, interrupt or NMI in flight, or an interrupt shadow: its name. */
+static const char *pending_event(const struct kvm_vcpu_events *e)
+{
+	if (e->exception.injected || e->exception.pending)
+		return "an exception";
+	if (e->interrupt.injected)
+		return "an interrupt";
+	if (e->nmi.injected || e->nmi.pending)
+		return "an NMI";
+	if (e->interrupt.shadow)
+		return "an interrupt shadow";
+	return NULL;
+}
+
+enum nub_status nub_kvm_get_next_state(struct nub_kvm *k, struct nub_vcpu_state *s,
+				       const char **pending, struct nub_error *err)
+{
+	const uint64_t queued = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	struct kvm_vcpu_events ev;
+
+	*pending = NULL;
+	if ((k->run->kvm_dirty_regs & queued) != queued) {
+		enum nub_status st = nub_kvm_get_state(k, s, err);
+		if (st != NUB_OK)
+			return st;
+		if (xioctl(k, k->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+			return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_VCPU_EVENTS");
+		*pending = pending_event(&ev);
+		return NUB_OK;
+	}
+	/* Queued: the sync area is what the next KVM_RUN loads, whatever the vCPU holds now. */
+	memset(s, 0, sizeof *s);
+	regs_out(s, &k->run->s.regs.regs, &k->run->s.regs.sregs);
+	if (k->run->kvm_dirty_regs & KVM_SYNC_X86_EVENTS)
+		*pending = pending_event(&k->run->s.regs.events);
+	return get_ioctl_state(k, s, err);
 }
 
 void nub_kvm_queue_sync_state(struct nub_kvm *k, const struct nub_vcpu_state *s)

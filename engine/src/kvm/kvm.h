@@ -93,6 +93,17 @@ enum nub_status nub_kvm_get_state(struct nub_kvm *k, struct nub_vcpu_state *s,
 				  struct nub_error *err);
 
 /*
+ * Reads the vCPU state the guest will see on its next entry, changing nothing: the general and
+ * special registers (and events) queued in the sync area when there are (a restore's or
+ * nub_kvm_set_state's), else the vCPU's own (KVM_GET_REGS/SREGS/VCPU_EVENTS: call nub_kvm_flush
+ * first if the last exit may owe completion); the rest with vCPU ioctls, which the reset stub or
+ * nub_kvm_set_state already loaded. *(pending) names an exception, interrupt, NMI or interrupt
+ * shadow that entry would deliver or keep, else NULL.
+ */
+enum nub_status nub_kvm_get_next_state(struct nub_kvm *k, struct nub_vcpu_state *s,
+				       const char **pending, struct nub_error *err);
+
+/*
  * Queues (s)'s general and special registers and cleared events in the kvm_run sync area: the
  * next KVM_RUN loads them, no ioctl.
  */

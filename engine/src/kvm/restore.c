@@ -102,9 +102,9 @@ enum nub_status nub_sandbox_snapshot(struct nub_sandbox *sb, struct nub_snapshot
 		nub_snapshot_unref(snap);
 		return st;
 	}
-	memcpy(fill, sb->img.mem.primary.host, sb->img.layout.primary_size);
-	memcpy(fill + sb->img.layout.primary_size, sb->img.mem.scratch.host,
-	       sb->img.layout.scratch_size);
+	/* The guard pages are PROT_NONE: they stay zero in the snapshot. */
+	nub_region_copy_out(&sb->img.mem.primary, fill);
+	nub_region_copy_out(&sb->img.mem.scratch, fill + sb->img.layout.primary_size);
 	st = nub_snapshot_seal(snap, fill, err);
 	if (st != NUB_OK) {
 		nub_snapshot_unref(snap);
@@ -262,8 +262,8 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
 			restore_host_written(sb, sc);
 		} else {
 			/* Another snapshot: which pages differ is unknown, so copy everything. */
-			memcpy(sb->img.mem.primary.host, p, sb->img.layout.primary_size);
-			memcpy(sb->img.mem.scratch.host, sc, sb->img.layout.scratch_size);
+			nub_region_copy_in(&sb->img.mem.primary, p);
+			nub_region_copy_in(&sb->img.mem.scratch, sc);
 			nub_snapshot_unref(sb->base);
 			sb->base = nub_snapshot_ref(snap);
 		}

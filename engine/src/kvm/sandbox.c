@@ -339,8 +339,7 @@ enum nub_status nub_sandbox_from_snapshot(struct nub_snapshot *snap,
 	if (st == NUB_OK)
 		st = nub_snapshot_check_fns(snap, &sb->img.hostfns, err);
 	if (st == NUB_OK)
-		st = nub_mem_map(&sb->img.mem, snap->layout.primary_size, snap->layout.scratch_gpa,
-				 snap->layout.scratch_size, snap->memfd, err);
+		st = nub_mem_map_guarded(&sb->img.mem, &snap->layout, snap->memfd, err);
 	if (st == NUB_OK)
 		st = make_vm(sb, err);
 	if (st == NUB_OK)

@@ -132,6 +132,13 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b,
 			     struct nub_error *err);
 
 /*
+ * Sets the vCPU's guest-debug state (KVM_SET_GUEST_DEBUG) through the sandbox's ioctl hook, as
+ * every other ioctl. Errors: NUB_E_KVM naming the ioctl and errno.
+ */
+enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
+					struct nub_error *err);
+
+/*
  * One KVM_RUN of guest code, counted and timed in (k)'s counters. Returns 0 or -errno (EINTR when
  * kicked or immediate_exit was set).
  */

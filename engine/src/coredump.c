@@ -209,18 +209,20 @@ static enum nub_status write_core(struct out *o, const struct nub_mem *m,
 		st = put_note(o, "NUB", NUB_CORE_NOTE_OUTCOME, text, text_len, err);
 	if (st == NUB_OK)
 		st = pad_to(o, data_off, err);
+	static const uint8_t zero_page[NUB_PAGE_SIZE];
 	for (size_t i = 0; st == NUB_OK && i < n; i++) {
 		/*
-		 * The walker only returns ranges that guest memory backs; the vCPU is stopped, so
-		 * the bytes cannot change under write(2), which copies them without parsing.
+		 * The walker only returns ranges that guest memory backs, but a guest that mapped a
+		 * host guard page (PROT_NONE, not backed for the host: mem.c) reads as zeros there.
+		 * The vCPU is stopped, so the bytes cannot change under write(2), which copies them
+		 * without parsing.
 		 */
-		volatile uint8_t *p = nub_mem_ptr(m, r[i].gpa, r[i].size);
-		if (!p)
-			return nub_error_set(err, NUB_E_INVALID,
-					     "range 0x%" PRIx64 "+0x%" PRIx64
-					     " is not guest memory",
-					     r[i].gpa, r[i].size);
-		st = put(o, (const void *)(uintptr_t)p, (size_t)r[i].size, err);
+		for (uint64_t at = 0; st == NUB_OK && at < r[i].size; at += NUB_PAGE_SIZE) {
+			uint64_t len = r[i].size - at < NUB_PAGE_SIZE ? r[i].size - at
+								      : NUB_PAGE_SIZE;
+			volatile uint8_t *p = nub_mem_ptr(m, r[i].gpa + at, len);
+			st = put(o, p ? (const void *)(uintptr_t)p : zero_page, (size_t)len, err);
+		}
 		stats->bytes += r[i].size;
 	}
 	stats->segments = n;

@@ -18,6 +18,7 @@
 #include "alloc_inject.h"
 #include "coredump.h"
 #include "file.h"
+#include "layout.h"
 #include "mem.h"
 #include "paging.h"
 
@@ -290,6 +291,75 @@ static void test_hostile_tables_bounded(void **state)
 	assert_true(st.size < 64 * PAGE + 2 * PAGE + 64 * sizeof(Elf64_Phdr));
 }
 
+/*
+ * A guest whose own tables map a host guard page (which the host keeps PROT_NONE and treats as
+ * unbacked) still gets its core: the walked range is written whole, zeros where the guard is.
+ */
+static void test_mapped_guard_page_reads_as_zeros(void **state)
+{
+	struct fixture *f = *state;
+	struct nub_layout_params lp = { .image_end = 0x10000,
+					.heap_size = 0x4000,
+					.input_size = 0x2000,
+					.output_size = 0x2000,
+					.stack_size = 0x2000 };
+	struct nub_layout l;
+	struct nub_mem m;
+	assert_int_equal(nub_layout_compute(&lp, &l, NULL), NUB_OK);
+	assert_int_equal(nub_mem_map_guarded(&m, &l, -1, NULL), NUB_OK);
+	/* Stack, its guard below and the output buffer below that, as one writable range. */
+	const struct nub_page_map maps[] = {
+		{ l.page_tables_gpa, l.page_tables_size, NUB_MEM_READ | NUB_MEM_WRITE },
+		{ l.output_gpa, l.stack_gpa + l.stack_size - l.output_gpa,
+		  NUB_MEM_READ | NUB_MEM_WRITE },
+	};
+	assert_true(l.stack_guard_gpa > l.output_gpa && l.stack_guard_gpa < l.stack_gpa);
+	uint8_t *tables = (uint8_t *)(uintptr_t)nub_mem_ptr(&m, l.page_tables_gpa,
+							    l.page_tables_size);
+	assert_non_null(tables);
+	assert_null(nub_mem_ptr(&m, l.stack_guard_gpa, 1));
+	struct nub_vcpu_state v = f->vcpu;
+	assert_int_equal(nub_paging_build(tables, l.page_tables_gpa, l.page_tables_size, maps, 2,
+					  &v.cr3, NULL),
+			 NUB_OK);
+	uint64_t mark = 0x1122334455667788;
+	assert_int_equal(nub_mem_write(&m, l.stack_gpa, &mark, 8, NULL), NUB_OK);
+
+	struct nub_core_desc d = { .guest_name = "guarded", .vcpu = &v };
+	struct nub_core_stats st;
+	struct nub_error err;
+	assert_int_equal(nub_coredump_write(f->path, &m, &d, NULL, NULL, &st, &err), NUB_OK);
+	assert_int_equal(st.segments, 2);
+
+	elf_version(EV_CURRENT);
+	int fd = open(f->path, O_RDONLY);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	size_t nph;
+	bool seen = false;
+	assert_int_equal(elf_getphdrnum(e, &nph), 0);
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		assert_non_null(gelf_getphdr(e, (int)i, &ph));
+		if (ph.p_type != PT_LOAD || ph.p_vaddr != l.output_gpa)
+			continue;
+		seen = true;
+		uint8_t page[4096], zero[4096] = { 0 };
+		uint64_t word;
+		assert_int_equal(pread(fd, page, sizeof page,
+				       (off_t)(ph.p_offset + l.stack_guard_gpa - l.output_gpa)),
+				 4096);
+		assert_memory_equal(page, zero, sizeof page);
+		assert_int_equal(pread(fd, &word, 8,
+				       (off_t)(ph.p_offset + l.stack_gpa - l.output_gpa)),
+				 8);
+		assert_int_equal(word, mark);
+	}
+	assert_true(seen);
+	elf_end(e);
+	close(fd);
+	nub_mem_unmap(&m);
+}
+
 /* Allocation failure: a clean NUB_E_NOMEM and no file. */
 static void test_allocation_failure(void **state)
 {
@@ -367,6 +437,7 @@ static const struct CMUnitTest tests[] = {
 	NUB_TEST_CASE(test_core_reads_back),
 	NUB_TEST_CASE(test_never_replaces_what_is_not_a_file),
 	NUB_TEST_CASE(test_hostile_tables_bounded),
+	NUB_TEST_CASE(test_mapped_guard_page_reads_as_zeros),
 	NUB_TEST_CASE(test_allocation_failure),
 	cmocka_unit_test(test_names),
 	cmocka_unit_test(test_signals),

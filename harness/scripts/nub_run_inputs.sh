@@ -8,7 +8,7 @@ set -euo pipefail
 	echo "usage: harness/scripts/nub_run_inputs.sh NUB_RUN" >&2
 	exit 2
 }
-nub_run="$1"
+nub_run="$(realpath "$1")"
 if ! { : <>/dev/kvm; } 2>/dev/null; then
 	echo "skipped: /dev/kvm cannot be opened"
 	exit 77

@@ -42,6 +42,8 @@ expect 1 "nub-run: --file /dev/null: is a character device, not a regular file" 
 	"$nub_run" --file /dev/null simple 1
 expect 1 "nub-run: --file .: is a directory, not a regular file" "$nub_run" --file . simple 1
 expect 1 "nub-run: --file missing: No such file or directory" "$nub_run" --file missing simple 1
+expect 1 "nub-run: loading the snapshot failed: NUB_E_IO: fifo is not a regular file" \
+	"$nub_run" --from-snapshot fifo
 ln -s missing dangling
 expect 1 "nub-run: --init-data dangling: a symbolic link to a missing file" \
 	"$nub_run" --init-data dangling simple

@@ -12,11 +12,11 @@
 # Every campaign ends by merging its corpus in place (libFuzzer -merge=1, AFL++ afl-cmin, into
 # build/campaign/<TARGET>/corpus.merge, then swapped in); a failed merge leaves the corpus as the
 # fuzzer left it and makes the exit status 3.
-# Summary: executions per second, corpus size before and after (the merged corpus), a KVM target's trivial-iteration
-# line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++, which discards the target's
-# output, from one run of the binary outside afl-fuzz), engine line coverage reached by the final
-# corpus (coverage-flavour reproducer + gcovr), crashes grouped by signature with the ci/repro.sh
-# command for each. Works without a terminal (CI=true).
+# Summary: executions per second, corpus size before and after (the merged corpus), a KVM
+# target's trivial-iteration line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++,
+# which discards the target's output, from one run of the binary outside afl-fuzz), engine line
+# coverage reached by the final corpus (coverage-flavour reproducer + gcovr), crashes grouped by
+# signature with the ci/repro.sh command for each. Works without a terminal (CI=true).
 # --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 # Life cycle: each fuzzer runs in its own session and process group. SIGINT, SIGTERM or SIGHUP
@@ -97,7 +97,7 @@ while [[ $# -gt 0 ]]; do
 		;;
 	--jobs)
 		need_value "$1" $#
-		if [[ ! "$2" =~ ^[0-9]+$ ]] || ((10#$2 < 1 || 10#$2 > max_jobs)); then
+		if [[ ! "$2" =~ ^[0-9]{1,4}$ ]] || ((10#$2 < 1 || 10#$2 > max_jobs)); then
 			bad_arg "--jobs takes a whole number from 1 to $max_jobs, not '$2'"
 		fi
 		jobs=$((10#$2))
@@ -142,7 +142,7 @@ if ! fuzz_target_source "$target" >/dev/null; then
 	exit 2
 fi
 if [[ "$duration" =~ ^([0-9]+)([smh]?)$ ]]; then
-	secs=$((10#${BASH_REMATCH[1]}))
+	secs=$((${#BASH_REMATCH[1]} > 7 ? max_secs + 1 : 10#${BASH_REMATCH[1]}))
 	case "${BASH_REMATCH[2]}" in
 	m) secs=$((secs * 60)) ;;
 	h) secs=$((secs * 3600)) ;;
@@ -209,10 +209,11 @@ descendants() {
 	done
 }
 
-# stop_fuzzers: SIGTERM to each fuzzer's timeout(1), which passes it to its process group (libFuzzer
-# and afl-fuzz end cleanly on it, printing their final stats; SIGINT would be ignored by a fuzzer
-# started in the background of a non-interactive shell), up to 10 s for every process below them to end, then SIGKILL to the groups and to
-# every process seen below them (an AFL++ fork server has a session of its own).
+# stop_fuzzers: SIGTERM to each fuzzer's timeout(1), which passes it to its process group
+# (libFuzzer and afl-fuzz end cleanly on it, printing their final stats; SIGINT would be ignored by
+# a fuzzer started in the background of a non-interactive shell), up to 10 s for every process
+# below them to end, then SIGKILL to the groups and to every process seen below them (an AFL++ fork
+# server has a session of its own).
 stop_fuzzers() {
 	local p i any procs=()
 	[[ ${#fuzz_pids[@]} -gt 0 ]] || return 0
@@ -549,12 +550,14 @@ fi
 
 banner "summary: $target, $engine, ${secs}s, $jobs job(s)"
 if [[ -n "$stop_signal" ]]; then
-	echo "stopped:         by SIG$stop_signal after ${fuzz_secs}s of fuzzing (of ${secs}s); corpus kept"
+	echo "stopped:         by SIG$stop_signal after ${fuzz_secs}s of fuzzing (of ${secs}s);" \
+		"corpus kept"
 else
 	echo "fuzzing time:    ${fuzz_secs}s (of ${secs}s)"
 fi
 echo "executions:      ${execs:-0} (${exec_rate:-0} exec/s)"
-echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after, $merge_note ($corpus)"
+echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after," \
+	"$merge_note ($corpus)"
 [[ -z "$iteration" ]] || echo "iteration:       $iteration"
 if [[ $coverage -eq 1 ]]; then
 	echo "engine coverage: $coverage_line (gcovr, engine/src modules linked into $target; $run_dir/coverage.txt)"

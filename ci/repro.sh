@@ -175,9 +175,11 @@ trap 'rm -f "${build_log:-}" "$out" "$marker"' EXIT
 # exits 2; a sanitizer that refuses an option says so before that.
 rc=0
 timeout --signal=KILL 60 "$repro" >"$out" 2>&1 || rc=$?
-if grep -qE 'ERROR: Invalid value|unrecognized flag|Failed to parse|ERROR: .*(flag|option)' "$out"; then
+refused='ERROR: Invalid value|unrecognized flag|Failed to parse|ERROR: .*(flag|option)'
+if grep -qE "$refused" "$out"; then
 	cat "$out" >&2
-	setup_error "the sanitizer refused ASAN_OPTIONS='${ASAN_OPTIONS}' or UBSAN_OPTIONS='${UBSAN_OPTIONS}'"
+	setup_error "the sanitizer refused ASAN_OPTIONS='${ASAN_OPTIONS}'" \
+		"or UBSAN_OPTIONS='${UBSAN_OPTIONS}'"
 fi
 [[ $rc -eq 2 ]] || {
 	cat "$out" >&2

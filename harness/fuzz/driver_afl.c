@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input_file.h"
 #include "keep_ring.h"
 #include "nub_fuzz.h"
 
@@ -61,7 +62,7 @@ static void keep_open(void)
 	    (mkdir(keep.dir, 0777) != 0 && errno != EEXIST))
 		goto fail;
 	snprintf(path, sizeof path, "%s/%s", keep.dir, KEEP_RING_NAME);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	if (fd < 0 || ftruncate(fd, (off_t)KEEP_FILE_SIZE) != 0)
 		goto fail;
 	void *p = mmap(NULL, KEEP_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -112,7 +113,10 @@ static void keep_write_files(void)
 		uint64_t len = r->slot[slot].len < KEEP_SLOT_CAP ? r->slot[slot].len
 								 : KEEP_SLOT_CAP;
 		snprintf(path, sizeof path, "%s/input-%u", keep.dir, (unsigned)k);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* O_NOFOLLOW | O_NONBLOCK: a link or FIFO planted there is not written through. */
+		int fd = open(path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+			      0644);
 		if (fd < 0)
 			return;
 		if (write(fd, (uint8_t *)r + KEEP_HEADER_SIZE + (uint64_t)slot * KEEP_SLOT_CAP,
@@ -124,7 +128,8 @@ static void keep_write_files(void)
 					 (unsigned)k);
 	}
 	snprintf(path, sizeof path, "%s/ORDER", keep.dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0644);
 	if (fd >= 0) {
 		if (write(fd, order, used) < 0) {
 			/* nothing more to do */
@@ -170,25 +175,31 @@ static void keep_remove(void)
 	rmdir(keep.dir);
 }
 
+/*
+ * Outside afl-fuzz: each file argument once. Inputs are opened without blocking; anything but a
+ * regular file is refused (exit 3, like the reproducer's setup error), an unreadable one exit 1.
+ */
 static int run_files(int argc, char **argv)
 {
 	int rc = 0;
 
 	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		uint8_t *buf = NULL;
-		long n = -1;
-		if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-		    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc(n ? (size_t)n : 1)) &&
-		    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			LLVMFuzzerTestOneInput(buf, (size_t)n);
+		uint8_t *buf;
+		size_t n;
+		char msg[4200];
+		enum input_file_status st = input_file_read(argv[i], (size_t)1 << 30, &buf, &n, msg,
+							    sizeof msg);
+		if (st == INPUT_FILE_OK) {
+			LLVMFuzzerTestOneInput(buf, n);
+			free(buf);
+		} else if (st == INPUT_FILE_REFUSED || st == INPUT_FILE_DIRECTORY) {
+			fprintf(stderr, "nub-fuzz: %s\n", msg);
+			rc = 3;
 		} else {
-			fprintf(stderr, "nub-fuzz: cannot read %s\n", argv[i]);
-			rc = 1;
+			fprintf(stderr, "nub-fuzz: cannot read %s\n", msg);
+			if (rc == 0)
+				rc = 1;
 		}
-		free(buf);
-		if (f)
-			fclose(f);
 	}
 	return rc;
 }

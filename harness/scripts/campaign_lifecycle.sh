@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # harness/scripts/campaign_lifecycle.sh: ci/campaign.sh's life cycle (issue #10 item 1).
-# Argument errors (exit 2, the reason named); a campaign on fuzz_wire sent SIGINT (SIGTERM, SIGHUP)
-# after a few seconds of fuzzing leaves no process of it alive (pgrep on the fuzzer's path), prints the summary
-# and exits 0; a --plant-bug campaign exits 1 with its finding. Builds build/libfuzzer,
+# Argument errors (exit 2, the reason named); a campaign on fuzz_wire sent SIGINT, SIGTERM or
+# SIGHUP (and SIGINT with --jobs 2) after a few seconds of fuzzing leaves no process of it alive
+# (pgrep on the fuzzer's path), prints the summary and exits 0, its corpus merged in place; a
+# --plant-bug campaign exits 1 with its finding, 0 with --keep-going. Builds build/libfuzzer,
 # build/libfuzzer-plant and build/asan-plant as the campaigns need them.
-#   NUB_CAMPAIGN_TEST_PLANT=0  skips the planted-bug campaign
+#   NUB_CAMPAIGN_TEST_PLANT=0  skips the planted-bug campaigns
 set -euo pipefail
 set -m # job control: the background campaign gets its own process group and does not ignore SIGINT
 
@@ -44,19 +45,20 @@ expect 2 "  fuzz_wire (pure)" nonesuch
 expect 0 "  --jobs N           parallel workers, 1 to 64 (libFuzzer -fork=N; AFL++ one -M and N-1 -S)" --help
 expect 0 "  3  the campaign itself failed: a build, or the fuzzer did not start or failed without a finding" --help
 
-# stop_test SIG: a campaign sent SIG during fuzzing stops, leaves no process behind, prints the
-# summary and exits 0.
+# stop_test SIG [ARG...]: a campaign (with ARGs) sent SIG during fuzzing stops, leaves no process
+# behind, prints the summary and exits 0.
 fuzzer="$repo/build/libfuzzer/fuzz/fuzz_wire"
 log="$tmp/campaign.log"
 stop_test() {
 	local sig="$1" pid started=0 rc=0 i before="$failed" corpus="$repo/build/campaign/fuzz_wire/corpus" n
+	shift
 	failed=0
 	# A duplicate under a name of its own: the merge at the end drops it.
 	local first
 	first="$(find "$corpus" -maxdepth 1 -type f 2>/dev/null | head -n 1)"
 	[[ -z "$first" ]] || cp "$first" "$corpus/dup-lifecycle-test"
 	: >"$log"
-	bash "$campaign" wire --time 600 --no-coverage >"$log" 2>&1 </dev/null &
+	bash "$campaign" wire --time 600 --no-coverage "$@" >"$log" 2>&1 </dev/null &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do # the first build may take minutes
 		if grep -qE '^\[[0-9]+s\] #[0-9]+' "$log"; then
@@ -72,14 +74,16 @@ stop_test() {
 		kill -KILL -- "-$pid" 2>/dev/null || true
 		exit 1
 	fi
-	pgrep -f "^$fuzzer " >/dev/null || fail "no process runs $fuzzer while the campaign fuzzes"
+	pgrep -f -- "$fuzzer " >/dev/null || fail "no process runs $fuzzer while the campaign fuzzes"
 	sleep 2
 	kill -"$sig" "$pid"
 	wait "$pid" || rc=$?
-	if pgrep -af "^(timeout .*)?$fuzzer " >"$tmp/left"; then
+	# Every process running this tree's fuzzer binary (libFuzzer's -fork workers run it
+	# through sh -c): the path is this checkout's, so they are the campaign's.
+	if pgrep -af -- "$fuzzer " >"$tmp/left"; then
 		fail "processes of the campaign are alive after SIG$sig:"
 		cat "$tmp/left"
-		pkill -KILL -f "^(timeout .*)?$fuzzer " || true
+		while read -r left _; do kill -KILL "$left" 2>/dev/null || true; done <"$tmp/left"
 	fi
 	[[ $rc -eq 0 ]] || fail "the campaign stopped by SIG$sig exited $rc, expected 0"
 	grep -qxE "stopped: +by SIG$sig after [0-9]+s of fuzzing \(of 600s\); corpus kept" "$log" ||
@@ -93,7 +97,7 @@ stop_test() {
 	grep -qxF "ci/campaign.sh: SIG$sig: stopping the fuzzer(s), then the summary (SIG$sig again: exit at once)" \
 		"$log" || fail "no SIG$sig message"
 	if [[ $failed -eq 0 ]]; then
-		echo "ok: SIG$sig stopped the campaign; no process of it left; summary printed; exit 0"
+		echo "ok: SIG$sig stopped the campaign${1:+ ($*)}; no process of it left; summary printed; exit 0"
 	else
 		sed 's/^/    /' "$log"
 	fi
@@ -102,6 +106,7 @@ stop_test() {
 stop_test INT
 stop_test TERM
 stop_test HUP
+stop_test INT --jobs 2
 
 # A planted bug is a finding: exit 1.
 if [[ "${NUB_CAMPAIGN_TEST_PLANT:-1}" != 0 ]]; then
@@ -113,6 +118,15 @@ if [[ "${NUB_CAMPAIGN_TEST_PLANT:-1}" != 0 ]]; then
 		sed 's/^/    /' "$log"
 	else
 		echo "ok: the --plant-bug campaign exited 1: $(grep -m1 'x signature:' "$log")"
+	fi
+	rc=0
+	bash "$campaign" --plant-bug --keep-going --time 120 --no-coverage >"$log" 2>&1 </dev/null || rc=$?
+	if [[ $rc -ne 0 ]] ||
+		! grep -qE '^ci/campaign.sh: done in [0-9]+s: [1-9][0-9]* finding\(s\) \(--keep-going: exit 0\)$' "$log"; then
+		fail "the --plant-bug --keep-going campaign exited $rc (expected 0 with a finding); its output:"
+		sed 's/^/    /' "$log"
+	else
+		echo "ok: the --plant-bug --keep-going campaign reported its finding and exited 0"
 	fi
 fi
 

@@ -8,7 +8,7 @@ set -euo pipefail
 	echo "usage: harness/scripts/nub_run_inputs.sh NUB_RUN" >&2
 	exit 2
 }
-nub_run="$1"
+nub_run="$(realpath "$1")"
 if ! { : <>/dev/kvm; } 2>/dev/null; then
 	echo "skipped: /dev/kvm cannot be opened"
 	exit 77
@@ -42,6 +42,8 @@ expect 1 "nub-run: --file /dev/null: is a character device, not a regular file" 
 	"$nub_run" --file /dev/null simple 1
 expect 1 "nub-run: --file .: is a directory, not a regular file" "$nub_run" --file . simple 1
 expect 1 "nub-run: --file missing: No such file or directory" "$nub_run" --file missing simple 1
+expect 1 "nub-run: loading the snapshot failed: NUB_E_IO: fifo is not a regular file" \
+	"$nub_run" --from-snapshot fifo
 ln -s missing dangling
 expect 1 "nub-run: --init-data dangling: a symbolic link to a missing file" \
 	"$nub_run" --init-data dangling simple

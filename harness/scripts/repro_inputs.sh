@@ -52,6 +52,13 @@ expect 4 "fuzz_wire-repro: 0 inputs handled, 0 skipped, 0 refused" "$wire_repro"
 expect 4 "skipped: 1048577 bytes over the limit 1048576" "$wire_repro" big
 expect 0 "fuzz_wire-repro: 1 inputs handled, 0 skipped, 0 refused" "$wire_repro" corpus
 
+# The AFL++ binary outside afl-fuzz (afl-flavour trees only).
+if [[ -x "$build_dir/fuzz/fuzz_wire-afl" ]]; then
+	expect 3 "nub-fuzz: fifo: is a FIFO, not a regular file" "$build_dir/fuzz/fuzz_wire-afl" fifo
+	expect 1 "nub-fuzz: cannot read missing: No such file or directory" \
+		"$build_dir/fuzz/fuzz_wire-afl" missing
+fi
+
 # ci/repro.sh: setup errors (3), skips (4), handled (0).
 expect 3 "ci/repro.sh: setup error: $tmp/fifo is a FIFO, not a regular file or directory" \
 	./repro "$tmp/fifo" --target wire

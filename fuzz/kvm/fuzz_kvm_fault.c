@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nub_snapshot *snap = NULL;
 	char guest[4096];
 
-	if (size > MAX_FAULT_INPUT)
+	if (nub_fuzz_oversize(size, MAX_FAULT_INPUT))
 		return 0;
 	if (!ready)
 		LLVMFuzzerInitialize(NULL, NULL);

@@ -114,7 +114,8 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
  * Then, every N restores (kvm_fuzz_calibrate_oracle) and after every restore when replaying (the
  * reproducer and the corpus replay tests), runs the restore oracle: a sandbox that differs from
  * (snap) (nub_sandbox_verify) prints "nub-fuzz: restore oracle: NUB_E_DIVERGED: <difference>"
- * and aborts as the invariant "restore oracle: nub_sandbox_verify(sandbox, snapshot) == NUB_OK".
+ * and fails the named invariant "nub_sandbox_restore exact (nub_sandbox_verify)" (the crash
+ * signature's frames field).
  * The snapshot-restoring targets call it after each input, never before: the sandbox equals its
  * snapshot when taken and every input ends with a restore (or the process aborts), so each input
  * still starts from the snapshot, and the restore's own work (copying the pages the input

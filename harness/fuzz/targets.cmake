@@ -151,6 +151,9 @@ function(nub_fuzz_seedgen)
            COMMAND bash "${NUB_FUZZ_SCRIPTS}/seeds.sh" check $<TARGET_FILE:nub-seedgen>
                    "${NUB_GUEST_DIR}" "${NUB_FUZZ_CORPUS}")
   set_tests_properties(seeds-match PROPERTIES LABELS "fuzz-replay" TIMEOUT 120)
+  # The crash-signature rules (named invariants sign with their engine operation and check).
+  add_test(NAME signature-rules COMMAND bash "${NUB_FUZZ_SCRIPTS}/signature_test.sh")
+  set_tests_properties(signature-rules PROPERTIES LABELS "fuzz-replay" TIMEOUT 60)
   # `cmake --build <dir> --target fuzz-seeds` rewrites corpus/<target>/seed-* in the source tree.
   add_custom_target(fuzz-seeds
     COMMAND bash "${NUB_FUZZ_SCRIPTS}/seeds.sh" update $<TARGET_FILE:nub-seedgen>

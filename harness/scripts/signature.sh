@@ -30,7 +30,7 @@ fi
 awk -v target="$target" -v rc="$rc" '
 function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
 BEGIN { type = ""; n = 0; stack = 0; stack_done = 0; outcome = "-"; inv = "" }
-inv == "" && /^nub-fuzz: invariant: / { inv = substr($0, 21) }
+inv == "" && /^nub-fuzz: invariant: / { inv = substr($0, 22) }
 /^outcome: / { outcome = substr($0, 10) }
 type == "" && /ERROR: AddressSanitizer: / {
 	s = $0; sub(/.*ERROR: AddressSanitizer: /, "", s); split(s, w, " ")

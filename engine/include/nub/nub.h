@@ -357,7 +357,8 @@ enum nub_status nub_sandbox_restore(struct nub_sandbox *sb, struct nub_snapshot 
  * GPA (REGION region) differs from the snapshot: byte GPA is X in the sandbox, Y in the
  * snapshot", "vCPU register NAME is X in the sandbox, Y in the snapshot", a layout or file
  * mapping difference. Errors: NUB_E_INVALID, NUB_E_UNRECOVERABLE, NUB_E_KVM.
- * Cost: one memcmp of guest memory plus about six vCPU ioctls (README, "Restore oracle").
+ * Cost: one memcmp of guest memory plus four vCPU get-ioctls after a restore, seven otherwise;
+ * about 3.7 RT on the fuzz and simple guests, three quarters of it the ioctls (README).
  */
 enum nub_status nub_sandbox_verify(struct nub_sandbox *sb, const struct nub_snapshot *snap,
 				   struct nub_error *err);

@@ -40,17 +40,6 @@ enum nub_status nub_run_guest(struct nub_sandbox *sb, struct nub_error *err)
 		int r = nub_kvm_run(&sb->kvm);
 		if (r == -EINTR || r == -EAGAIN)
 			continue; /* the check above decides: kill, time limit, or a stale kick */
-		if (r == -EFAULT) {
-			/*
-			 * Why a guest outcome: the host side of every slot is mapped except the guard
-			 * pages (PROT_NONE), so KVM failing to reach guest memory means the guest mapped
-			 * one in its own tables and touched it. (Emulated accesses exit as MMIO instead.)
-			 */
-			st = nub_error_set(err, NUB_E_MMIO,
-					   "the guest touched a guard page (KVM_RUN failed with "
-					   "EFAULT; the guest-physical address is not reported)");
-			break;
-		}
 		if (r < 0) {
 			st = nub_error_set_errno(err, NUB_E_KVM, -r, "KVM_RUN");
 			break;

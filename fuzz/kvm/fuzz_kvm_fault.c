@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st != NUB_OK) {
 		nub_fuzz_outcome(kvm_fuzz_outcome("evolve", st));
 		check_rule(kvm_fault_evolve_rule(st, &err, inj.failures ? inj.failed_request : 0,
-						 inj.errnum, sb != NULL));
+						 sb != NULL));
 	} else {
 		enum nub_status last = NUB_OK;
 		for (unsigned i = 0; i < MAX_STEPS && fuzz_remaining(&in); i++) {

@@ -77,15 +77,6 @@ const char *kvm_fault_rule(enum kvm_fault_op op, enum nub_status st, const struc
 		return st == NUB_E_POISONED ? NULL
 					    : BROKEN("%s on a poisoned sandbox gave %s", name,
 						     nub_status_str(st));
-	/*
-	 * EFAULT from KVM_RUN is how KVM reports a guest access to host memory that is not
-	 * accessible: the guard pages (PROT_NONE), which only a guest that rewrote its own page
-	 * tables can reach. The engine reports it as that guest outcome, NUB_E_MMIO, and poisons.
-	 */
-	if (st == NUB_E_MMIO && failed_request == KVM_RUN && errnum == EFAULT)
-		return after == NUB_SANDBOX_POISONED || (op == KF_RESTORE && after == before)
-			       ? NULL
-			       : BROKEN("%s: EFAULT from KVM_RUN left status %d", name, after);
 	/* Any step may run into the time limit on a loaded host (the fuzzers' limit is 20 ms). */
 	if (st == NUB_E_TIME_LIMIT)
 		return after == NUB_SANDBOX_POISONED
@@ -119,14 +110,12 @@ const char *kvm_fault_rule(enum kvm_fault_op op, enum nub_status st, const struc
 }
 
 const char *kvm_fault_evolve_rule(enum nub_status st, const struct nub_error *err,
-				  unsigned long failed_request, int errnum, bool sandbox_left)
+				  unsigned long failed_request, bool sandbox_left)
 {
 	static _Thread_local char why[NUB_ERROR_MESSAGE_MAX + 128];
 	if (sandbox_left)
 		return "a failed evolve left a sandbox";
 	if (st == NUB_E_TIME_LIMIT)
-		return NULL;
-	if (st == NUB_E_MMIO && failed_request == KVM_RUN && errnum == EFAULT)
 		return NULL;
 	if (st != NUB_E_KVM || !failed_request) {
 		snprintf(why, sizeof why, "evolve gave %s (%s)", nub_status_str(st), err->message);

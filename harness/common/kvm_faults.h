@@ -38,8 +38,7 @@ enum nub_status kvm_fault_run(struct nub_sandbox *sb, struct nub_snapshot **snap
  * naming the ioctl and errno (a KVM_RUN interrupted with EINTR or EAGAIN is retried instead and
  * succeeds); a failed call poisons; a failed snapshot changes nothing; a failed restore leaves the
  * sandbox unrecoverable or as it was; on a poisoned sandbox everything but restore is
- * NUB_E_POISONED; a successful restore makes it ready; EFAULT from KVM_RUN reads as the guest
- * touching a guard page (NUB_E_MMIO, poisoning); KF_SPIN ends in NUB_E_TIME_LIMIT, and so
+ * NUB_E_POISONED; a successful restore makes it ready; KF_SPIN ends in NUB_E_TIME_LIMIT, and so
  * may any step on a loaded host, always poisoning.
  */
 const char *kvm_fault_rule(enum kvm_fault_op op, enum nub_status st, const struct nub_error *err,
@@ -52,6 +51,6 @@ const char *kvm_fault_rule(enum kvm_fault_op op, enum nub_status st, const struc
  * NUB_E_MMIO for EFAULT from KVM_RUN, or NUB_E_TIME_LIMIT from the guest's init.
  */
 const char *kvm_fault_evolve_rule(enum nub_status st, const struct nub_error *err,
-				  unsigned long failed_request, int errnum, bool sandbox_left);
+				  unsigned long failed_request, bool sandbox_left);
 
 #endif

@@ -51,7 +51,7 @@ static void live(struct ioctl_inject *in, struct alloc_inject *a, const char *wh
 	if (st != NUB_OK) {
 		const char *broken = kvm_fault_evolve_rule(st, &err,
 							   in->failures ? in->failed_request : 0,
-							   in->errnum, sb != NULL);
+							   sb != NULL);
 		if (broken)
 			fail_msg("%s: %s", what, broken);
 		return;

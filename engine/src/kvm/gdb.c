@@ -47,6 +47,7 @@ struct nub_gdb {
 	struct nub_vcpu_state vcpu;     /* the stopped vCPU, read once per stop */
 	bool vcpu_dirty;                /* gdb wrote registers: load them before resuming */
 	struct nub_gdb_stop stop;       /* the current stop, for '?' */
+	bool interrupt_queued;          /* a Ctrl-C read along with the resume packet before it */
 	size_t last_len;                /* the last framed reply, sent again on '-' */
 	uint8_t last[NUB_GDB_FRAME_MAX];
 	uint8_t out[NUB_GDB_PACKET_MAX]; /* a reply payload */
@@ -616,7 +617,8 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 			continue;
 		if (r <= 0)
 			break;
-		for (ssize_t i = 0; serving && i < r; i++) {
+		ssize_t i = 0;
+		for (; serving && i < r; i++) {
 			switch (nub_gdb_rx_feed(&g->rx, buf[i])) {
 			case NUB_GDB_EV_PACKET:
 				serving = send_all(g, (const uint8_t *)"+", 1) &&
@@ -641,6 +643,14 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 				break;
 			}
 		}
+		/*
+		 * What came in the same read after a resume packet: a gdb interrupted just before it
+		 * resumes sends its Ctrl-C right behind the vCont, and dropping it would let the
+		 * guest run on unstopped (found under load by the interrupt scenario).
+		 */
+		for (; i < r; i++)
+			if (nub_gdb_rx_feed(&g->rx, buf[i]) == NUB_GDB_EV_INTERRUPT)
+				g->interrupt_queued = true;
 	}
 	if (res == SERVE_RESUME) {
 		st = load_vcpu(sb, g, err);
@@ -663,8 +673,9 @@ static bool interrupt_pending(struct nub_gdb *g)
 	if (g->client_fd < 0)
 		return false;
 	uint8_t buf[64];
-	bool stop = false;
+	bool stop = g->interrupt_queued;
 	ssize_t r;
+	g->interrupt_queued = false;
 	while ((r = recv(g->client_fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
 		for (ssize_t i = 0; i < r; i++)
 			stop |= nub_gdb_rx_feed(&g->rx, buf[i]) == NUB_GDB_EV_INTERRUPT;

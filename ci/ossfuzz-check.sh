@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # ci/ossfuzz-check.sh: checks fuzz/build.sh against the OSS-Fuzz / ClusterFuzzLite build contract.
 #   ci/ossfuzz-check.sh [--sanitizer address|undefined] [--runs N] [--keep]
-# Runs fuzz/build.sh as the base-builder image would (CC=clang CXX=clang++, OSS-Fuzz's CFLAGS
-# with -fsanitize=...,fuzzer-no-link, LIB_FUZZING_ENGINE=-fsanitize=fuzzer, OUT, WORK and SRC in
-# a temporary directory; SRC is the repository's parent, as $SRC/<project> in the image), then
-# requires in $OUT, for every fuzz/pure/fuzz_*.c target:
-#   <target>                 an executable with a contract-conform name, built with the sanitizer
+# Runs .clusterfuzzlite/build.sh (which runs fuzz/build.sh) as the base-builder image would:
+# CC=clang CXX=clang++, OSS-Fuzz's CFLAGS with -fsanitize=...,fuzzer-no-link,
+# LIB_FUZZING_ENGINE=-fsanitize=fuzzer, and OUT, WORK and SRC in a temporary directory, SRC
+# holding the repository as nub (a symbolic link), where .clusterfuzzlite/Dockerfile copies it.
+# Then it requires in $OUT, for every fuzz/pure/fuzz_*.c target:
+#   <target>                 an executable with a contract-conform name, built with the sanitizer,
+#                            needing no libelf/zlib shared library (the runner image has none)
 #   <target>_seed_corpus.zip non-empty, flat, unzips, one entry per file of corpus/<target>/
 #   <target>.dict            non-empty
 #   <target>.options         has a [libfuzzer] section
@@ -83,15 +85,18 @@ cleanup() {
 trap cleanup EXIT
 
 out="$tmp/out" work="$tmp/work"
-mkdir -p "$out" "$work" "$tmp/run"
+mkdir -p "$out" "$work" "$tmp/run" "$tmp/src"
+ln -s "$repo" "$tmp/src/nub"
+build_script="$repo/.clusterfuzzlite/build.sh"
+[[ -f "$build_script" ]] || die "$build_script is missing"
 build_env=(CC=clang CXX=clang++ "CFLAGS=$base_flags $san_flags -fsanitize=fuzzer-no-link"
 	"CXXFLAGS=$base_flags $san_flags -fsanitize=fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer
-	"OUT=$out" "WORK=$work" "SRC=$(dirname "$repo")" SANITIZER="$sanitizer" FUZZING_ENGINE=libfuzzer
+	"OUT=$out" "WORK=$work" "SRC=$tmp/src" SANITIZER="$sanitizer" FUZZING_ENGINE=libfuzzer
 	ARCHITECTURE=x86_64 FUZZING_LANGUAGE=c)
-log "sanitizer $sanitizer: env ${build_env[*]} fuzz/build.sh"
-if ! env "${build_env[@]}" bash "$repo/fuzz/build.sh" >"$tmp/build.log" 2>&1; then
+log "sanitizer $sanitizer: env ${build_env[*]} .clusterfuzzlite/build.sh"
+if ! (cd "$tmp/src/nub" && env "${build_env[@]}" bash "$build_script") >"$tmp/build.log" 2>&1; then
 	tail -n 40 "$tmp/build.log" >&2
-	die "fuzz/build.sh failed (log: $tmp/build.log)"
+	die ".clusterfuzzlite/build.sh (fuzz/build.sh) failed (log: $tmp/build.log)"
 fi
 
 # options_flags FILE: the [libfuzzer] section of an .options file as flags, one per line.
@@ -120,6 +125,11 @@ check_target() {
 		problems+=("no executable $bin")
 	elif ! grep -q "$san_symbol" < <(nm "$bin" 2>/dev/null); then
 		problems+=("$bin has no $san_symbol symbol: not built with -fsanitize=$sanitizer")
+	else
+		# The base-runner image installs no packages: libelf and zlib must be linked statically.
+		local needs
+		needs="$(ldd "$bin" 2>/dev/null | awk '/lib(elf|z|zstd)\.so/ { print $1 }' | tr '\n' ' ')"
+		[[ -z "$needs" ]] || problems+=("$t needs ${needs% } at run time (link it statically)")
 	fi
 	[[ -s "$out/$t.dict" ]] || problems+=("no $t.dict (or it is empty)")
 	if [[ ! -s "$out/$t.options" ]]; then

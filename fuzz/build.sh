@@ -4,14 +4,17 @@
 # Follows the build contract: compiles with $CC $CFLAGS, links with $LIB_FUZZING_ENGINE (through
 # $CXX when set, as OSS-Fuzz asks), and writes into $OUT, per target:
 #   <target>  <target>_seed_corpus.zip (corpus/<target>/, flat)  <target>.dict  <target>.options
-# Intermediate objects go to $WORK (or a temporary directory). Local check:
+# Intermediate objects go to $WORK (or a temporary directory). ClusterFuzzLite runs it from
+# .clusterfuzzlite/build.sh in the image .clusterfuzzlite/Dockerfile builds. Local check:
 #   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
 #     OUT=/tmp/out fuzz/build.sh
+# and the whole contract (files in $OUT, each fuzzer on 100 inputs): ci/ossfuzz-check.sh.
 # Pure targets are the fuzz/pure/fuzz_*.c files; they link the engine core (engine/src/*.c: the
 # folder is nub_core's declaration) and the KVM-free framework nub_harness, whose source list is
 # read from harness/CMakeLists.txt. libelf (and the zlib it needs) is linked statically when its
-# archives exist, since the runners install no packages;
-# NUB_FUZZ_LIBELF overrides the link flags (e.g. a libelf built from source in the Dockerfile).
+# archives exist, since the runners install no packages (.clusterfuzzlite/Dockerfile installs
+# libelf-dev and zlib1g-dev); NUB_FUZZ_LIBELF overrides the link flags (.clusterfuzzlite/build.sh
+# adds -lzstd when libelf.a needs it).
 set -euo pipefail
 
 : "${CC:?set CC (e.g. clang)}"

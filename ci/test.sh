@@ -11,11 +11,14 @@
 # the script stops. Steps, in order:
 #   deps                          ci/deps.sh
 #   format                        clang-format --dry-run -Werror on every tracked .c/.h
+#   lint: CI templates            ci/templates-check.sh: yamllint, the fuzz matrices' targets
 #   release, asan, tsan: build    ci/build.sh FLAVOR <build root>/FLAVOR
 #   release, asan: ctest          every test (labels unit, kvm, threads, fuzz-replay)
 #   release, asan: tools smoke    nub-run's responses and exit codes, nub-bench --quick (/dev/kvm)
 #   tsan: ctest                   every test under TSan
 #   libfuzzer, afl: build         the fuzz flavours; every fuzz target must have been built
+#   oss-fuzz contract             ci/ossfuzz-check.sh (ASan, UBSan): .clusterfuzzlite/build.sh in
+#                                 the OSS-Fuzz environment fills $OUT; each fuzzer runs 100 inputs
 #   libfuzzer: ctest fuzz-replay  corpus replays, trivial-iteration lines, seeds-match
 #   plant V: build, plant V: ctest   the planted-bug-* tests for each NUB_PLANT_BUG value V
 #   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line)
@@ -375,10 +378,21 @@ planted_bugs() {
 	done
 }
 
+# ossfuzz_contract: ci/ossfuzz-check.sh under each sanitizer .clusterfuzzlite/project.yaml names.
+ossfuzz_contract() {
+	local s n
+	for s in address undefined; do
+		bash "$repo/ci/ossfuzz-check.sh" --sanitizer "$s" || return
+	done
+	n="$(sed -n 's/.*: \([0-9]*\) pure targets built.*/\1/p' "$step_log" | tail -n 1)"
+	step_note="${n:-?} pure targets, address and undefined, 100 inputs each"
+}
+
 run_fuzz_phase() {
 	local t0="$EPOCHSECONDS" targets=() t kind
 	step "libfuzzer: build" build_fuzz_flavor libfuzzer ""
 	step "afl: build" build_fuzz_flavor afl -afl
+	step "oss-fuzz contract" ossfuzz_contract
 	step "libfuzzer: ctest fuzz-replay" run_ctest libfuzzer-replay "$build_root/libfuzzer" \
 		-L fuzz-replay
 	planted_bugs
@@ -408,6 +422,7 @@ run_core_phases() {
 	else
 		step "format: clang-format" check_format
 	fi
+	step "lint: CI templates" bash "$repo/ci/templates-check.sh"
 	for flavor in release asan tsan; do
 		step "$flavor: build" bash "$repo/ci/build.sh" "$flavor" "$build_root/$flavor"
 	done

@@ -156,19 +156,23 @@ check_target() {
 		flags+=(-dict="$out/$t.dict" -runs="$runs" -print_final_stats=1
 			-artifact_prefix="$dir/")
 		# From the scratch directory: a fuzzer that needs the repository's files would fail here.
-		(cd "$dir" && exec timeout --kill-after=10 300 "$bin" "${flags[@]}" "$dir/seeds") \
-			>"$dir/fuzz.log" 2>&1 || rc=$?
+		# (The braces' 2>/dev/null drops bash's own "Aborted" notice; the fuzzer's goes to the log.)
+		{ (cd "$dir" && exec timeout --kill-after=10 300 "$bin" "${flags[@]}" "$dir/seeds") \
+			>"$dir/fuzz.log" 2>&1; } 2>/dev/null || rc=$?
 		execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz.log" | tail -n 1)"
 		if [[ $rc -ne 0 ]]; then
-			problems+=("$t ${flags[*]} exited $rc; last lines of $dir/fuzz.log:")
-			problems+=("$(tail -n 15 "$dir/fuzz.log")")
+			local why
+			why="$(grep -aE '^==[0-9]+==ERROR|^SUMMARY|^ERROR: libFuzzer|deadly signal|Test unit written' \
+				"$dir/fuzz.log" | head -n 6)"
+			[[ -n "$why" ]] || why="$(tail -n 15 "$dir/fuzz.log")"
+			problems+=("$bin ${flags[*]} $dir/seeds exited $rc ($dir/fuzz.log):" "$why")
 		elif [[ "${execs:-0}" -lt "$runs" && "${execs:-0}" -lt "$seeds" ]]; then
 			problems+=("$t ran ${execs:-no} inputs, expected $runs (or all $seeds seeds)")
 		fi
 	fi
 	if [[ ${#problems[@]} -gt 0 ]]; then
 		printf '%-20s FAILED\n' "$t"
-		printf '  %s\n' "${problems[@]}"
+		printf '%s\n' "${problems[@]}" | sed 's/^/  /'
 		return 1
 	fi
 	printf '%-20s ok: %s seeds, %s inputs run, %s .dict entries, options %s\n' "$t" "$seeds" \

@@ -50,6 +50,8 @@ struct options {
 	const char *save_snapshot; /* --save-snapshot PATH, or NULL */
 	const char *from_snapshot; /* --from-snapshot PATH (instead of GUEST), or NULL */
 	bool restore_each;         /* restore the post-init snapshot before every call */
+	uint16_t gdb_port;         /* --gdb PORT, or 0 */
+	const char *core_dir;      /* --core DIR, or NULL */
 };
 
 static void usage(FILE *f)
@@ -86,6 +88,11 @@ static void usage(FILE *f)
 		"                      snapshot) and restore it before each call, so every repetition\n"
 		"                      starts from the same state; the time --repeat reports includes\n"
 		"                      the restores\n"
+		"  --gdb PORT          serve gdb on 127.0.0.1:PORT (1..65535): init and the call each\n"
+		"                      stop at entry and wait for gdb; the command to attach is\n"
+		"                      printed on stderr\n"
+		"  --core DIR          write an ELF core into DIR for an outcome that poisons the\n"
+		"                      sandbox (fault, abort, time limit, ...) and print its path\n"
 		"  --help              this text\n"
 		"\n"
 		"Exit status: 0 ok; 1 usage or engine error (including an unreadable, malformed or\n"
@@ -251,7 +258,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		O_HELP,
 		O_SAVE_SNAPSHOT,
 		O_FROM_SNAPSHOT,
-		O_RESTORE_EACH
+		O_RESTORE_EACH,
+		O_GDB,
+		O_CORE
 	};
 	static const struct option longopts[] = {
 		{ "text", required_argument, NULL, O_TEXT },
@@ -268,6 +277,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "save-snapshot", required_argument, NULL, O_SAVE_SNAPSHOT },
 		{ "from-snapshot", required_argument, NULL, O_FROM_SNAPSHOT },
 		{ "restore-each", no_argument, NULL, O_RESTORE_EACH },
+		{ "gdb", required_argument, NULL, O_GDB },
+		{ "core", required_argument, NULL, O_CORE },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -358,6 +369,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_RESTORE_EACH:
 			o->restore_each = true;
+			break;
+		case O_GDB:
+			if (!parse_u64(optarg, 1, UINT16_MAX, &v)) {
+				bad_usage("--gdb needs a port in 1..65535, not '%s'", optarg);
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			o->gdb_port = (uint16_t)v;
+			break;
+		case O_CORE:
+			if (*optarg == '\0') {
+				bad_usage("%s", "--core needs a non-empty directory");
+				return EXIT_USAGE_OR_ENGINE;
+			}
+			o->core_dir = optarg;
 			break;
 		case O_HELP:
 		case 'h':
@@ -682,6 +707,13 @@ int main(int argc, char **argv)
 		cfg.heap_size = o.heap_size;
 	cfg.log = on_log;
 	cfg.debug_print = on_print;
+	cfg.gdb_port = o.gdb_port;
+	cfg.core_dump = o.core_dir != NULL;
+	cfg.core_dump_dir = o.core_dir;
+	if (o.gdb_port)
+		fprintf(stderr,
+			"nub-run: waiting for gdb: gdb -ex 'target remote 127.0.0.1:%u' %s\n",
+			o.gdb_port, path ? path : "GUEST.elf");
 
 	if (o.from_snapshot) {
 		/* Zero sizes take the snapshot's; a given --heap must equal it. */
@@ -770,6 +802,9 @@ ready:
 			else
 				snprintf(what, sizeof(what), "call %" PRIu32, o.fn_id);
 			report_failure(what, st, &err);
+			if (nub_sandbox_last_core(sb))
+				fprintf(stderr, "nub-run: core written to %s\n",
+					nub_sandbox_last_core(sb));
 			rc = exit_code(st);
 			goto out;
 		}

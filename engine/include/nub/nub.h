@@ -154,6 +154,17 @@ struct nub_config {
 	 */
 	bool core_dump;
 	const char *core_dump_dir; /* NULL or a non-empty path shorter than NUB_CORE_DIR_MAX */
+	/*
+	 * A GDB remote stub (0 = off, the default: then it costs nothing, no socket and no ioctl).
+	 * Else the sandbox listens on 127.0.0.1:(gdb_port), one client at a time, and every run of
+	 * guest code (evolve's init, each call) first stops and waits for gdb: evolve before the
+	 * guest's first instruction, a call at its entry. The calling thread serves gdb while the
+	 * guest is stopped; time stopped does not count against time_limit_ms. A guest outcome
+	 * stops with its signal and is returned once gdb continues or detaches; gdb's kill makes
+	 * the call return NUB_E_CANCELLED (poisoned); detach lets the call run on. A client silent
+	 * for 30 s while the guest is stopped is detached. The socket error is NUB_E_IO.
+	 */
+	uint16_t gdb_port;
 };
 
 #define NUB_CORE_DIR_MAX 3072u

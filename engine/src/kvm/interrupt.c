@@ -29,6 +29,7 @@ struct nub_interrupt {
 	/* Time limit, used only by the thread running calls. */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
 	uint32_t limit_ms;
+	uint64_t paused_left_ns; /* nub_interrupt_pause: what was left of the limit; 0 = running */
 	bool have_timer;
 	pid_t timer_tid;
 	timer_t timer;
@@ -157,6 +158,7 @@ enum nub_status nub_interrupt_begin(struct nub_interrupt *h, struct kvm_run *run
 				    uint32_t time_limit_ms, uint64_t *gen, struct nub_error *err)
 {
 	h->deadline_ns = 0;
+	h->paused_left_ns = 0;
 	h->limit_ms = time_limit_ms;
 	if (time_limit_ms) {
 		enum nub_status st = ensure_timer(h, err);
@@ -190,6 +192,26 @@ enum nub_status nub_interrupt_check(struct nub_interrupt *h, uint64_t gen, struc
 	return NUB_OK;
 }
 
+void nub_interrupt_pause(struct nub_interrupt *h)
+{
+	if (!h->deadline_ns)
+		return;
+	uint64_t now = now_ns();
+	/* A deadline that passed while pausing still fires as soon as the clock restarts. */
+	h->paused_left_ns = h->deadline_ns > now ? h->deadline_ns - now : 1;
+	h->deadline_ns = 0;
+	set_timer(h, 0);
+}
+
+void nub_interrupt_resume(struct nub_interrupt *h)
+{
+	if (!h->paused_left_ns)
+		return;
+	h->deadline_ns = now_ns() + h->paused_left_ns;
+	set_timer(h, h->paused_left_ns);
+	h->paused_left_ns = 0;
+}
+
 void nub_interrupt_end(struct nub_interrupt *h)
 {
 	pthread_mutex_lock(&h->lock);
@@ -198,6 +220,7 @@ void nub_interrupt_end(struct nub_interrupt *h)
 	if (h->deadline_ns)
 		set_timer(h, 0);
 	h->deadline_ns = 0;
+	h->paused_left_ns = 0;
 	current_run = NULL;
 }
 

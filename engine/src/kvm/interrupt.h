@@ -35,6 +35,15 @@ enum nub_status nub_interrupt_begin(struct nub_interrupt *h, struct kvm_run *run
  */
 enum nub_status nub_interrupt_check(struct nub_interrupt *h, uint64_t gen, struct nub_error *err);
 
+/*
+ * Stops the running call's time-limit clock (a debugger holds the guest) until
+ * nub_interrupt_resume; no-ops without a limit or when already paused. Calling thread only.
+ */
+void nub_interrupt_pause(struct nub_interrupt *h);
+
+/* Restarts the clock nub_interrupt_pause stopped, with the time that was left. */
+void nub_interrupt_resume(struct nub_interrupt *h);
+
 /* Marks the end of the call: disarms the timer; later kicks are no-ops for this call. */
 void nub_interrupt_end(struct nub_interrupt *h);
 

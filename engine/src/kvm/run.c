@@ -25,6 +25,8 @@ enum nub_status nub_run_guest(struct nub_sandbox *sb, struct nub_error *err)
 		.read_fault_regs = read_fault_regs,
 		.vcpu = &sb->kvm,
 	};
+	if (sb->img.cfg.gdb_port)
+		return nub_gdb_run_guest(sb, err);
 	struct nub_exit x;
 	uint64_t gen;
 	enum nub_status st = nub_interrupt_begin(sb->intr, sb->kvm.run, sb->img.cfg.time_limit_ms,

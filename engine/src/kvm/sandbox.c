@@ -35,6 +35,7 @@ void nub_sandbox_free(struct nub_sandbox *sb)
 	if (!sb)
 		return;
 	struct nub_alloc_hook hook = sb->img.cfg.alloc;
+	nub_gdb_free(sb);
 	if (sb->intr) {
 		nub_interrupt_detach(sb->intr);
 		nub_interrupt_unref(sb->intr);

@@ -33,6 +33,7 @@ struct nub_sandbox {
 	uint64_t cores;           /* cores written, numbering their files */
 	uint8_t *staging;         /* private copies of frames; max(input, output) bytes */
 	uint64_t staging_size;
+	struct nub_gdb *gdb; /* the GDB stub (config.gdb_port), made at the first run; or NULL */
 	struct nub_abort_stream abort;
 	struct nub_print_line print;
 	struct nub_outb_env outb;
@@ -61,6 +62,17 @@ enum nub_status nub_sandbox_check_ready(const struct nub_sandbox *sb, struct nub
  * failure here happened with the guest mid-flight, so callers poison on any non-OK result.
  */
 enum nub_status nub_run_guest(struct nub_sandbox *sb, struct nub_error *err);
+
+/* ---- gdb.c ---- */
+
+/*
+ * nub_run_guest with the GDB stub of config.gdb_port: stops at entry, waits for and serves gdb
+ * (see struct nub_config). Same results as nub_run_guest; NUB_E_IO if the port cannot be bound.
+ */
+enum nub_status nub_gdb_run_guest(struct nub_sandbox *sb, struct nub_error *err);
+
+/* Tells a connected gdb the guest exited, closes the stub's sockets and frees it; NULL is fine. */
+void nub_gdb_free(struct nub_sandbox *sb);
 
 /* ---- crashdump.c ---- */
 

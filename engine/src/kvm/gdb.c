@@ -560,14 +560,34 @@ static bool handle(struct nub_sandbox *sb, struct nub_gdb *g, bool readonly, enu
 }
 
 /*
+ * For a fault, the vCPU is in the guest's exception handler; gdb is shown what the CPU saved in
+ * the exception frame (RIP, RFLAGS, RSP, CS, SS) instead, as a core does, so it unwinds from the
+ * faulting instruction. The view is never loaded back: after an outcome only reads are served.
+ */
+static void fault_view(struct nub_sandbox *sb, struct nub_gdb *g, const struct nub_error *outcome)
+{
+	struct nub_fault_frame f;
+	if (outcome->status != NUB_E_GUEST_FAULT ||
+	    !nub_exit_fault_frame(&sb->img.mem, &sb->img.layout, &f))
+		return;
+	g->vcpu.rip = outcome->rip;
+	g->vcpu.rflags = f.rflags;
+	g->vcpu.gpr[6] = f.rsp; /* rsp */
+	g->vcpu.cs.selector = (uint16_t)f.cs;
+	g->vcpu.ss.selector = (uint16_t)f.ss;
+	g->vcpu.cr2 = outcome->cr2;
+}
+
+/*
  * Serves gdb while the guest is stopped for (g->stop): waits for a client if none is connected
  * (the stop at entry), reads the vCPU once, answers packets until one resumes, detaches or kills.
  * The call's time limit is paused meanwhile. A client that closes, errs or stays silent for
- * NUB_GDB_SILENT_MS is detached.
+ * NUB_GDB_SILENT_MS is detached. (outcome) (or NULL): the guest's outcome, stopped read-only.
  */
 static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64_t gen,
-			       bool readonly, struct nub_error *err)
+			       const struct nub_error *outcome, struct nub_error *err)
 {
+	bool readonly = outcome != NULL;
 	enum serve_result res = SERVE_DETACHED;
 	bool had_client = g->client_fd >= 0;
 	set_async(sb, g, false);
@@ -583,6 +603,8 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 	if (st != NUB_OK)
 		return SERVE_ERROR;
 	g->vcpu_dirty = false;
+	if (outcome)
+		fault_view(sb, g, outcome);
 	/* gdb waits for this stop since its last resume; a new client asks with '?'. */
 	bool serving = !had_client || send_stop(g);
 	while (serving) {
@@ -705,7 +727,7 @@ static enum nub_status debug_loop(struct nub_sandbox *sb, struct nub_gdb *g, uin
 	struct nub_exit x;
 	enum nub_status st;
 	g->stop = (struct nub_gdb_stop){ .kind = NUB_GDB_STOP_SIGNAL, .signal = NUB_GDB_SIGTRAP };
-	enum serve_result res = serve(sb, g, gen, false, err);
+	enum serve_result res = serve(sb, g, gen, NULL, err);
 	for (;;) {
 		if (res == SERVE_KILL)
 			return nub_error_set(err, NUB_E_CANCELLED, "call killed by gdb");
@@ -718,7 +740,7 @@ static enum nub_status debug_loop(struct nub_sandbox *sb, struct nub_gdb *g, uin
 		if (st == NUB_OK && interrupt_pending(g)) {
 			g->stop = (struct nub_gdb_stop){ .kind = NUB_GDB_STOP_SIGNAL,
 							 .signal = NUB_GDB_SIGINT };
-			res = serve(sb, g, gen, false, err);
+			res = serve(sb, g, gen, NULL, err);
 			continue;
 		}
 		if (st == NUB_OK) {
@@ -729,7 +751,7 @@ static enum nub_status debug_loop(struct nub_sandbox *sb, struct nub_gdb *g, uin
 				return nub_error_set_errno(err, NUB_E_KVM, -r, "KVM_RUN");
 			if (sb->kvm.run->exit_reason == KVM_EXIT_DEBUG) {
 				if (debug_stop(g, &sb->kvm.run->debug.arch))
-					res = serve(sb, g, gen, false, err);
+					res = serve(sb, g, gen, NULL, err);
 				else if (apply_debug(sb, g, g->client_fd >= 0, err) != NUB_OK)
 					res = SERVE_ERROR;
 				continue;
@@ -748,7 +770,7 @@ static enum nub_status debug_loop(struct nub_sandbox *sb, struct nub_gdb *g, uin
 		struct nub_error outcome = *err;
 		g->stop = (struct nub_gdb_stop){ .kind = NUB_GDB_STOP_SIGNAL,
 						 .signal = gdb_signal(&outcome) };
-		res = serve(sb, g, gen, true, err);
+		res = serve(sb, g, gen, &outcome, err);
 		if (res == SERVE_KILL)
 			return nub_error_set(err, NUB_E_CANCELLED, "call killed by gdb");
 		*err = outcome;

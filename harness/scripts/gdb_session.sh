@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# harness/scripts/gdb_session.sh NUB_RUN GUEST_DIR SCENARIO: the real gdb, in batch mode, drives
+# `nub-run --gdb` on the simple guest and the lines that matter of its output are asserted exactly.
+# Scenarios (one ctest each, gdb-<scenario>):
+#   break:     break on fn_add by name, continue, bt, x the input buffer, print, set $rsi and see
+#              the guest's answer change, next, step, finish;
+#   watch:     print a static, a watchpoint on it fires with its old and new value;
+#   interrupt: a spinning guest (SIMPLE_SPIN) stopped by gdb's Ctrl-C (SIGINT to gdb while it
+#              waits in continue: gdb then sends 0x03), 3 s stopped do not count against a 2 s
+#              time limit, bt names the guest frames, kill ends the call with NUB_E_CANCELLED;
+#   detach:    detach at a breakpoint lets the call finish with its normal result;
+#   fault:     a guest page fault stops with SIGSEGV in the faulting function; continuing returns
+#              the fault as the call's outcome.
+# Exit 77 (skipped) without /dev/kvm or gdb. Every process is bounded by timeout.
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+	echo "usage: harness/scripts/gdb_session.sh NUB_RUN GUEST_DIR SCENARIO" >&2
+	exit 2
+fi
+nub_run="$1" guest_dir="$2" scenario="$3"
+elf="$guest_dir/simple.elf"
+[[ -r /dev/kvm && -w /dev/kvm ]] || { echo "gdb-$scenario: skipped: no /dev/kvm"; exit 77; }
+command -v gdb >/dev/null || { echo "gdb-$scenario: skipped: no gdb"; exit 77; }
+
+tmp="$(mktemp -d)"
+nub_pid=""
+cleanup() {
+	[[ -n "$nub_pid" ]] && kill "$nub_pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "gdb-$scenario: FAIL: $*" >&2
+	for f in gdb.out run.out run.err; do
+		echo "---- $f" >&2
+		cat "$tmp/$f" >&2 || true
+	done
+	exit 1
+}
+
+# expect FILE REGEX: some line of FILE matches REGEX (extended, anchored by the caller).
+expect() {
+	grep -Eq -- "$2" "$tmp/$1" || fail "no line of $1 matches: $2"
+}
+
+# A port of our own: scenarios may run in parallel, and other users may hold ports.
+port=""
+for _ in $(seq 50); do
+	p=$((20000 + RANDOM % 40000))
+	if ! ss -Hltn "sport = :$p" | grep -q .; then
+		port="$p"
+		break
+	fi
+done
+[[ -n "$port" ]] || fail "no free port"
+
+# start_nub ARGS...: nub-run --gdb PORT ARGS... in the background, then wait until it listens.
+start_nub() {
+	timeout 60 "$nub_run" --gdb "$port" --guest-dir "$guest_dir" "$@" \
+		>"$tmp/run.out" 2>"$tmp/run.err" &
+	nub_pid=$!
+	for _ in $(seq 200); do
+		ss -Hltn "sport = :$port" | grep -q . && return 0
+		kill -0 "$nub_pid" 2>/dev/null || fail "nub-run exited before listening"
+		sleep 0.05
+	done
+	fail "nub-run never listened on $port"
+}
+
+# finish_nub WANT_RC: waits for nub-run and checks its exit status.
+finish_nub() {
+	local rc=0
+	wait "$nub_pid" || rc=$?
+	nub_pid=""
+	[[ "$rc" == "$1" ]] || fail "nub-run exited $rc, want $1"
+}
+
+# gdb_batch ARGS...: gdb -batch attached to the stub, with ARGS (-ex ...), output in gdb.out.
+gdb_batch() {
+	timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" "$@" "$elf" \
+		>"$tmp/gdb.out" 2>&1 || true
+}
+
+src='/guests/simple/main\.c'
+case "$scenario" in
+break)
+	start_nub --hex 0200000003000000 simple 2
+	gdb_batch -ex 'break fn_add' -ex continue -ex continue -ex bt -ex 'x/8xb in' \
+		-ex 'print len' -ex 'set var $rsi = 7' -ex 'print len' -ex next -ex step \
+		-ex finish -ex continue
+	finish_nub 2
+	expect gdb.out '^Breakpoint 1 at 0x[0-9a-f]+: fn_add\. \(2 locations\)$'
+	expect gdb.out "^Breakpoint 1\.1, fn_add \(in=0x[0-9a-f]+ \"\\\\002\", len=8, out=0x[0-9a-f]+\) at .*$src:90$"
+	expect gdb.out "^#0  fn_add \(in=0x[0-9a-f]+ \"\\\\002\", len=8, out=0x[0-9a-f]+\) at .*$src:90$"
+	expect gdb.out '^#1  0x[0-9a-f]+ in dispatch \(.*\) at .*/guests/runtime/runtime\.c:[0-9]+$'
+	expect gdb.out '^#3  nub_runtime_start \(boot=.*\) at .*/guests/runtime/runtime\.c:[0-9]+$'
+	expect gdb.out '^0x[0-9a-f]+:	0x02	0x00	0x00	0x00	0x03	0x00	0x00	0x00$'
+	expect gdb.out '^\$1 = 8$'
+	expect gdb.out '^\$2 = 7$'
+	expect gdb.out '^91[[:space:]]+return bad_length\(out, "add needs 8 bytes", len\);$'
+	expect gdb.out "^bad_length \(len=7, need=0x[0-9a-f]+ \"add needs 8 bytes\", out=0x[0-9a-f]+\) at .*$src:31$"
+	expect gdb.out "^fn_add \(in=.*, len=7, out=0x[0-9a-f]+\) at .*$src:35$"
+	expect gdb.out '^\[Inferior 1 \(Remote target\) exited normally\]$'
+	expect run.err '^nub-run: call 2 failed: NUB_E_GUEST_ERROR: guest error 5: add needs 8 bytes, got 7$'
+	expect run.err "^nub-run: waiting for gdb: gdb -ex 'target remote 127\.0\.0\.1:$port' .*/simple\.elf$"
+	;;
+watch)
+	# A software watchpoint: gdb single-steps (s) and compares. The stub also serves Z2..Z4 on
+	# the debug registers, but this host (kvm_pvm) never reports a data breakpoint (measured).
+	start_nub simple 27
+	gdb_batch -ex 'print fn_static_counter::counter' -ex 'set can-use-hw-watchpoints 0' \
+		-ex 'watch fn_static_counter::counter' -ex continue -ex bt -ex delete -ex continue
+	finish_nub 0
+	expect gdb.out '^\$1 = 0$'
+	expect gdb.out '^Watchpoint 1: fn_static_counter::counter$'
+	expect gdb.out '^Old value = 0$'
+	expect gdb.out '^New value = 1$'
+	expect gdb.out "^#0  0x[0-9a-f]+ in fn_static_counter \(.*\) at .*$src:[0-9]+$"
+	expect gdb.out '^\[Inferior 1 \(Remote target\) exited normally\]$'
+	expect run.out '^01000000$'
+	;;
+interrupt)
+	start_nub --time-limit 2000 simple 20
+	timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue \
+		-ex 'shell sleep 1' -ex continue -ex 'shell sleep 3' -ex 'info registers rip' -ex bt \
+		-ex kill "$elf" >"$tmp/gdb.out" 2>&1 &
+	gdb_pid=$!
+	sleep 2 # the second continue is running the spin loop by now
+	kill -INT "$gdb_pid"
+	wait "$gdb_pid" || true
+	finish_nub 3
+	expect gdb.out '^Program received signal SIGINT, Interrupt\.$'
+	expect gdb.out '^rip            0x[0-9a-f]+ +0x[0-9a-f]+ <(fn_)?spin\+[0-9]+>$'
+	expect gdb.out "^#[01]  fn_spin \(in=0x[0-9a-f]+ .*\) at .*$src:[0-9]+$"
+	expect gdb.out '^\[Inferior 1 \(Remote target\) killed\]$'
+	expect run.err '^nub-run: call 20 failed: NUB_E_CANCELLED: call killed by gdb$'
+	;;
+detach)
+	start_nub --hex 0200000003000000 simple 2
+	gdb_batch -ex 'break fn_add' -ex continue -ex continue -ex detach
+	finish_nub 0
+	expect gdb.out '^Breakpoint 1\.1, fn_add \(.*\)'
+	expect gdb.out '^\[Inferior 1 \(Remote target\) detached\]$'
+	expect run.out '^05000000$'
+	;;
+fault)
+	start_nub simple 15
+	gdb_batch -ex continue -ex continue -ex bt -ex 'print $pc' -ex continue
+	finish_nub 3
+	expect gdb.out '^Program received signal SIGSEGV, Segmentation fault\.$'
+	expect gdb.out "^#0  (0x[0-9a-f]+ in )?(load_from|fn_null_deref) \(.*\) at .*$src:[0-9]+$"
+	expect gdb.out "^#[01]  (0x[0-9a-f]+ in )?fn_null_deref \(.*\) at .*$src:[0-9]+$"
+	expect run.err '^nub-run: call 15 failed: NUB_E_GUEST_FAULT: .*'
+	;;
+*)
+	echo "gdb_session.sh: unknown scenario '$scenario'" >&2
+	exit 2
+	;;
+esac
+echo "gdb-$scenario: ok"

@@ -11,7 +11,11 @@
 #              time limit, bt names the guest frames, kill ends the call with NUB_E_CANCELLED;
 #   detach:    detach at a breakpoint lets the call finish with its normal result;
 #   fault:     a guest page fault stops with SIGSEGV in the faulting function; continuing returns
-#              the fault as the call's outcome.
+#              the fault as the call's outcome;
+#   hostile:   a client that sends bad checksums, broken escapes, an oversized packet, reads and
+#              writes of unmapped or huge ranges, bad registers and breakpoints gets an answer to
+#              each (an error, '-' or an empty reply), then vanishes mid-packet: the call runs on
+#              to its normal result.
 # Exit 77 (skipped) without /dev/kvm or gdb. Every process is bounded by timeout.
 set -euo pipefail
 
@@ -154,6 +158,81 @@ fault)
 	expect gdb.out "^#0  (0x[0-9a-f]+ in )?(load_from|fn_null_deref) \(.*\) at .*$src:[0-9]+$"
 	expect gdb.out "^#[01]  (0x[0-9a-f]+ in )?fn_null_deref \(.*\) at .*$src:[0-9]+$"
 	expect run.err '^nub-run: call 15 failed: NUB_E_GUEST_FAULT: .*'
+	;;
+hostile)
+	start_nub --hex 0200000003000000 simple 2
+	timeout 60 python3 - "$port" >"$tmp/gdb.out" 2>&1 <<'PY' || fail "hostile client: python exited $?"
+import socket, sys
+
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)  # a reply that never comes fails the test instead of hanging it
+
+
+def frame(p):
+    return b"$" + p + b"#%02x" % (sum(p) % 256)
+
+
+def reply():
+    # The next packet after the stub's ack(s): returns its payload.
+    buf = b""
+    while True:
+        buf += s.recv(65536)
+        i = buf.find(b"$")
+        j = buf.find(b"#", i + 1)
+        if i >= 0 and j >= 0 and len(buf) >= j + 3:
+            return buf[i + 1 : j]
+
+
+def ask(p, want):
+    s.sendall(frame(p))
+    got = reply()
+    ok = got.startswith(want) if want else got == b""
+    print("%-40r -> %-24r %s" % (p[:40], got[:24], "ok" if ok else "WRONG"))
+    if not ok:
+        sys.exit(1)
+
+
+s.sendall(b"$qSupported#00")  # bad checksum: '-'
+got = s.recv(1)
+print("bad checksum ->", got)
+assert got == b"-"
+ask(b"?", b"S05")
+ask(b"m0,10", b"E14")                      # not mapped
+ask(b"mffffffffffffff00,100", b"E")        # wraps past 2^64 / unmapped
+ask(b"m5300,99999", b"E")                  # longer than a packet
+ask(b"M0,4:00000000", b"E14")
+ask(b"M5300,4:zz", b"E")                   # not hex
+ask(b"Xffff800000000000,1:\x00", b"E14")   # non-canonical
+ask(b"G00", b"E")                          # short register file
+ask(b"P10=0000000000008000", b"E")         # non-canonical rip
+ask(b"P12=0800", b"E")                     # a selector is read-only
+ask(b"p99", b"E")
+ask(b"Z2,5301,4", b"E22")                  # misaligned watchpoint
+ask(b"Z1,1000,1", b"OK")
+ask(b"Z1,2000,1", b"OK")
+ask(b"Z1,3000,1", b"OK")
+ask(b"Z1,4000,1", b"OK")
+ask(b"Z1,5000,1", b"E28")                  # four debug registers only
+for a in (b"1000", b"2000", b"3000", b"4000"):
+    ask(b"z1," + a + b",1", b"OK")
+ask(b"Z9,0,1", b"E")
+ask(b"qXfer:features:read:target.xml:ffffffff,10", b"E00")
+ask(b"vMustReplyEmpty", b"")
+ask(b"x" * 64, b"")
+ask(b"}", b"E")                            # an escape with nothing after it: BAD_PACKET
+s.sendall(b"$" + b"A" * 0x5000 + b"#00")   # past PacketSize: '-'
+s.sendall(b"\x00\xff+-+garbage")           # between packets: ignored, and '-' resends
+got = reply()
+print("nack -> resent", got)
+assert got == b"E01"
+ask(b"g", b"0")
+s.sendall(b"$m5300,")                      # and vanish mid-packet
+s.close()
+print("closed")
+PY
+	finish_nub 0
+	expect gdb.out '^closed$'
+	expect run.out '^05000000$'
 	;;
 *)
 	echo "gdb_session.sh: unknown scenario '$scenario'" >&2

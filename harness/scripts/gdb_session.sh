@@ -14,8 +14,8 @@
 #              the fault as the call's outcome;
 #   hostile:   a client that sends bad checksums, broken escapes, an oversized packet, reads and
 #              writes of unmapped or huge ranges, bad registers and breakpoints gets an answer to
-#              each (an error, '-' or an empty reply), then vanishes mid-packet: the call runs on
-#              to its normal result.
+#              each (an error, '-' or an empty reply), then vanishes mid-packet: init runs on,
+#              the call waits for the next client at its entry, which detaches: normal result.
 # Exit 77 (skipped) without /dev/kvm or gdb. Every process is bounded by timeout.
 set -euo pipefail
 
@@ -229,6 +229,11 @@ ask(b"g", b"0")
 s.sendall(b"$m5300,")                      # and vanish mid-packet
 s.close()
 print("closed")
+# That detached init; the call stops at its entry and waits for the next client, which detaches.
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+ask(b"?", b"S05")
+ask(b"D", b"OK")
 PY
 	finish_nub 0
 	expect gdb.out '^closed$'

@@ -66,6 +66,38 @@ void kvm_fuzz_config(struct nub_config *cfg)
 	cfg->log_ctx = &callback_cfg;
 	cfg->debug_print = print_cb;
 	cfg->debug_print_ctx = NULL;
+	/* ci/repro.sh --core: a core for each poisoning outcome, into $NUB_CORE_DUMP_DIR. */
+	if (nub_fuzz_replaying() && getenv("NUB_CORE_DUMP") &&
+	    !strcmp(getenv("NUB_CORE_DUMP"), "1"))
+		cfg->core_dump = true;
+}
+
+/* Whether a replay was asked to serve gdb ($NUB_GDB_PORT set). */
+static bool gdb_requested(void)
+{
+	const char *v = getenv("NUB_GDB_PORT");
+	return nub_fuzz_replaying() && v && *v;
+}
+
+/*
+ * ci/repro.sh --gdb: $NUB_GDB_PORT (1..65535) puts the GDB stub on the target's sandbox when
+ * replaying; 0 when unset, malformed or fuzzing. Prints the command that attaches.
+ */
+static uint16_t gdb_port(const char *path)
+{
+	const char *v = getenv("NUB_GDB_PORT");
+	char *end;
+	if (!gdb_requested())
+		return 0;
+	unsigned long port = strtoul(v, &end, 10);
+	if (*end || port == 0 || port > 65535) {
+		fprintf(stderr, "nub-fuzz: NUB_GDB_PORT '%s' is not a port in 1..65535: ignored\n",
+			v);
+		return 0;
+	}
+	fprintf(stderr, "nub-fuzz: waiting for gdb: gdb -ex 'target remote 127.0.0.1:%lu' %s\n",
+		port, path);
+	return (uint16_t)port;
 }
 
 /* ---- Host functions ---- */
@@ -137,6 +169,7 @@ void kvm_fuzz_sandbox_once(struct kvm_fuzz_sandbox *s, const char *target, const
 	kvm_skip_unless_available(target);
 	kvm_fuzz_guest_path(guest, path, sizeof path);
 	kvm_fuzz_config(&cfg);
+	cfg.gdb_port = gdb_port(path);
 	struct nub_guest_env env = { .path = path };
 	kvm_fuzz_setup_check(nub_uninit_new(&env, &cfg, &u, &err), &err, path);
 	kvm_fuzz_register(u);
@@ -169,7 +202,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 	struct rawkvm_error e;
 	double rt;
 
-	if (done)
+	/* Under gdb every call stops at its entry: no measuring runs then. */
+	if (done || gdb_requested())
 		return;
 	done = true;
 	if (rawkvm_measure_rt(RT_WARMUP, RT_RUNS, &rt, &e) != 0) {

@@ -800,6 +800,16 @@ enum nub_status nub_gdb_run_guest(struct nub_sandbox *sb, struct nub_error *err)
 	if (st != NUB_OK)
 		return st;
 	st = debug_loop(sb, g, gen, err);
+	/*
+	 * Between runs the vCPU is the guest's alone: restore's reset stub and snapshots must see
+	 * neither a pending single step nor the debugger's breakpoints in the debug registers.
+	 */
+	g->stepping = false;
+	g->step_over = -1;
+	struct nub_error local;
+	nub_error_clear(&local);
+	if (apply_debug(sb, g, false, &local) != NUB_OK && st == NUB_OK)
+		st = nub_error_set(err, local.status, "%s", local.message);
 	set_async(sb, g, false);
 	nub_interrupt_end(sb->intr);
 	nub_outb_flush_print(&sb->outb);

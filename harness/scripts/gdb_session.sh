@@ -17,6 +17,7 @@
 #              each (an error, '-' or an empty reply), then vanishes mid-packet: init runs on,
 #              the call waits for the next client at its entry, which detaches: normal result.
 # Exit 77 (skipped) without /dev/kvm or gdb. Every process is bounded by timeout.
+# shellcheck disable=SC2016 # gdb's $rsi, $1 and regex anchors are meant literally
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -31,7 +32,9 @@ command -v gdb >/dev/null || { echo "gdb-$scenario: skipped: no gdb"; exit 77; }
 tmp="$(mktemp -d)"
 nub_pid=""
 cleanup() {
-	[[ -n "$nub_pid" ]] && kill "$nub_pid" 2>/dev/null || true
+	if [[ -n "$nub_pid" ]]; then
+		kill "$nub_pid" 2>/dev/null || true
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -6,9 +6,10 @@
 #   break:     break on fn_add by name, continue, bt, x the input buffer, print, set $rsi and see
 #              the guest's answer change, next, step, finish;
 #   watch:     print a static, a watchpoint on it fires with its old and new value;
-#   interrupt: a spinning guest (SIMPLE_SPIN) stopped by gdb's Ctrl-C (SIGINT to gdb while it
-#              waits in continue: gdb then sends 0x03), 3 s stopped do not count against a 2 s
-#              time limit, bt names the guest frames, kill ends the call with NUB_E_CANCELLED;
+#   interrupt: a spinning guest (SIMPLE_SPIN) stopped twice by gdb's Ctrl-C (SIGINT to gdb while
+#              it waits in continue: gdb then sends 0x03); 4 s stopped in between do not count
+#              against the 3 s time limit; bt names the guest frames; kill ends the call with
+#              NUB_E_CANCELLED;
 #   detach:    detach at a breakpoint lets the call finish with its normal result;
 #   fault:     a guest page fault stops with SIGSEGV in the faulting function; continuing returns
 #              the fault as the call's outcome;
@@ -130,17 +131,38 @@ watch)
 	expect run.out '^01000000$'
 	;;
 interrupt)
-	start_nub --time-limit 2000 simple 20
-	timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue \
-		-ex 'shell sleep 1' -ex continue -ex 'shell sleep 3' -ex 'info registers rip' -ex bt \
-		-ex kill "$elf" >"$tmp/gdb.out" 2>&1 &
+	start_nub --time-limit 3000 simple 20
+	# gdb directly, not under timeout(1): that would forward a SIGINT to gdb twice (to the
+	# child and to its group), and gdb takes a second Ctrl-C as "the target is not responding".
+	gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex continue \
+		-ex 'shell sleep 4' -ex 'info registers rip' -ex bt -ex continue -ex kill \
+		"$elf" >"$tmp/gdb.out" 2>&1 &
 	gdb_pid=$!
-	sleep 2 # the second continue is running the spin loop by now
+	(sleep 60 && kill -KILL "$gdb_pid") 2>/dev/null &
+	watchdog=$!
+	# wait_line N REGEX: until gdb.out has N lines matching REGEX (at most 30 s).
+	wait_line() {
+		for _ in $(seq 600); do
+			(($(grep -Ec -- "$2" "$tmp/gdb.out" || true) >= $1)) && return 0
+			sleep 0.05
+		done
+		fail "gdb never printed $2"
+	}
+	# Each Ctrl-C lands about 1 s into a continue of the spin loop: 2 s of guest time in all,
+	# under the 3 s limit, while more than 5 s pass: the 4 s stopped in gdb do not count.
+	wait_line 1 '^Program received signal SIGTRAP'
+	sleep 1
+	kill -INT "$gdb_pid"
+	wait_line 1 "^#[01]  fn_spin "
+	sleep 1
 	kill -INT "$gdb_pid"
 	wait "$gdb_pid" || true
+	kill "$watchdog" 2>/dev/null || true
 	finish_nub 3
 	expect gdb.out '^Program received signal SIGINT, Interrupt\.$'
-	expect gdb.out '^rip            0x[0-9a-f]+ +0x[0-9a-f]+ <(fn_)?spin\+[0-9]+>$'
+	[[ "$(grep -c '^Program received signal SIGINT, Interrupt\.$' "$tmp/gdb.out")" == 2 ]] ||
+		fail "want two SIGINT stops"
+	expect gdb.out '^rip            0x[0-9a-f]+ +0x[0-9a-f]+ <(fn_)?spin(\+[0-9]+)?>$'
 	expect gdb.out "^#[01]  fn_spin \(in=0x[0-9a-f]+ .*\) at .*$src:[0-9]+$"
 	expect gdb.out '^\[Inferior 1 \(Remote target\) killed\]$'
 	expect run.err '^nub-run: call 20 failed: NUB_E_CANCELLED: call killed by gdb$'

@@ -132,14 +132,12 @@ watch)
 	;;
 interrupt)
 	start_nub --time-limit 3000 simple 20
-	# gdb directly, not under timeout(1): that would forward a SIGINT to gdb twice (to the
-	# child and to its group), and gdb takes a second Ctrl-C as "the target is not responding".
-	gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex continue \
+	# timeout --foreground forwards a SIGINT to gdb once; without it timeout(1) also signals its
+	# group, gdb gets two, and takes the second as "the target is not responding".
+	timeout --foreground 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex continue \
 		-ex 'shell sleep 4' -ex 'info registers rip' -ex bt -ex continue -ex kill \
 		"$elf" >"$tmp/gdb.out" 2>&1 &
 	gdb_pid=$!
-	(sleep 60 && kill -KILL "$gdb_pid") 2>/dev/null &
-	watchdog=$!
 	# wait_line N REGEX: until gdb.out has N lines matching REGEX (at most 30 s).
 	wait_line() {
 		for _ in $(seq 600); do
@@ -157,7 +155,6 @@ interrupt)
 	sleep 1
 	kill -INT "$gdb_pid"
 	wait "$gdb_pid" || true
-	kill "$watchdog" 2>/dev/null || true
 	finish_nub 3
 	expect gdb.out '^Program received signal SIGINT, Interrupt\.$'
 	[[ "$(grep -c '^Program received signal SIGINT, Interrupt\.$' "$tmp/gdb.out")" == 2 ]] ||

@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -171,10 +170,10 @@ static enum nub_status apply_debug(struct nub_sandbox *sb, struct nub_gdb *g, bo
 	}
 	if (!memcmp(&d, &g->applied, sizeof d))
 		return NUB_OK;
-	if (ioctl(sb->kvm.vcpu_fd, KVM_SET_GUEST_DEBUG, &d) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_GUEST_DEBUG");
-	g->applied = d;
-	return NUB_OK;
+	enum nub_status st = nub_kvm_set_guest_debug(&sb->kvm, &d, err);
+	if (st == NUB_OK)
+		g->applied = d;
+	return st;
 }
 
 /* Z/z: 'OK', or E22 for a misaligned watchpoint, E28 when all four registers are taken. */

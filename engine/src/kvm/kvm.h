@@ -132,6 +132,13 @@ int nub_kvm_run(struct nub_kvm *k);
  */
 void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x);
 
+/*
+ * KVM_SET_GUEST_DEBUG (the GDB stub's breakpoints and single step), through the ioctl hook.
+ * Errors: NUB_E_KVM.
+ */
+enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
+					struct nub_error *err);
+
 /* Reads RIP and CR2 (for fault and shutdown reports). */
 enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,
 					struct nub_error *err);

@@ -96,8 +96,8 @@ static void usage(FILE *f)
 		"  --gdb PORT          serve gdb on 127.0.0.1:PORT (1..65535): init and the call each\n"
 		"                      stop at entry and wait for gdb; the command to attach is\n"
 		"                      printed on stderr\n"
-		"  --core DIR          write an ELF core into DIR for an outcome that poisons the\n"
-		"                      sandbox (fault, abort, time limit, ...) and print its path\n"
+		"  --core DIR          write an ELF core into DIR (made if missing) for an outcome that\n"
+		"                      poisons the sandbox (fault, abort, time limit, ...); print its path\n"
 		"  --help              this text\n"
 		"\n"
 		"\n"
@@ -736,6 +736,10 @@ int main(int argc, char **argv)
 	cfg.gdb_port = o.gdb_port;
 	cfg.core_dump = o.core_dir != NULL;
 	cfg.core_dump_dir = o.core_dir;
+	if (o.core_dir && mkdir(o.core_dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "nub-run: --core %s: %s\n", o.core_dir, strerror(errno));
+		goto out;
+	}
 	if (o.gdb_port)
 		fprintf(stderr,
 			"nub-run: waiting for gdb: gdb -ex 'target remote 127.0.0.1:%u' %s\n",

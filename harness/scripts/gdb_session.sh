@@ -6,9 +6,10 @@
 #   break:     break on fn_add by name, continue, bt, x the input buffer, print, set $rsi and see
 #              the guest's answer change, next, step, finish;
 #   watch:     print a static, a watchpoint on it fires with its old and new value;
-#   interrupt: a spinning guest (SIMPLE_SPIN) stopped by gdb's Ctrl-C (SIGINT to gdb while it
-#              waits in continue: gdb then sends 0x03), 5 s stopped do not count against a 3.5 s
-#              time limit (the guest runs at most about 2 s before the Ctrl-C), bt names the guest frames, kill ends the call with NUB_E_CANCELLED;
+#   interrupt: a spinning guest (SIMPLE_SPIN) stopped twice by gdb's Ctrl-C (SIGINT to gdb while
+#              it waits in continue: gdb then sends 0x03); 4 s stopped in between do not count
+#              against the 3 s time limit; bt names the guest frames; kill ends the call with
+#              NUB_E_CANCELLED;
 #   detach:    detach at a breakpoint lets the call finish with its normal result;
 #   fault:     a guest page fault stops with SIGSEGV in the faulting function; continuing returns
 #              the fault as the call's outcome;
@@ -17,6 +18,7 @@
 #              each (an error, '-' or an empty reply), then vanishes mid-packet: init runs on,
 #              the call waits for the next client at its entry, which detaches: normal result.
 # Exit 77 (skipped) without /dev/kvm or gdb. Every process is bounded by timeout.
+# shellcheck disable=SC2016 # gdb's $rsi, $1 and regex anchors are meant literally
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -31,7 +33,9 @@ command -v gdb >/dev/null || { echo "gdb-$scenario: skipped: no gdb"; exit 77; }
 tmp="$(mktemp -d)"
 nub_pid=""
 cleanup() {
-	[[ -n "$nub_pid" ]] && kill "$nub_pid" 2>/dev/null || true
+	if [[ -n "$nub_pid" ]]; then
+		kill "$nub_pid" 2>/dev/null || true
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -127,19 +131,34 @@ watch)
 	expect run.out '^01000000$'
 	;;
 interrupt)
-	start_nub --time-limit 3500 simple 20
-	# --foreground: timeout then forwards the SIGINT below to gdb once; without it, it also
-	# signals its whole group, and a second SIGINT while the first interrupt is pending makes
-	# gdb give up on the target ("not responding to interrupt requests").
-	timeout --foreground 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue \
-		-ex 'shell sleep 1' -ex continue -ex 'shell sleep 5' -ex 'info registers rip' -ex bt \
-		-ex kill "$elf" >"$tmp/gdb.out" 2>&1 &
+	start_nub --time-limit 3000 simple 20
+	# timeout --foreground forwards a SIGINT to gdb once; without it timeout(1) also signals its
+	# group, gdb gets two, and takes the second as "the target is not responding".
+	timeout --foreground 60 gdb -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue -ex continue \
+		-ex 'shell sleep 4' -ex 'info registers rip' -ex bt -ex continue -ex kill \
+		"$elf" >"$tmp/gdb.out" 2>&1 &
 	gdb_pid=$!
-	sleep 2 # the second continue is running the spin loop by now
+	# wait_line N REGEX: until gdb.out has N lines matching REGEX (at most 30 s).
+	wait_line() {
+		for _ in $(seq 600); do
+			(($(grep -Ec -- "$2" "$tmp/gdb.out" || true) >= $1)) && return 0
+			sleep 0.05
+		done
+		fail "gdb never printed $2"
+	}
+	# Each Ctrl-C lands about 1 s into a continue of the spin loop: 2 s of guest time in all,
+	# under the 3 s limit, while more than 5 s pass: the 4 s stopped in gdb do not count.
+	wait_line 1 '^Program received signal SIGTRAP'
+	sleep 1
+	kill -INT "$gdb_pid"
+	wait_line 1 "^#[01]  fn_spin "
+	sleep 1
 	kill -INT "$gdb_pid"
 	wait "$gdb_pid" || true
 	finish_nub 4  # nub-run: 4 guest outcome
 	expect gdb.out '^Program received signal SIGINT, Interrupt\.$'
+	[[ "$(grep -c '^Program received signal SIGINT, Interrupt\.$' "$tmp/gdb.out")" == 2 ]] ||
+		fail "want two SIGINT stops"
 	expect gdb.out '^rip            0x[0-9a-f]+ +0x[0-9a-f]+ <(fn_)?spin(\+[0-9]+)?>$'
 	expect gdb.out "^#[01]  fn_spin \(in=0x[0-9a-f]+ .*\) at .*$src:[0-9]+$"
 	expect gdb.out '^\[Inferior 1 \(Remote target\) killed\]$'

@@ -163,7 +163,10 @@ struct nub_config {
 	 * guest is stopped; time stopped does not count against time_limit_ms. A guest outcome
 	 * stops with its signal and is returned once gdb continues or detaches; gdb's kill makes
 	 * the call return NUB_E_CANCELLED (poisoned); detach lets the call run on. A client silent
-	 * for 30 s while the guest is stopped is detached. The socket error is NUB_E_IO.
+	 * for 30 s while the guest is stopped is detached; after a detach the next run waits for a
+	 * new client. gdb's Ctrl-C reaches a running guest as the kick signal (see
+	 * interrupt_signal_offset) raised by the socket on the calling thread. Breakpoints and
+	 * watchpoints share the four debug registers. A port that cannot be bound is NUB_E_IO.
 	 */
 	uint16_t gdb_port;
 };

@@ -172,10 +172,9 @@ static enum nub_status apply_debug(struct nub_sandbox *sb, struct nub_gdb *g, bo
 	if (!memcmp(&d, &g->applied, sizeof d))
 		return NUB_OK;
 	enum nub_status st = nub_kvm_set_guest_debug(&sb->kvm, &d, err);
-	if (st != NUB_OK)
-		return st;
-	g->applied = d;
-	return NUB_OK;
+	if (st == NUB_OK)
+		g->applied = d;
+	return st;
 }
 
 /* Z/z: 'OK', or E22 for a misaligned watchpoint, E28 when all four registers are taken. */
@@ -595,7 +594,7 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 	nub_interrupt_pause(sb->intr);
 	enum nub_status st = accept_client(sb, g, gen, err);
 	if (st != NUB_OK)
-		return st == NUB_E_CANCELLED ? SERVE_KILL : SERVE_ERROR;
+		return SERVE_ERROR; /* a kill while waiting: err says NUB_E_CANCELLED */
 	/* An I/O exit's instruction completes on the next KVM_RUN: finish it so the registers are. */
 	if (nub_kvm_exit_needs_completion(&sb->kvm, sb->kvm.port_write_rip))
 		st = nub_kvm_flush(&sb->kvm, err);
@@ -610,8 +609,12 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 	bool serving = !had_client || send_stop(g);
 	while (serving) {
 		uint8_t buf[512];
-		if (wait_readable(g->client_fd, NUB_GDB_SILENT_MS) < 0)
+		int ready = wait_readable(g->client_fd, NUB_GDB_SILENT_MS);
+		if (ready < 0)
 			break;
+		/* A signal: nub_interrupt_kill ends the call even while gdb holds it stopped. */
+		if (ready == 0 && nub_interrupt_check(sb->intr, gen, err) != NUB_OK)
+			return SERVE_ERROR;
 		ssize_t r = recv(g->client_fd, buf, sizeof buf, MSG_DONTWAIT);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -646,7 +649,7 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 		/*
 		 * What came in the same read after a resume packet: a gdb interrupted just before it
 		 * resumes sends its Ctrl-C right behind the vCont, and dropping it would let the
-		 * guest run on unstopped (found under load by the interrupt scenario).
+		 * guest run on unstopped.
 		 */
 		for (; i < r; i++)
 			if (nub_gdb_rx_feed(&g->rx, buf[i]) == NUB_GDB_EV_INTERRUPT)
@@ -662,6 +665,8 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 	} else if (res == SERVE_DETACHED) {
 		if (load_vcpu(sb, g, err) != NUB_OK || detach(sb, g, err) != NUB_OK)
 			return SERVE_ERROR;
+	} else if (res == SERVE_KILL && detach(sb, g, err) != NUB_OK) {
+		return SERVE_ERROR; /* gdb closes its end after k */
 	}
 	nub_interrupt_resume(sb->intr);
 	return res;
@@ -679,8 +684,9 @@ static bool interrupt_pending(struct nub_gdb *g)
 	while ((r = recv(g->client_fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
 		for (ssize_t i = 0; i < r; i++)
 			stop |= nub_gdb_rx_feed(&g->rx, buf[i]) == NUB_GDB_EV_INTERRUPT;
-	/* A closed connection stops too: serve() sees it and detaches. */
-	return stop || r == 0;
+	/* A closed or broken connection stops too: serve() sees it and detaches. */
+	return stop || r == 0 ||
+	       (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 /*

@@ -476,14 +476,6 @@ static void record_exit(struct nub_kvm *k, int r)
 		k->port_write_rip = exit_linear_rip(k->run);
 }
 
-enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
-					struct nub_error *err)
-{
-	if (xioctl(k, k->vcpu_fd, KVM_SET_GUEST_DEBUG, (void *)d) < 0)
-		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_GUEST_DEBUG");
-	return NUB_OK;
-}
-
 int nub_kvm_run(struct nub_kvm *k)
 {
 	uint64_t t0 = now_ns();
@@ -548,6 +540,15 @@ bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip)
 	default:
 		return true;
 	}
+}
+
+enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
+					struct nub_error *err)
+{
+	/* The ioctl takes a non-const pointer but only reads it. */
+	if (xioctl(k, k->vcpu_fd, KVM_SET_GUEST_DEBUG, (void *)d) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_GUEST_DEBUG");
+	return NUB_OK;
 }
 
 int nub_kvm_run_engine_code(struct nub_kvm *k)

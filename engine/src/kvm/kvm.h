@@ -132,13 +132,6 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b,
 			     struct nub_error *err);
 
 /*
- * Sets the vCPU's guest-debug state (KVM_SET_GUEST_DEBUG) through the sandbox's ioctl hook, as
- * every other ioctl. Errors: NUB_E_KVM naming the ioctl and errno.
- */
-enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
-					struct nub_error *err);
-
-/*
  * One KVM_RUN of guest code, counted and timed in (k)'s counters. Returns 0 or -errno (EINTR when
  * kicked or immediate_exit was set).
  */
@@ -149,6 +142,13 @@ int nub_kvm_run(struct nub_kvm *k);
  * out of kvm_run), for the core's nub_exit_handle. No ioctl.
  */
 void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x);
+
+/*
+ * KVM_SET_GUEST_DEBUG (the GDB stub's breakpoints and single step), through the ioctl hook.
+ * Errors: NUB_E_KVM.
+ */
+enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
+					struct nub_error *err);
 
 /* Reads RIP and CR2 (for fault and shutdown reports). */
 enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,

@@ -90,4 +90,15 @@ enum fuzz_outb_fn { OUTB_FN_ECHO = 1, OUTB_FN_FAIL = 2, OUTB_FN_GROW = 3 };
 /* fuzz_elf: the whole input is the ELF file. Images whose primary region would exceed this are parsed, not loaded. */
 #define ELF_LOAD_LIMIT (4u << 20)
 
+/*
+ * fuzz_pagewalk: u8 root (the PML4 is table root % PAGEWALK_TABLES), u8 limits (bit 0: small
+ * entry budget, bit 1: few ranges, bit 2: few bytes), then up to PAGEWALK_TABLES pages of table
+ * bytes written from PAGEWALK_TABLES_GPA on in a 1 MiB primary region (0x4000..0x104000) with a
+ * 64 KiB scratch region at the top of guest-physical space.
+ */
+#define PAGEWALK_TABLES 16u
+#define PAGEWALK_TABLES_GPA 0x80000ull
+#define PAGEWALK_PRIMARY_SIZE (1ull << 20)
+#define PAGEWALK_SCRATCH_SIZE 0x10000ull
+
 #endif

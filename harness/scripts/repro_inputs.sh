@@ -84,7 +84,7 @@ expect 0 "  3  setup error: an input that is not a regular file or directory, a 
 
 if [[ "$(sed -n 's/^NUB_FLAVOR:[A-Z]*=//p' "$build_dir/CMakeCache.txt")" == asan ]]; then
 	expect 3 "ci/repro.sh: setup error: the sanitizer refused ASAN_OPTIONS='detect_leaks=1:handle_abort=1:abort_on_error=0:symbolize=1:detect_leaks=maybe' or UBSAN_OPTIONS='print_stacktrace=1:halt_on_error=1'" \
-		env ASAN_OPTIONS=detect_leaks=maybe bash "$repo/ci/repro.sh" corpus --target wire \
+		env -u UBSAN_OPTIONS ASAN_OPTIONS=detect_leaks=maybe bash "$repo/ci/repro.sh" corpus --target wire \
 		--build-dir "$build_dir" --no-build
 else
 	echo "skipped: the ASAN_OPTIONS case (not an asan build)"

@@ -162,6 +162,27 @@ static void elf_bytes(uint64_t va, uint8_t out[16])
 	close(fd);
 }
 
+/*
+ * The real gdb opens the core at (path) next to the guest ELF and reports (rip) as the guest's
+ * RIP, inside a named guest function (the fault, abort and time-limit cores get the same check
+ * from harness/scripts/core_gdb.sh).
+ */
+static void expect_gdb_rip(const char *path, uint64_t rip)
+{
+	char cmd[512], line[512], want[64];
+	snprintf(cmd, sizeof cmd, "timeout 60 gdb -batch -nx %s %s -ex 'info registers rip' 2>&1",
+		 NUB_TEST_GUEST("simple"), path);
+	snprintf(want, sizeof want, "rip            0x%llx ", (unsigned long long)rip);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	bool seen = false;
+	while (fgets(line, sizeof line, p))
+		seen |= strncmp(line, want, strlen(want)) == 0 && strchr(line, '<') != NULL;
+	assert_int_equal(pclose(p), 0);
+	if (!seen)
+		fail_msg("gdb did not report '%s<function>' for %s", want, path);
+}
+
 /* A page fault: the core has the fault's RIP, CR2 as the signal address, the code at RIP. */
 static void test_fault_core(void **state)
 {
@@ -289,6 +310,7 @@ static void test_on_demand(void **state)
 	read_core(path, &c);
 	assert_int_equal(c.prs.pr_cursig, 0);
 	assert_non_null(strstr(c.outcome, "status=NUB_OK"));
+	expect_gdb_rip(path, c.prs.pr_reg[RIP]);
 
 	assert_int_equal(nub_sandbox_call(f->sb, SIMPLE_DIVIDE_BY_ZERO, NULL, 0, &f->resp, &f->err),
 			 NUB_E_GUEST_FAULT);

@@ -153,43 +153,28 @@ void nub_snapshot_unref(struct nub_snapshot *s)
 	nub_alloc_free(&hook, s);
 }
 
-/* FXSAVE (64-bit) layout offsets: Intel SDM vol. 1, table 10-2. */
-#define FX_FCW 0
-#define FX_FSW 2
-#define FX_FTW 4
-#define FX_FOP 6
-#define FX_FIP 8
-#define FX_FDP 16
-#define FX_MXCSR 24
-#define FX_ST 32
-#define FX_XMM 160
+/*
+ * Where each x87/SSE field sits in the vCPU's fpu blob (NUB_FPU_*, struct kvm_fpu) and in the
+ * 64-bit FXSAVE image (Intel SDM vol. 1, table 10-2); the tag word is the abridged one in both.
+ */
+static const struct {
+	uint16_t blob, fxsave, len;
+} fx_fields[] = {
+	{ NUB_FPU_FCW, 0, 2 },         { NUB_FPU_FSW, 2, 2 },     { NUB_FPU_FTWX, 4, 1 },
+	{ NUB_FPU_LAST_OPCODE, 6, 2 }, { NUB_FPU_LAST_IP, 8, 8 }, { NUB_FPU_LAST_DP, 16, 8 },
+	{ NUB_FPU_MXCSR, 24, 4 },      { NUB_FPU_FPR, 32, 128 },  { NUB_FPU_XMM, 160, 256 },
+};
 
 void nub_vcpu_fxsave_image(uint8_t image[NUB_FXSAVE_SIZE], const struct nub_vcpu_state *s)
 {
-	const uint8_t *f = s->fpu;
 	memset(image, 0, NUB_FXSAVE_SIZE);
-	memcpy(image + FX_FCW, f + NUB_FPU_FCW, 2);
-	memcpy(image + FX_FSW, f + NUB_FPU_FSW, 2);
-	image[FX_FTW] = f[NUB_FPU_FTWX];
-	memcpy(image + FX_FOP, f + NUB_FPU_LAST_OPCODE, 2);
-	memcpy(image + FX_FIP, f + NUB_FPU_LAST_IP, 8);
-	memcpy(image + FX_FDP, f + NUB_FPU_LAST_DP, 8);
-	memcpy(image + FX_MXCSR, f + NUB_FPU_MXCSR, 4);
-	memcpy(image + FX_ST, f + NUB_FPU_FPR, 128);
-	memcpy(image + FX_XMM, f + NUB_FPU_XMM, 256);
+	for (size_t i = 0; i < sizeof fx_fields / sizeof fx_fields[0]; i++)
+		memcpy(image + fx_fields[i].fxsave, s->fpu + fx_fields[i].blob, fx_fields[i].len);
 }
 
 void nub_vcpu_fpu_from_fxsave(struct nub_vcpu_state *s, const uint8_t image[NUB_FXSAVE_SIZE])
 {
-	uint8_t *f = s->fpu;
-	memset(f, 0, NUB_FPU_SIZE);
-	memcpy(f + NUB_FPU_FCW, image + FX_FCW, 2);
-	memcpy(f + NUB_FPU_FSW, image + FX_FSW, 2);
-	f[NUB_FPU_FTWX] = image[FX_FTW];
-	memcpy(f + NUB_FPU_LAST_OPCODE, image + FX_FOP, 2);
-	memcpy(f + NUB_FPU_LAST_IP, image + FX_FIP, 8);
-	memcpy(f + NUB_FPU_LAST_DP, image + FX_FDP, 8);
-	memcpy(f + NUB_FPU_MXCSR, image + FX_MXCSR, 4);
-	memcpy(f + NUB_FPU_FPR, image + FX_ST, 128);
-	memcpy(f + NUB_FPU_XMM, image + FX_XMM, 256);
+	memset(s->fpu, 0, NUB_FPU_SIZE);
+	for (size_t i = 0; i < sizeof fx_fields / sizeof fx_fields[0]; i++)
+		memcpy(s->fpu + fx_fields[i].blob, image + fx_fields[i].fxsave, fx_fields[i].len);
 }

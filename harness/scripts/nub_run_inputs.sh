@@ -18,23 +18,9 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 mkfifo fifo
 ln -s fifo link
-failed=0
-
-# expect RC LINE CMD...: CMD (under timeout 5, so a FIFO cannot hang the test) exits RC and prints
-# LINE (stdout and stderr together).
-expect() {
-	local want_rc="$1" want_line="$2" rc=0
-	shift 2
-	timeout 5 "$@" >out 2>&1 </dev/null || rc=$?
-	if [[ $rc -ne $want_rc ]] || ! grep -qxF -- "$want_line" out; then
-		echo "FAIL: $* exited $rc (expected $want_rc), output:"
-		sed 's/^/    /' out
-		echo "  expected the line: $want_line"
-		failed=1
-	else
-		echo "ok: $* -> $rc"
-	fi
-}
+expect_timeout=5
+# shellcheck source=harness/scripts/expect.sh
+. "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 
 expect 1 "nub-run: --file fifo: is a FIFO, not a regular file" "$nub_run" --file fifo simple 1
 expect 1 "nub-run: --init-data fifo: is a FIFO, not a regular file" "$nub_run" --init-data fifo simple

@@ -15,23 +15,9 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-failed=0
-
-# expect RC LINE CMD...: CMD (under timeout 30, so a FIFO cannot hang the test) exits RC and
-# prints LINE (stdout and stderr together).
-expect() {
-	local want_rc="$1" want_line="$2" rc=0
-	shift 2
-	timeout 30 "$@" >out 2>&1 </dev/null || rc=$?
-	if [[ $rc -ne $want_rc ]] || ! grep -qxF -- "$want_line" out; then
-		echo "FAIL: $* exited $rc (expected $want_rc), output:"
-		sed 's/^/    /' out
-		echo "  expected the line: $want_line"
-		failed=1
-	else
-		echo "ok: $* -> $rc"
-	fi
-}
+expect_timeout=30
+# shellcheck source=harness/scripts/expect.sh
+. "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 # ./repro ARGS...: ci/repro.sh ARGS --build-dir BUILD_DIR --no-build (a script, for timeout).
 printf '#!/bin/sh\nexec bash "%s/ci/repro.sh" "$@" --build-dir "%s" --no-build\n' "$repo" \
 	"$build_dir" >repro

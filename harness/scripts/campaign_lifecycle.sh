@@ -55,7 +55,7 @@ stop_test() {
 	failed=0
 	# A duplicate under a name of its own: the merge at the end drops it.
 	local first
-	first="$(find "$corpus" -maxdepth 1 -type f 2>/dev/null | head -n 1)"
+	first="$(find "$corpus" -maxdepth 1 -type f 2>/dev/null | head -n 1 || true)" # none on a fresh clone
 	[[ -z "$first" ]] || cp "$first" "$corpus/dup-lifecycle-test"
 	: >"$log"
 	bash "$campaign" wire --time 600 --no-coverage "$@" >"$log" 2>&1 </dev/null &

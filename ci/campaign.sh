@@ -199,6 +199,12 @@ live() {
 	[[ -n "$st" && "$st" != Z* ]]
 }
 
+# group_live PGID: some process of the process group PGID is alive (zombies do not count).
+group_live() {
+	# shellcheck disable=SC2009 # pgrep counts zombies, which this must not
+	ps -o stat= --pgroup "$1" 2>/dev/null | grep -qv '^Z'
+}
+
 # descendants PID...: each PID and every process below it, one per line.
 descendants() {
 	local p kids
@@ -227,15 +233,24 @@ stop_fuzzers() {
 				break
 			fi
 		done
+		# A libFuzzer -fork worker started since the last look is in the group, not yet in procs.
+		for p in "${fuzz_pids[@]}"; do
+			! group_live "$p" || any=1
+		done
 		[[ $any -eq 1 ]] || break
 		sleep 0.1
 		[[ $((i % 10)) -ne 9 ]] || mapfile -t -O "${#procs[@]}" procs < <(descendants "${fuzz_pids[@]}")
 	done
-	if [[ $any -eq 1 ]]; then
-		warn "the fuzzer did not stop within 10 s of SIGTERM: SIGKILL to its process group"
-		for p in "${fuzz_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
-		for p in "${procs[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	fi
+	[[ $any -eq 0 ]] || warn "the fuzzer did not stop within 10 s of SIGTERM: SIGKILL to its process group"
+	# Always: whatever is left of the groups, and anything seen below them in a session of its own.
+	for p in "${fuzz_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+	for p in "${procs[@]}"; do ! live "$p" || kill -KILL "$p" 2>/dev/null || true; done
+	for ((i = 0; i < 20; i++)); do
+		any=0
+		for p in "${fuzz_pids[@]}"; do ! group_live "$p" || any=1; done
+		[[ $any -eq 1 ]] || break
+		sleep 0.1
+	done
 }
 
 # on_signal NAME NUMBER: while fuzzing, stop the fuzzers and go on to the summary; otherwise (or

@@ -3,6 +3,7 @@
 #include "testlib.h"
 
 #include <elf.h>
+#include <gelf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,4 +87,42 @@ uint8_t *nub_test_build_guest(const struct nub_test_segment *segs, size_t n, uin
 	uint8_t *b = elf_file_build(&spec, len);
 	assert_non_null(b);
 	return b;
+}
+
+struct nub_sandbox *nub_test_evolve(const char *guest, const struct nub_config *cfg)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s.elf", NUB_GUEST_DIR, guest);
+	struct nub_guest_env env = { .path = path };
+	struct nub_uninit *u = NULL;
+	struct nub_sandbox *sb = NULL;
+	struct nub_error err;
+	if (nub_uninit_new(&env, cfg, &u, &err) != NUB_OK ||
+	    nub_uninit_evolve(u, &sb, &err) != NUB_OK)
+		fail_msg("evolve %s: %s: %s", guest, nub_status_str(err.status), err.message);
+	return sb;
+}
+
+const uint8_t *nub_test_elf_note(Elf *e, const char *name, uint32_t type, size_t *len)
+{
+	size_t n;
+	assert_int_equal(elf_getphdrnum(e, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		assert_non_null(gelf_getphdr(e, (int)i, &ph));
+		if (ph.p_type != PT_NOTE)
+			continue;
+		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz,
+						   ELF_T_NHDR);
+		assert_non_null(d);
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) != 0)
+			if (nh.n_type == type &&
+			    strcmp((const char *)d->d_buf + name_off, name) == 0) {
+				*len = nh.n_descsz;
+				return (const uint8_t *)d->d_buf + desc_off;
+			}
+	}
+	return NULL;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <libelf.h>
 
 #include "nub/nub.h"
 
@@ -29,6 +30,18 @@ extern const struct nub_test_suite nub_test_suite;
 
 /* A case of a suite whose file defines the fixture functions setup() and teardown(). */
 #define NUB_TEST_CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+/*
+ * Evolves the built guest (guest) ("simple", "dummy", ...) with (cfg) (NULL: the defaults) and
+ * returns the ready sandbox; any failure fails the test, naming the status and message.
+ */
+struct nub_sandbox *nub_test_evolve(const char *guest, const struct nub_config *cfg);
+
+/*
+ * The descriptor of the first ELF note named (name) with type (type) in any PT_NOTE of (e) (an
+ * ELF core, say), *(len) its size; NULL if there is none.
+ */
+const uint8_t *nub_test_elf_note(Elf *e, const char *name, uint32_t type, size_t *len);
 
 /* Captures log records and debug-print text for assertions. */
 #define NUB_TEST_MAX_LOGS 32

@@ -84,31 +84,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The descriptor of the first note of (type) and name (name) in (data); NULL if none. */
-static const uint8_t *find_note(Elf *e, const char *name, uint32_t type, size_t *len)
-{
-	size_t n;
-	assert_int_equal(elf_getphdrnum(e, &n), 0);
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-		assert_non_null(gelf_getphdr(e, (int)i, &ph));
-		if (ph.p_type != PT_NOTE)
-			continue;
-		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz,
-						   ELF_T_NHDR);
-		assert_non_null(d);
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nh;
-		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) != 0)
-			if (nh.n_type == type &&
-			    strcmp((const char *)d->d_buf + name_off, name) == 0) {
-				*len = nh.n_descsz;
-				return (const uint8_t *)d->d_buf + desc_off;
-			}
-	}
-	return NULL;
-}
-
 static void test_core_reads_back(void **state)
 {
 	struct fixture *f = *state;
@@ -181,7 +156,7 @@ static void test_core_reads_back(void **state)
 	assert_int_equal(loads, 5);
 
 	size_t len;
-	const uint8_t *desc = find_note(e, "CORE", NT_PRSTATUS, &len);
+	const uint8_t *desc = nub_test_elf_note(e, "CORE", NT_PRSTATUS, &len);
 	assert_non_null(desc);
 	assert_int_equal(len, sizeof(struct elf_prstatus));
 	struct elf_prstatus prs;
@@ -196,34 +171,34 @@ static void test_core_reads_back(void **state)
 	assert_int_equal(prs.pr_reg[FS_BASE], 0xF5000);
 	assert_int_equal(prs.pr_reg[GS_BASE], 0x65000);
 
-	desc = find_note(e, "CORE", NT_FPREGSET, &len);
+	desc = nub_test_elf_note(e, "CORE", NT_FPREGSET, &len);
 	assert_non_null(desc);
 	assert_int_equal(len, 512);
 	assert_int_equal(desc[0] | desc[1] << 8, 0x37F);    /* FCW */
 	assert_int_equal(desc[24] | desc[25] << 8, 0x1F80); /* MXCSR */
 	assert_int_equal(desc[160], 0xAB);                  /* XMM0 */
 
-	desc = find_note(e, "CORE", NT_AUXV, &len);
+	desc = nub_test_elf_note(e, "CORE", NT_AUXV, &len);
 	assert_non_null(desc);
 	uint64_t auxv[2];
 	memcpy(auxv, desc, sizeof auxv);
 	assert_int_equal(auxv[0], AT_ENTRY);
 	assert_int_equal(auxv[1], 0x4100);
 
-	desc = find_note(e, "CORE", NT_PRPSINFO, &len);
+	desc = nub_test_elf_note(e, "CORE", NT_PRPSINFO, &len);
 	assert_non_null(desc);
 	struct elf_prpsinfo psi;
 	memcpy(&psi, desc, sizeof psi);
 	assert_string_equal(psi.pr_fname, "simple");
 
-	desc = find_note(e, "CORE", NT_SIGINFO, &len);
+	desc = nub_test_elf_note(e, "CORE", NT_SIGINFO, &len);
 	assert_non_null(desc);
 	siginfo_t si;
 	memcpy(&si, desc, sizeof si);
 	assert_int_equal(si.si_signo, SIGSEGV);
 	assert_ptr_equal(si.si_addr, (void *)0x7008);
 
-	desc = find_note(e, "NUB", NUB_CORE_NOTE_OUTCOME, &len);
+	desc = nub_test_elf_note(e, "NUB", NUB_CORE_NOTE_OUTCOME, &len);
 	assert_non_null(desc);
 	assert_int_equal(desc[len - 1], '\0');
 	assert_string_equal(

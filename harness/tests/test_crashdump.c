@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coredump.h"
 #include "simple_fns.h"
 #include "testlib.h"
 
@@ -66,10 +67,7 @@ static int teardown(void **state)
 
 static void make(struct fixture *f)
 {
-	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
-	struct nub_uninit *u = NULL;
-	assert_int_equal(nub_uninit_new(&env, &f->cfg, &u, &f->err), NUB_OK);
-	assert_int_equal(nub_uninit_evolve(u, &f->sb, &f->err), NUB_OK);
+	f->sb = nub_test_evolve("simple", &f->cfg);
 }
 
 static size_t count_files(const char *dir)
@@ -100,28 +98,18 @@ static void read_core(const char *path, struct core *c)
 	assert_true(fd >= 0);
 	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
 	assert_non_null(e);
+	size_t len;
+	const uint8_t *desc = nub_test_elf_note(e, "CORE", NT_PRSTATUS, &len);
+	if (desc && len == sizeof c->prs)
+		memcpy(&c->prs, desc, sizeof c->prs);
+	desc = nub_test_elf_note(e, "CORE", NT_SIGINFO, &len);
+	if (desc && len == sizeof c->si)
+		memcpy(&c->si, desc, sizeof c->si);
+	desc = nub_test_elf_note(e, "NUB", NUB_CORE_NOTE_OUTCOME, &len);
+	if (desc)
+		snprintf(c->outcome, sizeof c->outcome, "%.*s", (int)len, desc);
 	size_t n;
 	assert_int_equal(elf_getphdrnum(e, &n), 0);
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-		assert_non_null(gelf_getphdr(e, (int)i, &ph));
-		if (ph.p_type != PT_NOTE)
-			continue;
-		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz,
-						   ELF_T_NHDR);
-		GElf_Nhdr nh;
-		size_t off = 0, no, dof;
-		while ((off = gelf_getnote(d, off, &nh, &no, &dof)) != 0) {
-			const uint8_t *desc = (const uint8_t *)d->d_buf + dof;
-			if (nh.n_type == NT_PRSTATUS && nh.n_descsz == sizeof c->prs)
-				memcpy(&c->prs, desc, sizeof c->prs);
-			else if (nh.n_type == NT_SIGINFO && nh.n_descsz == sizeof c->si)
-				memcpy(&c->si, desc, sizeof c->si);
-			else if (strcmp((const char *)d->d_buf + no, "NUB") == 0)
-				snprintf(c->outcome, sizeof c->outcome, "%.*s", (int)nh.n_descsz,
-					 desc);
-		}
-	}
 	uint64_t rip = c->prs.pr_reg[RIP];
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;

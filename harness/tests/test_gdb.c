@@ -131,14 +131,7 @@ static struct nub_sandbox *evolve(uint16_t port)
 	struct nub_config cfg;
 	nub_config_default(&cfg);
 	cfg.gdb_port = port;
-	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
-	struct nub_uninit *u = NULL;
-	struct nub_sandbox *sb = NULL;
-	struct nub_error err;
-	if (nub_uninit_new(&env, &cfg, &u, &err) != NUB_OK ||
-	    nub_uninit_evolve(u, &sb, &err) != NUB_OK)
-		fail_msg("%s: %s", nub_status_str(err.status), err.message);
-	return sb;
+	return nub_test_evolve("simple", &cfg);
 }
 
 #define DATA_BP_DR7 (0x400u | 0x55u | 0xddddu << 16) /* the guest's own: L0..L3, R/W, LEN 1101b */

@@ -21,14 +21,7 @@ static struct nub_sandbox *make(uint32_t time_limit_ms)
 	struct nub_config cfg;
 	nub_config_default(&cfg);
 	cfg.time_limit_ms = time_limit_ms;
-	struct nub_guest_env env = { .path = NUB_TEST_GUEST("simple") };
-	struct nub_uninit *u = NULL;
-	struct nub_sandbox *sb = NULL;
-	struct nub_error err;
-	if (nub_uninit_new(&env, &cfg, &u, &err) != NUB_OK ||
-	    nub_uninit_evolve(u, &sb, &err) != NUB_OK)
-		fail_msg("%s: %s", nub_status_str(err.status), err.message);
-	return sb;
+	return nub_test_evolve("simple", &cfg);
 }
 
 static void sleep_ms(long ms)

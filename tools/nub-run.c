@@ -55,7 +55,9 @@ struct options {
 	const char *from_snapshot; /* --from-snapshot PATH (instead of GUEST), or NULL */
 	bool restore_each;         /* restore the post-init snapshot before every call */
 	uint16_t gdb_port;         /* --gdb PORT, or 0 */
-	const char *core_dir;      /* --core DIR, or NULL */
+	enum nub_gdb_breakpoints gdb_breakpoints; /* --gdb-breakpoints, else auto */
+	bool gdb_breakpoints_given;
+	const char *core_dir; /* --core DIR, or NULL */
 };
 
 static void usage(FILE *f)
@@ -96,6 +98,9 @@ static void usage(FILE *f)
 		"  --gdb PORT          serve gdb on 127.0.0.1:PORT (1..65535): init and the call each\n"
 		"                      stop at entry and wait for gdb; the command to attach is\n"
 		"                      printed on stderr\n"
+		"  --gdb-breakpoints M how --gdb serves gdb's software breakpoints: auto (default:\n"
+		"                      int3 where this host serves it, else the debug registers),\n"
+		"                      int3, or debugreg (at most 4 breakpoints and watchpoints)\n"
 		"  --core DIR          write an ELF core into DIR (made if missing) for an outcome that\n"
 		"                      poisons the sandbox (fault, abort, time limit, ...); print its path\n"
 		"  --help              this text\n"
@@ -253,6 +258,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		O_FROM_SNAPSHOT,
 		O_RESTORE_EACH,
 		O_GDB,
+		O_GDB_BREAKPOINTS,
 		O_CORE
 	};
 	static const struct option longopts[] = {
@@ -271,6 +277,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "from-snapshot", required_argument, NULL, O_FROM_SNAPSHOT },
 		{ "restore-each", no_argument, NULL, O_RESTORE_EACH },
 		{ "gdb", required_argument, NULL, O_GDB },
+		{ "gdb-breakpoints", required_argument, NULL, O_GDB_BREAKPOINTS },
 		{ "core", required_argument, NULL, O_CORE },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -372,6 +379,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->gdb_port = (uint16_t)v;
 			break;
+		case O_GDB_BREAKPOINTS:
+			if (!strcmp(optarg, "auto")) {
+				o->gdb_breakpoints = NUB_GDB_BREAKPOINTS_AUTO;
+			} else if (!strcmp(optarg, "int3")) {
+				o->gdb_breakpoints = NUB_GDB_BREAKPOINTS_INT3;
+			} else if (!strcmp(optarg, "debugreg")) {
+				o->gdb_breakpoints = NUB_GDB_BREAKPOINTS_DEBUG_REGS;
+			} else {
+				bad_usage(
+					"--gdb-breakpoints takes auto, int3 or debugreg, not '%s'",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o->gdb_breakpoints_given = true;
+			break;
 		case O_CORE:
 			if (*optarg == '\0') {
 				bad_usage("%s", "--core needs a non-empty directory");
@@ -407,6 +429,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->init_perms && !o->init_data) {
 		bad_usage("%s", "--init-perms needs --init-data");
+		return EXIT_USAGE;
+	}
+	if (o->gdb_breakpoints_given && !o->gdb_port) {
+		bad_usage("%s", "--gdb-breakpoints needs --gdb");
 		return EXIT_USAGE;
 	}
 	int rest = argc - optind;
@@ -697,6 +723,25 @@ static int sandbox_from_file(const char *path, const struct nub_config *cfg,
 }
 
 /* Entry point: see usage(). */
+/*
+ * Says on stderr how gdb's software breakpoints will be served, probing the host for auto (the
+ * probe's own failure is not fatal here: the sandbox reports it when it starts the stub).
+ */
+static void print_breakpoint_mode(enum nub_gdb_breakpoints mode)
+{
+	bool int3 = mode == NUB_GDB_BREAKPOINTS_INT3;
+	const char *why = int3 ? "--gdb-breakpoints int3" : "--gdb-breakpoints debugreg";
+	struct nub_error err;
+	if (mode == NUB_GDB_BREAKPOINTS_AUTO) {
+		if (nub_gdb_int3_supported(&int3, &err) != NUB_OK)
+			return;
+		why = int3 ? "auto: this host serves int3"
+			   : "auto: this host cannot serve int3 at CPL0";
+	}
+	fprintf(stderr, "nub-run: gdb software breakpoints: %s (%s)\n",
+		int3 ? "int3" : "debug registers", why);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -734,16 +779,19 @@ int main(int argc, char **argv)
 	cfg.log = on_log;
 	cfg.debug_print = on_print;
 	cfg.gdb_port = o.gdb_port;
+	cfg.gdb_breakpoints = o.gdb_breakpoints;
 	cfg.core_dump = o.core_dir != NULL;
 	cfg.core_dump_dir = o.core_dir;
 	if (o.core_dir && mkdir(o.core_dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "nub-run: --core %s: %s\n", o.core_dir, strerror(errno));
 		goto out;
 	}
-	if (o.gdb_port)
+	if (o.gdb_port) {
 		fprintf(stderr,
 			"nub-run: waiting for gdb: gdb -ex 'target remote 127.0.0.1:%u' %s\n",
 			o.gdb_port, path ? path : "GUEST.elf");
+		print_breakpoint_mode(o.gdb_breakpoints);
+	}
 
 	if (o.from_snapshot) {
 		/* Zero sizes take the snapshot's; a given --heap must equal it. */

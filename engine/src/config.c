@@ -81,10 +81,6 @@ static enum nub_status check(const struct nub_config *cfg, struct nub_config *ou
 		return nub_error_set(err, NUB_E_INVALID,
 				     "config.max_guest_log_level %d is not %d..%d",
 				     (int)cfg->max_guest_log_level, NUB_LEVEL_OFF, NUB_LEVEL_TRACE);
-	/*
-	 * The kick signal must be a real-time signal: anything else could collide with signals
-	 * the embedding process relies on. Written as a subtraction so no int sum can overflow.
-	 */
 	if (cfg->core_dump_dir &&
 	    (!cfg->core_dump_dir[0] ||
 	     strnlen(cfg->core_dump_dir, NUB_CORE_DIR_MAX) == NUB_CORE_DIR_MAX))
@@ -92,6 +88,18 @@ static enum nub_status check(const struct nub_config *cfg, struct nub_config *ou
 			err, NUB_E_INVALID,
 			"config.core_dump_dir must be a non-empty path shorter than %u bytes",
 			NUB_CORE_DIR_MAX);
+	/* Read as an integer: an enum field may hold any value the caller stored in it. */
+	unsigned bp_mode = (unsigned)cfg->gdb_breakpoints;
+	if (bp_mode > NUB_GDB_BREAKPOINTS_DEBUG_REGS)
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"config.gdb_breakpoints %u is not %d (auto), %d (int3) or %d (debug registers)",
+			bp_mode, NUB_GDB_BREAKPOINTS_AUTO, NUB_GDB_BREAKPOINTS_INT3,
+			NUB_GDB_BREAKPOINTS_DEBUG_REGS);
+	/*
+	 * The kick signal must be a real-time signal: anything else could collide with signals
+	 * the embedding process relies on. Written as a subtraction so no int sum can overflow.
+	 */
 	if (off < 0 || off > SIGRTMAX - SIGRTMIN)
 		return nub_error_set(
 			err, NUB_E_INVALID,

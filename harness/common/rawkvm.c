@@ -19,7 +19,7 @@
 #define RAW_PML4 0x1000u
 #define RAW_PDPT 0x2000u
 #define RAW_PD 0x3000u
-#define RAW_CODE 0x4000u
+#define RAW_CODE RAWKVM_CODE
 
 const char *const rawkvm_step_names[RAWKVM_STEP_COUNT] = {
 	"KVM_CREATE_VM",

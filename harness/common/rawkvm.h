@@ -16,6 +16,7 @@
  */
 #define RAWKVM_MEM_SIZE 0x200000u
 #define RAWKVM_PORT 0x10u
+#define RAWKVM_CODE 0x4000u /* GPA (and address) of the code: out (2 bytes), then jmp (2) */
 
 /* What failed, with the errno text; the functions below fill it when they return -1. */
 struct rawkvm_error {

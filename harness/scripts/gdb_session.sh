@@ -114,6 +114,7 @@ break)
 	expect gdb.out '^\[Inferior 1 \(Remote target\) exited normally\]$'
 	expect run.err '^nub-run: call 2 failed: NUB_E_GUEST_ERROR: guest error 5: add needs 8 bytes, got 7$'
 	expect run.err "^nub-run: waiting for gdb: gdb -ex 'target remote 127\.0\.0\.1:$port' .*/simple\.elf$"
+	expect run.err '^nub-run: gdb software breakpoints: (int3 \(auto: this host serves int3\)|debug registers \(auto: this host cannot serve int3 at CPL0\))$'
 	;;
 watch)
 	# A software watchpoint: gdb single-steps (s) and compares. The stub also serves Z2..Z4 on

@@ -49,6 +49,9 @@ fi
 expect 0 "nub-run: snapshot saved to snap" "$nub_run" simple --save-snapshot snap
 
 expect 0 "hello" "$nub_run" --text hello simple 1
+expect 2 "nub-run: --gdb-breakpoints takes auto, int3 or debugreg, not 'hw'" \
+	"$nub_run" --gdb 1234 --gdb-breakpoints hw simple
+expect 2 "nub-run: --gdb-breakpoints needs --gdb" "$nub_run" --gdb-breakpoints int3 simple
 # shellcheck disable=SC2016 # $0 is expanded by sh
 expect 1 "nub-run: writing to stdout failed: No space left on device" \
 	sh -c '"$0" --text hello simple 1 >/dev/full' "$nub_run"

@@ -128,6 +128,36 @@ typedef void (*nub_log_fn)(void *ctx, const struct nub_log_record *record);
 typedef void (*nub_print_fn)(void *ctx, const char *text, size_t len);
 
 /*
+ * Software breakpoints of the GDB stub (nub_config.gdb_breakpoints):
+ *   NUB_GDB_BREAKPOINTS_AUTO       int3 where the host turns a guest int3 into a debug exit
+ *                                  (probed once per process, nub_gdb_int3_supported), else the
+ *                                  debug registers;
+ *   NUB_GDB_BREAKPOINTS_INT3       always int3: the stub writes 0xCC into guest code while the
+ *                                  guest runs and puts the byte back at every stop, before any
+ *                                  snapshot and on detach (up to NUB_GDB_INT3_MAX at once; gdb
+ *                                  reads the original bytes). On a host without int3 support the
+ *                                  guest then reaches the int3 as an emulation failure
+ *                                  (NUB_E_EMULATION at the breakpoint's address);
+ *   NUB_GDB_BREAKPOINTS_DEBUG_REGS always DR0..DR3, shared with Z1 and the watchpoints (at most
+ *                                  four in all), which every host serves.
+ */
+enum nub_gdb_breakpoints {
+	NUB_GDB_BREAKPOINTS_AUTO = 0,
+	NUB_GDB_BREAKPOINTS_INT3 = 1,
+	NUB_GDB_BREAKPOINTS_DEBUG_REGS = 2,
+};
+#define NUB_GDB_INT3_MAX 64u
+
+/*
+ * Whether this host's KVM reports a guest int3 as a debug exit under KVM_GUESTDBG_USE_SW_BP
+ * (*supported), which software breakpoints need: probed once per process with a throwaway
+ * one-page VM running int3 at CPL0, then cached (thread-safe). Hardware KVM does; some hosts
+ * (kvm_pvm, which emulates CPL0 guest code) fail the int3 with an emulation error instead.
+ * Errors: NUB_E_KVM when /dev/kvm or the probe VM cannot be set up (not cached).
+ */
+enum nub_status nub_gdb_int3_supported(bool *supported, struct nub_error *err);
+
+/*
  * Sandbox configuration. Start from nub_config_default(); zero sizes mean "default". Sizes are
  * rounded up to whole pages.
  */
@@ -165,10 +195,13 @@ struct nub_config {
 	 * the call return NUB_E_CANCELLED (poisoned); detach lets the call run on. A client silent
 	 * for 30 s while the guest is stopped is detached; after a detach the next run waits for a
 	 * new client. gdb's Ctrl-C reaches a running guest as the kick signal (see
-	 * interrupt_signal_offset) raised by the socket on the calling thread. Breakpoints and
-	 * watchpoints share the four debug registers. A port that cannot be bound is NUB_E_IO.
+	 * interrupt_signal_offset) raised by the socket on the calling thread. Hardware
+	 * breakpoints (Z1) and watchpoints share the four debug registers; software breakpoints
+	 * (Z0) follow gdb_breakpoints. A port that cannot be bound is NUB_E_IO.
 	 */
 	uint16_t gdb_port;
+	/* How the stub serves gdb's software breakpoints (Z0); see enum nub_gdb_breakpoints. */
+	enum nub_gdb_breakpoints gdb_breakpoints;
 };
 
 #define NUB_CORE_DIR_MAX 3072u

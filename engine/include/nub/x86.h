@@ -90,6 +90,11 @@
 #define X86_DR7_FIXED_MASK UINT64_C(0xD400)
 #define X86_DR7_FIXED_VALUE UINT64_C(0x400)
 
+/* Breakpoint exception (SDM §6.15, vector 3) and the one-byte opcodes of int3 and hlt. */
+#define X86_VEC_BP 3u
+#define X86_OP_INT3 0xCCu
+#define X86_OP_HLT 0xF4u
+
 /* Model-specific registers, SDM vol. 4 table 2-2. */
 #define X86_MSR_APIC_BASE UINT32_C(0x1B)
 #define X86_MSR_EFER UINT32_C(0xC0000080)

@@ -7,7 +7,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "kvm.h"
 #include "layout.h"
 #include "mem.h"
+#include "nub/x86.h"
 #include "outb.h"
 #include "pagewalk.h"
 #include "sandbox.h"
@@ -36,13 +39,25 @@ struct bp_slot {
 	uint64_t addr, len;
 };
 
+/* A software breakpoint: an int3 written over the byte at (gpa) while the guest runs. */
+struct int3_bp {
+	uint64_t addr; /* guest-virtual, as gdb gave it */
+	uint64_t gpa;  /* where it translated when gdb set it */
+	uint8_t saved; /* the guest's byte, while inserted */
+	bool inserted; /* 0xCC is in guest memory now */
+};
+
 struct nub_gdb {
 	int listen_fd, client_fd; /* -1 when closed */
 	struct nub_gdb_rx rx;
 	bool swbreak, hwbreak;            /* gdb's qSupported: stop replies may name the reason */
-	struct bp_slot bp[NUB_GDB_SLOTS]; /* Z0..Z4, all on debug registers */
-	bool stepping;                    /* the last resume was a step */
-	int step_over;                    /* a slot left out for one step off its address, or -1 */
+	bool int3;                        /* Z0 writes int3 (else it takes a debug register) */
+	struct bp_slot bp[NUB_GDB_SLOTS]; /* Z1..Z4, and Z0 without int3: the debug registers */
+	struct int3_bp sw[NUB_GDB_INT3_MAX]; /* Z0 with int3 */
+	unsigned nsw;
+	bool stepping;                  /* the last resume was a step */
+	int step_over;                  /* a slot left out for one step off its address, or -1 */
+	int sw_step_over;               /* the same for an int3 breakpoint (index into sw), or -1 */
 	struct kvm_guest_debug applied; /* what KVM has, to skip an unchanged KVM_SET_GUEST_DEBUG */
 	struct nub_vcpu_state vcpu;     /* the stopped vCPU, read once per stop */
 	bool vcpu_dirty;                /* gdb wrote registers: load them before resuming */
@@ -140,12 +155,15 @@ static uint64_t dr7_len(uint64_t len)
 	return len == 2 ? 1u : len == 8 ? 2u : len == 4 ? 3u : 0u;
 }
 
+static bool int3_insert_all(struct nub_sandbox *sb, struct nub_gdb *g);
+static void int3_remove_all(struct nub_sandbox *sb, struct nub_gdb *g);
+
 /*
- * Loads the breakpoints and the step flag into KVM. Why debug registers for Z0 too: this host
- * (kvm_pvm) cannot emulate int3 at CPL0 (KVM_GUESTDBG_USE_SW_BP ends in an emulation failure), so
- * every breakpoint kind shares DR0..DR3. While KVM_GUESTDBG_USE_HW_BP is set these override the
- * guest's own debug registers in hardware; KVM keeps the guest's values (KVM_GET/SET_DEBUGREGS,
+ * Loads the breakpoints and the step flag into KVM, and (enable) writes the int3 breakpoints into
+ * guest memory or (!enable) takes them out. While KVM_GUESTDBG_USE_HW_BP is set DR0..DR3 override
+ * the guest's own debug registers in hardware; KVM keeps the guest's values (KVM_GET/SET_DEBUGREGS,
  * what snapshots and restore use) apart and loads them back when debugging is switched off.
+ * KVM_GUESTDBG_USE_SW_BP makes every guest #BP a debug exit while an int3 of ours is in memory.
  */
 static enum nub_status apply_debug(struct nub_sandbox *sb, struct nub_gdb *g, bool enable,
 				   struct nub_error *err)
@@ -153,6 +171,11 @@ static enum nub_status apply_debug(struct nub_sandbox *sb, struct nub_gdb *g, bo
 	struct kvm_guest_debug d;
 	memset(&d, 0, sizeof d);
 	uint64_t dr7 = 0;
+	bool sw = false;
+	if (enable)
+		sw = int3_insert_all(sb, g);
+	else
+		int3_remove_all(sb, g);
 	for (unsigned i = 0; enable && i < NUB_GDB_SLOTS; i++) {
 		if (!g->bp[i].used || (int)i == g->step_over)
 			continue;
@@ -163,9 +186,10 @@ static enum nub_status apply_debug(struct nub_sandbox *sb, struct nub_gdb *g, bo
 		d.arch.debugreg[i] = g->bp[i].addr;
 		dr7 |= (UINT64_C(1) << (2 * i)) | (rw << (16 + 4 * i)) | (len << (18 + 4 * i));
 	}
-	bool step = enable && (g->stepping || g->step_over >= 0);
-	if (dr7 || step) {
+	bool step = enable && (g->stepping || g->step_over >= 0 || g->sw_step_over >= 0);
+	if (dr7 || step || sw) {
 		d.control = KVM_GUESTDBG_ENABLE | (dr7 ? KVM_GUESTDBG_USE_HW_BP : 0u) |
+			    (sw ? KVM_GUESTDBG_USE_SW_BP : 0u) |
 			    (step ? KVM_GUESTDBG_SINGLESTEP : 0u);
 		d.arch.debugreg[7] = dr7 ? dr7 | DR7_FIXED : 0u;
 	}
@@ -177,12 +201,21 @@ static enum nub_status apply_debug(struct nub_sandbox *sb, struct nub_gdb *g, bo
 	return st;
 }
 
-/* Z/z: 'OK', or E22 for a misaligned watchpoint, E28 when all four registers are taken. */
-static const char *set_bp(struct nub_gdb *g, const struct nub_gdb_cmd *c, bool insert)
+static const char *set_int3_bp(struct nub_sandbox *sb, struct nub_gdb *g, uint64_t addr,
+			       bool insert);
+
+/*
+ * Z/z: 'OK', or E22 for a misaligned watchpoint, E28 when all four registers (or, for int3, all
+ * NUB_GDB_INT3_MAX breakpoints) are taken, E14 for an int3 at an unmapped address.
+ */
+static const char *set_bp(struct nub_sandbox *sb, struct nub_gdb *g, const struct nub_gdb_cmd *c,
+			  bool insert)
 {
 	enum nub_gdb_bp_type type = c->bp.type;
+	if (type == NUB_GDB_BP_SW && g->int3)
+		return set_int3_bp(sb, g, c->bp.addr, insert);
 	uint64_t len = type <= NUB_GDB_BP_HW ? 1u : c->bp.kind;
-	/* A Z0 is a debug register too, so it is the same kind of slot as a Z1. */
+	/* Without int3 a Z0 is a debug register too, so it is the same kind of slot as a Z1. */
 	bool exec = type <= NUB_GDB_BP_HW;
 	int found = -1, free_slot = -1;
 	for (unsigned i = 0; i < NUB_GDB_SLOTS; i++) {
@@ -309,6 +342,162 @@ static bool write_mem(struct nub_sandbox *sb, struct nub_gdb *g, uint64_t addr,
 	return reply_str(g, "OK");
 }
 
+/* ---- Software breakpoints: int3 in guest memory ---- */
+
+/* The int3 breakpoint at (addr), or -1. */
+static int int3_at(const struct nub_gdb *g, uint64_t addr)
+{
+	for (unsigned i = 0; i < g->nsw; i++)
+		if (g->sw[i].addr == addr)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Z0/z0 with int3. The address is translated now, through the guest's tables at this stop, and
+ * the breakpoint stays at that guest-physical byte: a later CR3 or table change by the guest
+ * cannot make the stub write 0xCC anywhere else. Nothing is written until the guest resumes.
+ */
+static const char *set_int3_bp(struct nub_sandbox *sb, struct nub_gdb *g, uint64_t addr,
+			       bool insert)
+{
+	int i = int3_at(g, addr);
+	if (!insert) {
+		if (i >= 0) {
+			g->sw[i] = g->sw[g->nsw - 1];
+			g->nsw--;
+		}
+		return "OK";
+	}
+	if (i >= 0)
+		return "OK";
+	if (g->nsw == NUB_GDB_INT3_MAX)
+		return "E28";
+	uint64_t gpa;
+	if (!gva_ptr(sb, g, addr, 1, &gpa))
+		return "E14";
+	g->sw[g->nsw++] = (struct int3_bp){ .addr = addr, .gpa = gpa };
+	return "OK";
+}
+
+/*
+ * Writes 0xCC over each breakpoint's byte, saving the guest's, except the one being stepped over
+ * (every stop took them all out, so it is not in memory); returns whether any int3 of ours is in
+ * memory. A host write is invisible to KVM's dirty log, so the page is marked for restore too.
+ */
+static bool int3_insert_all(struct nub_sandbox *sb, struct nub_gdb *g)
+{
+	bool any = false;
+	for (unsigned i = 0; i < g->nsw; i++) {
+		struct int3_bp *b = &g->sw[i];
+		volatile uint8_t *p = nub_mem_ptr(&sb->img.mem, b->gpa, 1);
+		if ((int)i == g->sw_step_over || !p)
+			continue;
+		if (!b->inserted) {
+			b->saved = *p;
+			*p = X86_OP_INT3;
+			b->inserted = true;
+			mark_dirty(sb, b->gpa);
+		}
+		any = true;
+	}
+	return any;
+}
+
+/*
+ * Puts the guest's bytes back: at every stop (gdb reads and writes the guest's own code), after
+ * every run (snapshots and restore never see an int3 of ours) and on detach. A byte the guest
+ * itself overwrote meanwhile is the guest's and stays.
+ */
+static void int3_remove_all(struct nub_sandbox *sb, struct nub_gdb *g)
+{
+	for (unsigned i = 0; i < g->nsw; i++) {
+		struct int3_bp *b = &g->sw[i];
+		if (!b->inserted)
+			continue;
+		volatile uint8_t *p = nub_mem_ptr(&sb->img.mem, b->gpa, 1);
+		if (p && *p == X86_OP_INT3)
+			*p = b->saved;
+		b->inserted = false;
+	}
+}
+
+/* Whether int3 reaches the stub as a debug exit: -1 not probed yet, else 0 or 1. */
+static atomic_int int3_cache = -1;
+
+/* The probe VM: page tables at 0x1000..0x3fff mapping 0..2 MiB, code at 0x4000, 5 pages in all. */
+#define PROBE_PML4 0x1000u
+#define PROBE_PDPT 0x2000u
+#define PROBE_PD 0x3000u
+#define PROBE_CODE 0x4000u
+#define PROBE_SIZE 0x5000u
+
+/*
+ * One KVM_RUN of "int3; hlt" at CPL0 in long mode with KVM_GUESTDBG_USE_SW_BP: a debug exit for
+ * vector 3 means the host serves int3 breakpoints. Anything else (kvm_pvm's emulation failure; a
+ * shutdown because the empty IDT got the #BP; the hlt) means it does not.
+ */
+static enum nub_status probe_int3(bool *supported, struct nub_error *err)
+{
+	struct nub_kvm k;
+	/* Once per process and cached: not through a sandbox's ioctl hook, like the XCR0 probe. */
+	enum nub_status st = nub_kvm_create(&k, NULL, err);
+	if (st != NUB_OK)
+		return st;
+	uint8_t *m = mmap(NULL, PROBE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			  0);
+	if (m == MAP_FAILED) {
+		st = nub_error_set_errno(err, NUB_E_NOMEM, errno, "int3 probe memory");
+		nub_kvm_destroy(&k);
+		return st;
+	}
+	uint64_t table = X86_PTE_P | X86_PTE_RW;
+	((uint64_t *)(m + PROBE_PML4))[0] = PROBE_PDPT | table;
+	((uint64_t *)(m + PROBE_PDPT))[0] = PROBE_PD | table;
+	((uint64_t *)(m + PROBE_PD))[0] = table | X86_PTE_PS; /* GPA 0..2 MiB, 5 pages backed */
+	m[PROBE_CODE] = X86_OP_INT3;
+	m[PROBE_CODE + 1] = X86_OP_HLT;
+	const struct nub_kvm_boot boot = { .rip = PROBE_CODE,
+					   .rsp = PROBE_SIZE,
+					   .cr3 = PROBE_PML4 };
+	const struct kvm_guest_debug d = { .control = KVM_GUESTDBG_ENABLE |
+						      KVM_GUESTDBG_USE_SW_BP };
+	st = nub_kvm_map(&k, 0, 0, PROBE_SIZE, m, 0, err);
+	if (st == NUB_OK)
+		st = nub_kvm_boot(&k, &boot, err);
+	if (st == NUB_OK)
+		st = nub_kvm_set_guest_debug(&k, &d, err);
+	if (st == NUB_OK) {
+		int r;
+		do
+			r = nub_kvm_run(&k);
+		while (r == -EINTR || r == -EAGAIN);
+		if (r < 0)
+			st = nub_error_set_errno(err, NUB_E_KVM, -r, "KVM_RUN (int3 probe)");
+		else
+			*supported = k.run->exit_reason == KVM_EXIT_DEBUG &&
+				     k.run->debug.arch.exception == X86_VEC_BP;
+	}
+	nub_kvm_destroy(&k);
+	munmap(m, PROBE_SIZE);
+	return st;
+}
+
+enum nub_status nub_gdb_int3_supported(bool *supported, struct nub_error *err)
+{
+	int cached = atomic_load(&int3_cache);
+	if (cached < 0) {
+		bool yes = false;
+		enum nub_status st = probe_int3(&yes, err);
+		if (st != NUB_OK)
+			return st;
+		cached = yes;
+		atomic_store(&int3_cache, cached);
+	}
+	*supported = cached;
+	return NUB_OK;
+}
+
 /* ---- The connection ---- */
 
 static enum nub_status listen_on(struct nub_gdb *g, uint16_t port, struct nub_error *err)
@@ -394,8 +583,10 @@ static enum nub_status detach(struct nub_sandbox *sb, struct nub_gdb *g, struct 
 	close_fd(&g->client_fd);
 	memset(g->bp, 0, sizeof g->bp);
 	g->stepping = false;
-	g->step_over = -1;
-	return apply_debug(sb, g, false, err);
+	g->step_over = g->sw_step_over = -1;
+	enum nub_status st = apply_debug(sb, g, false, err);
+	g->nsw = 0;
+	return st;
 }
 
 /* ---- Serving a stop ---- */
@@ -419,6 +610,7 @@ static void resume(struct nub_gdb *g, bool step, bool has_addr, uint64_t addr)
 	g->stepping = step;
 	/* An exec breakpoint under RIP would fire again at once: step off it with it disabled. */
 	g->step_over = exec_slot_at(g, g->vcpu.rip);
+	g->sw_step_over = int3_at(g, g->vcpu.rip);
 }
 
 /*
@@ -526,7 +718,7 @@ static bool handle(struct nub_sandbox *sb, struct nub_gdb *g, bool readonly, enu
 		break;
 	case NUB_GDB_CMD_INSERT_BP:
 	case NUB_GDB_CMD_REMOVE_BP:
-		ok = reply_str(g, set_bp(g, &c, kind == NUB_GDB_CMD_INSERT_BP));
+		ok = reply_str(g, set_bp(sb, g, &c, kind == NUB_GDB_CMD_INSERT_BP));
 		break;
 	case NUB_GDB_CMD_CONTINUE:
 	case NUB_GDB_CMD_STEP:
@@ -590,6 +782,7 @@ static enum serve_result serve(struct nub_sandbox *sb, struct nub_gdb *g, uint64
 	bool readonly = outcome != NULL;
 	enum serve_result res = SERVE_DETACHED;
 	bool had_client = g->client_fd >= 0;
+	int3_remove_all(sb, g); /* gdb sees, and may change, the guest's own bytes */
 	set_async(sb, g, false);
 	nub_interrupt_pause(sb->intr);
 	enum nub_status st = accept_client(sb, g, gen, err);
@@ -689,17 +882,35 @@ static bool interrupt_pending(struct nub_gdb *g)
 	       (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-/*
- * Why the guest stopped at a KVM_EXIT_DEBUG: sets g->stop and returns true to stop, or false to
- * run on (the step off a breakpoint is done; a spurious #DB).
- */
-static bool debug_stop(struct nub_gdb *g, const struct kvm_debug_exit_arch *a)
+/* What a KVM_EXIT_DEBUG asks of the run loop. */
+enum debug_action {
+	DEBUG_STOP,     /* a breakpoint, watchpoint or step of gdb's: g->stop says which */
+	DEBUG_RUN_ON,   /* the step off a breakpoint is done, or a spurious #DB */
+	DEBUG_REINJECT, /* the guest's own int3: deliver its #BP to the guest */
+};
+
+/* Why the guest stopped at a KVM_EXIT_DEBUG; sets g->stop for DEBUG_STOP. */
+static enum debug_action debug_stop(struct nub_gdb *g, const struct kvm_debug_exit_arch *a)
 {
+	/*
+	 * A #BP exit comes before the int3 executes, with RIP on it: ours is a stop at its address
+	 * (the stop leaves the int3 out of memory, and the resume steps over it); any other int3 is
+	 * the guest's own, which KVM_GUESTDBG_USE_SW_BP took from it.
+	 */
+	if (a->exception == X86_VEC_BP) {
+		int i = int3_at(g, a->pc);
+		if (i < 0 || !g->sw[i].inserted)
+			return DEBUG_REINJECT;
+		g->step_over = g->sw_step_over = -1;
+		g->stop = (struct nub_gdb_stop){ .kind = NUB_GDB_STOP_SWBREAK,
+						 .signal = NUB_GDB_SIGTRAP,
+						 .addr = a->pc };
+		return DEBUG_STOP;
+	}
 	uint64_t hit = a->dr6 & 0xfu;
-	bool was_step_over = g->step_over >= 0;
-	if (was_step_over)
+	if (g->step_over >= 0)
 		hit &= ~(UINT64_C(1) << g->step_over);
-	g->step_over = -1;
+	g->step_over = g->sw_step_over = -1;
 	for (unsigned i = 0; i < NUB_GDB_SLOTS; i++) {
 		if (!(hit & (UINT64_C(1) << i)) || !g->bp[i].used)
 			continue;
@@ -713,14 +924,14 @@ static bool debug_stop(struct nub_gdb *g, const struct kvm_debug_exit_arch *a)
 		g->stop = (struct nub_gdb_stop){ .kind = kinds[g->bp[i].type],
 						 .signal = NUB_GDB_SIGTRAP,
 						 .addr = g->bp[i].addr };
-		return true;
+		return DEBUG_STOP;
 	}
 	if (g->stepping && (a->exception == 1 || (a->dr6 & DR6_BS))) {
 		g->stop = (struct nub_gdb_stop){ .kind = NUB_GDB_STOP_SIGNAL,
 						 .signal = NUB_GDB_SIGTRAP };
-		return true;
+		return DEBUG_STOP;
 	}
-	return false;
+	return DEBUG_RUN_ON;
 }
 
 /* The decoder's way to the vCPU's RIP and CR2. */
@@ -767,9 +978,14 @@ static enum nub_status debug_loop(struct nub_sandbox *sb, struct nub_gdb *g, uin
 			if (r < 0)
 				return nub_error_set_errno(err, NUB_E_KVM, -r, "KVM_RUN");
 			if (sb->kvm.run->exit_reason == KVM_EXIT_DEBUG) {
-				if (debug_stop(g, &sb->kvm.run->debug.arch))
+				enum debug_action a = debug_stop(g, &sb->kvm.run->debug.arch);
+				if (a == DEBUG_STOP)
 					res = serve(sb, g, gen, NULL, err);
-				else if (apply_debug(sb, g, g->client_fd >= 0, err) != NUB_OK)
+				else if (a == DEBUG_REINJECT)
+					st = nub_kvm_inject_exception(&sb->kvm, X86_VEC_BP, err);
+				else
+					st = apply_debug(sb, g, g->client_fd >= 0, err);
+				if (st != NUB_OK)
 					res = SERVE_ERROR;
 				continue;
 			}
@@ -803,8 +1019,21 @@ enum nub_status nub_gdb_run_guest(struct nub_sandbox *sb, struct nub_error *err)
 		if (!g)
 			return nub_error_set(err, NUB_E_NOMEM, "gdb stub (%zu bytes)", sizeof *g);
 		g->listen_fd = g->client_fd = -1;
-		g->step_over = -1;
-		enum nub_status st = listen_on(g, sb->img.cfg.gdb_port, err);
+		g->step_over = g->sw_step_over = -1;
+		enum nub_status st = NUB_OK;
+		switch (sb->img.cfg.gdb_breakpoints) {
+		case NUB_GDB_BREAKPOINTS_AUTO:
+			st = nub_gdb_int3_supported(&g->int3, err);
+			break;
+		case NUB_GDB_BREAKPOINTS_INT3:
+			g->int3 = true;
+			break;
+		case NUB_GDB_BREAKPOINTS_DEBUG_REGS:
+			g->int3 = false;
+			break;
+		}
+		if (st == NUB_OK)
+			st = listen_on(g, sb->img.cfg.gdb_port, err);
 		if (st != NUB_OK) {
 			nub_alloc_free(&sb->img.cfg.alloc, g);
 			return st;
@@ -822,7 +1051,7 @@ enum nub_status nub_gdb_run_guest(struct nub_sandbox *sb, struct nub_error *err)
 	 * neither a pending single step nor the debugger's breakpoints in the debug registers.
 	 */
 	g->stepping = false;
-	g->step_over = -1;
+	g->step_over = g->sw_step_over = -1;
 	struct nub_error local;
 	nub_error_clear(&local);
 	if (apply_debug(sb, g, false, &local) != NUB_OK && st == NUB_OK)

@@ -542,6 +542,22 @@ bool nub_kvm_exit_needs_completion(const struct nub_kvm *k, uint64_t next_rip)
 	}
 }
 
+enum nub_status nub_kvm_inject_exception(struct nub_kvm *k, uint8_t vector, struct nub_error *err)
+{
+	struct kvm_vcpu_events ev;
+	memset(&ev, 0, sizeof ev);
+	if (xioctl(k, k->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_GET_VCPU_EVENTS");
+	ev.exception.injected = 1;
+	ev.exception.nr = vector;
+	ev.exception.has_error_code = 0;
+	ev.exception.error_code = 0;
+	ev.flags = 0; /* no KVM_VCPUEVENT_VALID_*: NMI, SIPI, shadow and SMM stay as they are */
+	if (xioctl(k, k->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return nub_error_set_errno(err, NUB_E_KVM, errno, "KVM_SET_VCPU_EVENTS");
+	return NUB_OK;
+}
+
 enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
 					struct nub_error *err)
 {

@@ -150,6 +150,14 @@ void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x);
 enum nub_status nub_kvm_set_guest_debug(struct nub_kvm *k, const struct kvm_guest_debug *d,
 					struct nub_error *err);
 
+/*
+ * Delivers exception (vector), without an error code, to the guest on the next KVM_RUN
+ * (KVM_SET_VCPU_EVENTS, the other events as they are): the GDB stub gives a guest its own int3
+ * back after KVM_GUESTDBG_USE_SW_BP took it. Right after the exit, so KVM still knows the
+ * instruction's length for a software exception. Errors: NUB_E_KVM.
+ */
+enum nub_status nub_kvm_inject_exception(struct nub_kvm *k, uint8_t vector, struct nub_error *err);
+
 /* Reads RIP and CR2 (for fault and shutdown reports). */
 enum nub_status nub_kvm_read_fault_regs(struct nub_kvm *k, uint64_t *rip, uint64_t *cr2,
 					struct nub_error *err);

@@ -119,6 +119,27 @@ enum nub_outb_result nub_exit_handle(const struct nub_exit_env *env, const struc
 			      (unsigned long long)x->mmio.gpa);
 		err->gpa = x->mmio.gpa;
 		return NUB_OUTB_STOP;
+	case NUB_EXIT_MEMORY_FAULT:
+		/*
+		 * KVM could not reach the host memory behind a guest access (KVM_RUN failed with
+		 * EFAULT and said where). A guard page is PROT_NONE on the host on purpose, so a
+		 * guest touching one there is a guest outcome like MMIO; anywhere else the engine's
+		 * own mapping failed, which is NUB_E_KVM.
+		 */
+		if (nub_region_is_gap(&env->mem->primary, x->mmio.gpa) ||
+		    nub_region_is_gap(&env->mem->scratch, x->mmio.gpa)) {
+			nub_error_set(
+				err, NUB_E_MMIO,
+				"guest access of %u bytes at guest-physical address 0x%llx, a guard page",
+				x->mmio.len, (unsigned long long)x->mmio.gpa);
+			err->gpa = x->mmio.gpa;
+		} else {
+			nub_error_set(
+				err, NUB_E_KVM,
+				"KVM_RUN: EFAULT on %u bytes at guest-physical address 0x%llx, which the engine maps",
+				x->mmio.len, (unsigned long long)x->mmio.gpa);
+		}
+		return NUB_OUTB_STOP;
 	case NUB_EXIT_SHUTDOWN:
 		env->read_fault_regs(env->vcpu, &rip, &cr2, NULL);
 		nub_error_set(err, NUB_E_TRIPLE_FAULT,

@@ -17,6 +17,7 @@ enum nub_exit_kind {
 	NUB_EXIT_PORT_IN,           /* IN/INS: io (no data) */
 	NUB_EXIT_HLT,               /* hlt */
 	NUB_EXIT_MMIO,              /* an access to unbacked guest-physical memory: mmio */
+	NUB_EXIT_MEMORY_FAULT,      /* backed for the guest, not for the host: mmio.gpa, .len */
 	NUB_EXIT_SHUTDOWN,          /* triple fault */
 	NUB_EXIT_FAIL_ENTRY,        /* the hypervisor could not enter the guest: hardware_reason */
 	NUB_EXIT_EMULATION_FAILURE, /* the hypervisor cannot emulate the guest's instruction */

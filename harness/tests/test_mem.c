@@ -14,6 +14,7 @@
 
 #include "testlib.h"
 
+#include "exit.h"
 #include "layout.h"
 #include "mem.h"
 
@@ -376,6 +377,40 @@ static void test_guard_pages_are_holes(void **state)
 	nub_mem_unmap(&m);
 }
 
+/*
+ * A KVM_EXIT_MEMORY_FAULT (hardware KVM: a guest access KVM cannot back because the host page is
+ * PROT_NONE) on a guard page is the guest's outcome, NUB_E_MMIO at that address; on any page the
+ * engine maps it is the engine's failure, NUB_E_KVM. Decoded without a vCPU (the record only).
+ */
+static void test_memory_fault_exit_on_a_guard_is_the_guests(void **state)
+{
+	(void)state;
+	struct nub_mem m;
+	struct nub_layout l;
+	map_guarded(&m, &l);
+	const struct nub_exit_env env = { .mem = &m, .layout = &l };
+	struct nub_exit x = { .kind = NUB_EXIT_MEMORY_FAULT, .raw_reason = 39 };
+	struct nub_error err;
+	x.mmio.gpa = l.stack_guard_gpa + 8;
+	x.mmio.len = 8;
+	assert_int_equal(nub_exit_handle(&env, &x, &err), NUB_OUTB_STOP);
+	char want[160];
+	snprintf(want, sizeof want,
+		 "guest access of 8 bytes at guest-physical address 0x%llx, a guard page",
+		 (unsigned long long)(l.stack_guard_gpa + 8));
+	nub_assert_error(&err, NUB_E_MMIO, want);
+	assert_int_equal(err.gpa, l.stack_guard_gpa + 8);
+	x.mmio.gpa = l.heap_gpa;
+	x.mmio.len = 1;
+	assert_int_equal(nub_exit_handle(&env, &x, &err), NUB_OUTB_STOP);
+	snprintf(
+		want, sizeof want,
+		"KVM_RUN: EFAULT on 1 bytes at guest-physical address 0x%llx, which the engine maps",
+		(unsigned long long)l.heap_gpa);
+	nub_assert_error(&err, NUB_E_KVM, want);
+	nub_mem_unmap(&m);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_map_and_translate),
 	cmocka_unit_test(test_read_write),
@@ -386,6 +421,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_copy_helpers),
 	cmocka_unit_test(test_guard_pages_fault),
 	cmocka_unit_test(test_guard_pages_are_holes),
+	cmocka_unit_test(test_memory_fault_exit_on_a_guard_is_the_guests),
 };
 
 NUB_TEST_SUITE(tests);

@@ -975,9 +975,9 @@ static enum nub_status debug_loop(struct nub_sandbox *sb, struct nub_gdb *g, uin
 			int r = nub_kvm_run(&sb->kvm);
 			if (r == -EINTR || r == -EAGAIN)
 				continue;
-			if (r < 0)
+			if (r < 0 && !nub_kvm_run_faulted_on_memory(&sb->kvm, r))
 				return nub_error_set_errno(err, NUB_E_KVM, -r, "KVM_RUN");
-			if (sb->kvm.run->exit_reason == KVM_EXIT_DEBUG) {
+			if (r == 0 && sb->kvm.run->exit_reason == KVM_EXIT_DEBUG) {
 				enum debug_action a = debug_stop(g, &sb->kvm.run->debug.arch);
 				if (a == DEBUG_STOP)
 					res = serve(sb, g, gen, NULL, err);

@@ -479,12 +479,22 @@ static void record_exit(struct nub_kvm *k, int r)
 int nub_kvm_run(struct nub_kvm *k)
 {
 	uint64_t t0 = now_ns();
+	/*
+	 * KVM sets exit_reason on the failures it explains (KVM_EXIT_MEMORY_FAULT with EFAULT) and
+	 * leaves it alone on others: cleared, a failure never reads as the last exit's reason.
+	 */
+	k->run->exit_reason = KVM_EXIT_UNKNOWN;
 	/* No EINTR retry here: EINTR is how a kick or a time limit reaches the run loop. */
 	int r = kvm_ioctl(k, k->vcpu_fd, KVM_RUN, NULL) < 0 ? -errno : 0;
 	k->guest_run_ns += now_ns() - t0;
 	k->guest_runs++;
 	record_exit(k, r);
 	return r;
+}
+
+bool nub_kvm_run_faulted_on_memory(const struct nub_kvm *k, int r)
+{
+	return r == -EFAULT && k->run->exit_reason == NUB_KVM_EXIT_MEMORY_FAULT;
 }
 
 void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x)
@@ -515,6 +525,15 @@ void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x)
 	case KVM_EXIT_SHUTDOWN:
 		x->kind = NUB_EXIT_SHUTDOWN;
 		break;
+	case NUB_KVM_EXIT_MEMORY_FAULT: {
+		struct nub_kvm_memory_fault f;
+		/* Older headers lack the union member: it sits at the start of the union, as all do. */
+		memcpy(&f, &run->hw, sizeof f);
+		x->kind = NUB_EXIT_MEMORY_FAULT;
+		x->mmio.gpa = f.gpa;
+		x->mmio.len = f.size > UINT32_MAX ? UINT32_MAX : (uint32_t)f.size;
+		break;
+	}
 	case KVM_EXIT_FAIL_ENTRY:
 		x->kind = NUB_EXIT_FAIL_ENTRY;
 		x->hardware_reason = run->fail_entry.hardware_entry_failure_reason;

@@ -11,6 +11,19 @@
 #include "nub/nub.h"
 #include "snapshot.h"
 
+/*
+ * KVM_EXIT_MEMORY_FAULT and its kvm_run member (Linux 6.8 uapi), spelled out because Debian 12's
+ * headers (6.1) predate them; both are ABI and cannot change.
+ */
+#ifdef KVM_EXIT_MEMORY_FAULT
+#define NUB_KVM_EXIT_MEMORY_FAULT KVM_EXIT_MEMORY_FAULT
+#else
+#define NUB_KVM_EXIT_MEMORY_FAULT 39
+#endif
+struct nub_kvm_memory_fault {
+	uint64_t flags, gpa, size;
+};
+
 enum nub_kvm_owes {
 	NUB_KVM_OWES_UNKNOWN, /* port read, MMIO, errors, anything else: complete it to be sure */
 	NUB_KVM_OWES_NOTHING, /* EINTR, hlt, shutdown */
@@ -138,8 +151,16 @@ enum nub_status nub_kvm_boot(struct nub_kvm *k, const struct nub_kvm_boot *b,
 int nub_kvm_run(struct nub_kvm *k);
 
 /*
- * Describes the exit of the last successful nub_kvm_run as a neutral record (port data copied
- * out of kvm_run), for the core's nub_exit_handle. No ioctl.
+ * Whether a failed nub_kvm_run (its result (r) < 0) is a guest access KVM could not back with
+ * host memory, which it reports as -EFAULT with KVM_EXIT_MEMORY_FAULT (Linux 6.8+,
+ * KVM_CAP_MEMORY_FAULT_INFO): nub_kvm_read_exit then describes it (NUB_EXIT_MEMORY_FAULT).
+ */
+bool nub_kvm_run_faulted_on_memory(const struct nub_kvm *k, int r);
+
+/*
+ * Describes the exit of the last nub_kvm_run that succeeded, or failed on guest memory
+ * (nub_kvm_run_faulted_on_memory), as a neutral record (port data copied out of kvm_run), for
+ * the core's nub_exit_handle. No ioctl.
  */
 void nub_kvm_read_exit(const struct nub_kvm *k, struct nub_exit *x);
 

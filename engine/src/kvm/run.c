@@ -40,7 +40,7 @@ enum nub_status nub_run_guest(struct nub_sandbox *sb, struct nub_error *err)
 		int r = nub_kvm_run(&sb->kvm);
 		if (r == -EINTR || r == -EAGAIN)
 			continue; /* the check above decides: kill, time limit, or a stale kick */
-		if (r < 0) {
+		if (r < 0 && !nub_kvm_run_faulted_on_memory(&sb->kvm, r)) {
 			st = nub_error_set_errno(err, NUB_E_KVM, -r, "KVM_RUN");
 			break;
 		}

@@ -8,6 +8,7 @@
 
 #include "host_fns.h"
 #include "kvm_skip.h"
+#include "leak_oracle.h"
 #include "nub_fuzz.h"
 #include "rawkvm.h"
 #include "timing.h"
@@ -337,6 +338,84 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 		100.0 * ORACLE_MAX_SHARE);
 }
 
+/* ---- The state-leak oracle ---- */
+
+#define LEAK_WARMUP 2u
+#define LEAK_RUNS 10u
+
+/* Check every (every) restores outside replay; 0 when the target has not enabled it. */
+static struct {
+	unsigned every;
+	unsigned long restores;
+} leak;
+
+/*
+ * Aborts, naming the check, unless the guest in (sb), just restored to (snap), sees exactly
+ * (snap)'s state (leak_oracle_check); then restores (sb) again, since the check's own call
+ * dirtied it. On a difference it also prints what nub_sandbox_verify found from the host side
+ * just before, which tells a stale host copy apart from memory only the guest sees.
+ */
+static void check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap)
+{
+	struct nub_error err, verr;
+	/* The host's view first: the check's own call dirties the sandbox. */
+	enum nub_status vst = nub_sandbox_verify(sb, snap, &verr);
+	enum nub_status st = leak_oracle_check(sb, snap, &err);
+
+	if (st != NUB_OK) {
+		fprintf(stderr, "nub-fuzz: state-leak oracle: %s: %s\n", nub_status_str(st),
+			err.message);
+		fprintf(stderr, "nub-fuzz: state-leak oracle: host view: %s\n",
+			vst == NUB_OK ? "guest memory equals the snapshot (only the guest sees it)"
+				      : verr.message);
+		nub_fuzz_fail_op(
+			"nub_sandbox_restore", "guest state digest == snapshot", __FILE__, __LINE__,
+			"state-leak oracle: leak_oracle_check(sandbox, snapshot) == NUB_OK");
+	}
+	st = nub_sandbox_restore(sb, snap, &err);
+	if (st != NUB_OK)
+		fprintf(stderr, "nub-fuzz: restore after the state-leak oracle failed: %s: %s\n",
+			nub_status_str(st), err.message);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_restore", st == NUB_OK);
+}
+
+void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s)
+{
+	double v[LEAK_RUNS];
+	struct nub_error err;
+
+	/* Not from the trivial-iteration runs (their inputs call back in here) nor under gdb. */
+	if (leak.every || calibration.on || gdb_requested())
+		return;
+	for (unsigned i = 0; i < LEAK_WARMUP + LEAK_RUNS; i++) {
+		kvm_fuzz_setup_check(nub_sandbox_restore(s->sb, s->snap, &err), &err,
+				     "restore (state-leak oracle calibration)");
+		uint64_t t0 = timing_now_ns();
+		check_no_leak(s->sb, s->snap);
+		if (i >= LEAK_WARMUP)
+			v[i - LEAK_WARMUP] = (double)(timing_now_ns() - t0);
+	}
+	double check_ns = timing_median(v, LEAK_RUNS);
+	double iter_ns = calibration.iteration_ns, rt = calibration.rt_ns;
+	if (iter_ns <= 0 || rt <= 0) {
+		leak.every = 1;
+		fprintf(stderr,
+			"nub-fuzz: %s: state-leak oracle: FUZZ_FN_DIGEST + restore %.1f us per check; "
+			"trivial iteration not measured, so checked before every input\n",
+			target, check_ns / 1000.0);
+		return;
+	}
+	/* Same rule as the restore oracle: under the share of the cheapest input. */
+	leak.every = (unsigned)(check_ns / (ORACLE_MAX_SHARE * iter_ns)) + 1;
+	fprintf(stderr,
+		"nub-fuzz: %s: state-leak oracle: FUZZ_FN_DIGEST + restore %.1f us = %.1f RT per "
+		"check (median of %u); checked before every %u inputs = %.1f %% of the trivial "
+		"iteration's %.1f us (goal < %.0f %%); before every input when replaying\n",
+		target, check_ns / 1000.0, check_ns / rt, LEAK_RUNS, leak.every,
+		100.0 * check_ns / leak.every / iter_ns, iter_ns / 1000.0,
+		100.0 * ORACLE_MAX_SHARE);
+}
+
 /* ---- Invariants of results ---- */
 
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
@@ -357,6 +436,9 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 		return;
 	if (nub_fuzz_replaying() || ++oracle.restores % oracle.every == 0)
 		check_restore_exact(sb, snap);
+	/* After the restore and before the next input: what that input's guest will see. */
+	if (leak.every && (nub_fuzz_replaying() || ++leak.restores % leak.every == 0))
+		check_no_leak(sb, snap);
 }
 
 void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err)

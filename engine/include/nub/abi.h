@@ -142,4 +142,40 @@ enum nub_abi_log_level {
 	NUB_LEVEL_TRACE = 5,
 };
 
+/* ---- Memory digest ----
+ * The digest a guest may report of its own memory (the fuzz guest's FUZZ_FN_DIGEST) and the host
+ * computes over a snapshot's (nub_snapshot_digest): FNV-1a over little-endian u64 words, one
+ * multiply per word rather than per byte because guest code may be emulated instruction by
+ * instruction. Ranges are 8-byte aligned multiples of 8 bytes. Detects accidental differences,
+ * not adversarial ones: it checks a cooperating guest's view, not a hostile guest.
+ */
+#define NUB_DIGEST_INIT 0xcbf29ce484222325ull
+#define NUB_DIGEST_PRIME 0x100000001b3ull
+
+#define NUB_DIGEST_STEP(h, v) ((h) = ((h) ^ (v)) * NUB_DIGEST_PRIME)
+
+/*
+ * Folds the (n) words at (w) into the digest (h) (start from NUB_DIGEST_INIT). Eight words per
+ * iteration: where guest code is emulated, the loop's own compare and branch cost as much as
+ * the work, and the unrolled loop takes half the instructions per word.
+ */
+static inline uint64_t nub_digest_words(uint64_t h, const uint64_t *w, uint64_t n)
+{
+	uint64_t i = 0;
+
+	for (; n - i >= 8; i += 8) {
+		NUB_DIGEST_STEP(h, w[i]);
+		NUB_DIGEST_STEP(h, w[i + 1]);
+		NUB_DIGEST_STEP(h, w[i + 2]);
+		NUB_DIGEST_STEP(h, w[i + 3]);
+		NUB_DIGEST_STEP(h, w[i + 4]);
+		NUB_DIGEST_STEP(h, w[i + 5]);
+		NUB_DIGEST_STEP(h, w[i + 6]);
+		NUB_DIGEST_STEP(h, w[i + 7]);
+	}
+	for (; i < n; i++)
+		NUB_DIGEST_STEP(h, w[i]);
+	return h;
+}
+
 #endif /* NUB_ABI_H */

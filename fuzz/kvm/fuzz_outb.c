@@ -89,10 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nub_fuzz_outcome(kvm_fuzz_status_class(st));
 	kvm_fuzz_check_call(nub_sandbox_status(g.sb), st, &err);
 	if (well_formed(data, size, &want, &want_len) && want_len <= CHECKED_RESPONSE_MAX) {
-		NUB_FUZZ_CHECK(st == NUB_OK || st == NUB_E_TIME_LIMIT);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", st == NUB_OK || st == NUB_E_TIME_LIMIT);
 		if (st == NUB_OK)
-			NUB_FUZZ_CHECK(resp.len == want_len &&
-				       (want_len == 0 || memcmp(resp.data, want, want_len) == 0));
+			NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+					  resp.len == want_len &&
+						  (want_len == 0 ||
+						   memcmp(resp.data, want, want_len) == 0));
 	}
 	nub_buf_free(&resp);
 	kvm_fuzz_restore(g.sb, g.snap);

@@ -32,13 +32,15 @@ static void log_cb(void *ctx, const struct nub_log_record *r)
 {
 	const struct nub_config *cfg = ctx;
 
-	NUB_FUZZ_CHECK(r->source == NUB_LOG_FROM_GUEST || r->source == NUB_LOG_FROM_ENGINE);
-	NUB_FUZZ_CHECK(r->level >= NUB_LEVEL_ERROR && r->level <= NUB_LEVEL_TRACE);
+	NUB_FUZZ_CHECK_OP("nub_config.log",
+			  r->source == NUB_LOG_FROM_GUEST || r->source == NUB_LOG_FROM_ENGINE);
+	NUB_FUZZ_CHECK_OP("nub_config.log",
+			  r->level >= NUB_LEVEL_ERROR && r->level <= NUB_LEVEL_TRACE);
 	if (r->source == NUB_LOG_FROM_GUEST)
-		NUB_FUZZ_CHECK(r->level <= cfg->max_guest_log_level);
-	NUB_FUZZ_CHECK(r->file != NULL && strnlen(r->file, 256) < 256);
-	NUB_FUZZ_CHECK(r->message != NULL || r->message_len == 0);
-	NUB_FUZZ_CHECK(r->message_len <= (1u << 30));
+		NUB_FUZZ_CHECK_OP("nub_config.log", r->level <= cfg->max_guest_log_level);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->file != NULL && strnlen(r->file, 256) < 256);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->message != NULL || r->message_len == 0);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->message_len <= (1u << 30));
 	/* Touch every byte: ASan checks the engine handed over readable memory. */
 	volatile uint8_t sum = 0;
 	for (size_t i = 0; i < r->message_len; i++)
@@ -441,20 +443,20 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 		check_no_leak(sb, snap);
 }
 
-void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err)
+void kvm_fuzz_check_result(const char *op, enum nub_status st, const struct nub_error *err)
 {
-	NUB_FUZZ_CHECK((unsigned)st < NUB_STATUS_COUNT);
+	NUB_FUZZ_CHECK_OP(op, (unsigned)st < NUB_STATUS_COUNT);
 	/* Every guest-caused outcome has its own status: NUB_E_KVM is an engine bug. */
-	NUB_FUZZ_CHECK(st != NUB_E_KVM);
+	NUB_FUZZ_CHECK_OP(op, st != NUB_E_KVM);
 	if (st != NUB_OK) {
-		NUB_FUZZ_CHECK(err->status == st);
-		NUB_FUZZ_CHECK(nub_fuzz_error_ok(err));
+		NUB_FUZZ_CHECK_OP(op, err->status == st);
+		NUB_FUZZ_CHECK_OP(op, nub_fuzz_error_ok(err));
 	}
 }
 
 void kvm_fuzz_check_call(enum nub_sandbox_status s, enum nub_status st, const struct nub_error *err)
 {
-	kvm_fuzz_check_result(st, err);
+	kvm_fuzz_check_result("nub_sandbox_call", st, err);
 	switch (st) {
 	case NUB_OK:
 	case NUB_E_GUEST_ERROR:
@@ -484,6 +486,7 @@ const char *kvm_fuzz_outcome(const char *stage, enum nub_status st)
 	static char names[MAX_STAGES][NUB_STATUS_COUNT][48];
 	unsigned i;
 
+	/* Plain checks: these guard the harness's own table, not an engine promise. */
 	NUB_FUZZ_CHECK((unsigned)st < NUB_STATUS_COUNT);
 	for (i = 0; i < MAX_STAGES && stages[i] && strcmp(stages[i], stage) != 0; i++)
 		;

@@ -143,11 +143,12 @@ void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s)
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap);
 
 /*
- * Invariants of any engine result (st, err): st is a known status, never NUB_E_KVM (every
- * guest-caused outcome has its own status, so NUB_E_KVM means an engine bug), and on failure
- * err->status == st with a NUL-terminated, non-empty message.
+ * Invariants of any result (st, err) of engine operation (op) (e.g. "nub_uninit_evolve", which
+ * names the invariant): st is a known status, never NUB_E_KVM (every guest-caused outcome has its
+ * own status, so NUB_E_KVM means an engine bug), and on failure err->status == st with a
+ * NUL-terminated, non-empty message.
  */
-void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err);
+void kvm_fuzz_check_result(const char *op, enum nub_status st, const struct nub_error *err);
 
 /*
  * kvm_fuzz_check_result plus the sandbox state nub.h promises after nub_sandbox_call (after, as

@@ -330,8 +330,9 @@ static void op_pop_input(struct state *s)
 		NUB_FUZZ_CHECK_OP("nub_outb_handle", v.payload_len == 0 && v.msg_len > 0);
 		break;
 	default:
-		NUB_FUZZ_CHECK_OP("nub_outb_handle",
-				  !"the host wrote a response status it never sends");
+		nub_fuzz_fail_op("nub_outb_handle", "response status is one the host sends",
+				 __FILE__, __LINE__,
+				 "the host wrote a response status it never sends");
 	}
 }
 

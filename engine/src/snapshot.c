@@ -176,8 +176,7 @@ enum nub_status nub_snapshot_digest(const struct nub_snapshot *snap, uint64_t gv
 			err, NUB_E_INVALID,
 			"digest range 0x%llx+0x%llx is not inside the primary or the scratch region",
 			(unsigned long long)gva, (unsigned long long)size);
-	*out = nub_digest_words(NUB_DIGEST_INIT, (const uint64_t *)(const void *)(snap->mem + off),
-				size / 8);
+	*out = nub_digest_words((const uint64_t *)(const void *)(snap->mem + off), size / 8);
 	return NUB_OK;
 }
 

@@ -285,6 +285,23 @@ static uint32_t fn_run(const uint8_t *in, uint32_t len, struct nub_guest_out *ou
 
 /* ---- The state digest (fuzz_cmds.h, FUZZ_FN_DIGEST) ---- */
 
+/*
+ * abi.h's digest of the (n) words at (w). The zero test is one repe scasq (which stops at the
+ * first non-zero word), not nub_digest_words's loop: emulated, the string instruction is about
+ * three times faster, and most of the state is zero.
+ */
+static uint64_t digest(const uint64_t *w, uint64_t n)
+{
+	uint64_t left = n;
+	const uint64_t *p = w;
+	int zero;
+
+	if (n == 0)
+		return 0;
+	__asm__ volatile("repe scasq" : "+c"(left), "+D"(p), "=@ccz"(zero) : "a"(0ull) : "memory");
+	return zero ? 0 : nub_digest_fnv(w, n);
+}
+
 /* Range (i) of fuzz_cmds.h's table as [*start, *end); false for an index past it. */
 static int state_range(uint32_t i, uint64_t *start, uint64_t *end)
 {
@@ -339,7 +356,7 @@ static uint32_t fn_digest(const uint8_t *in, uint32_t len, struct nub_guest_out 
 	 */
 	put64(resp, start);
 	put64(resp + 8, end - start);
-	put64(resp + 16, nub_digest_words(NUB_DIGEST_INIT, (const uint64_t *)(uintptr_t)at, n / 8));
+	put64(resp + 16, digest((const uint64_t *)(uintptr_t)at, n / 8));
 	if (out->cap < sizeof resp)
 		return NUB_STATUS_RESPONSE_TOO_LARGE;
 	memcpy(out->data, resp, sizeof resp);

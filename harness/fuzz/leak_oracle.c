@@ -77,7 +77,7 @@ static enum nub_status check_range(struct nub_sandbox *sb, const struct nub_snap
 					"the guest's %s range of 0x%" PRIx64 " bytes is over 4 GiB",
 					name, size);
 		uint64_t n = size - off < LEAK_ORACLE_CHUNK ? size - off : LEAK_ORACLE_CHUNK;
-		uint64_t want = NUB_DIGEST_INIT;
+		uint64_t want = 0;
 		if (n) {
 			st = nub_snapshot_digest(snap, gva + off, n, &want, err);
 			if (st != NUB_OK)

@@ -391,7 +391,7 @@ struct nub_snapshot *nub_snapshot_ref(struct nub_snapshot *snap);
 void nub_snapshot_unref(struct nub_snapshot *snap);
 
 /*
- * The memory digest of abi.h (nub_digest_words from NUB_DIGEST_INIT) over (snap)'s guest memory
+ * The memory digest of abi.h (nub_digest_words) over (snap)'s guest memory
  * [gva, gva + size) into *(out): what a guest that reports a digest of its own memory (the fuzz
  * guest's FUZZ_FN_DIGEST) must see right after a restore to (snap). GVA == GPA. The range must be
  * 8-byte aligned, a non-zero multiple of 8 bytes and inside the primary or the scratch region.

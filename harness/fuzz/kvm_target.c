@@ -351,13 +351,7 @@ static struct {
 	unsigned long restores;
 } leak;
 
-/*
- * Aborts, naming the check, unless the guest in (sb), just restored to (snap), sees exactly
- * (snap)'s state (leak_oracle_check); then restores (sb) again, since the check's own call
- * dirtied it. On a difference it also prints what nub_sandbox_verify found from the host side
- * just before, which tells a stale host copy apart from memory only the guest sees.
- */
-static void check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap)
+void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap)
 {
 	struct nub_error err, verr;
 	/* The host's view first: the check's own call dirties the sandbox. */
@@ -393,7 +387,7 @@ void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s)
 		kvm_fuzz_setup_check(nub_sandbox_restore(s->sb, s->snap, &err), &err,
 				     "restore (state-leak oracle calibration)");
 		uint64_t t0 = timing_now_ns();
-		check_no_leak(s->sb, s->snap);
+		kvm_fuzz_check_no_leak(s->sb, s->snap);
 		if (i >= LEAK_WARMUP)
 			v[i - LEAK_WARMUP] = (double)(timing_now_ns() - t0);
 	}
@@ -440,7 +434,7 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 		check_restore_exact(sb, snap);
 	/* After the restore and before the next input: what that input's guest will see. */
 	if (leak.every && (nub_fuzz_replaying() || ++leak.restores % leak.every == 0))
-		check_no_leak(sb, snap);
+		kvm_fuzz_check_no_leak(sb, snap);
 }
 
 void kvm_fuzz_check_result(const char *op, enum nub_status st, const struct nub_error *err)

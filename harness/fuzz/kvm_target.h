@@ -110,6 +110,17 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 			       struct nub_snapshot *snap);
 
 /*
+ * The state-leak oracle's check: aborts, naming the check, unless the guest in (sb), a sandbox
+ * of the `fuzz` guest just restored to (snap), sees exactly (snap)'s state (leak_oracle_check);
+ * then restores (sb) again, since the check's own calls dirtied it. On a difference it prints
+ *   nub-fuzz: state-leak oracle: NUB_E_DIVERGED: <the first chunk that differs>
+ *   nub-fuzz: state-leak oracle: host view: <what nub_sandbox_verify found just before>
+ * (the host view tells a stale host copy apart from memory only the guest sees) and fails the
+ * named invariant "nub_sandbox_restore guest state digest == snapshot".
+ */
+void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap);
+
+/*
  * Turns on the state-leak oracle (leak_oracle.h) for (s), a sandbox of the `fuzz` guest, once
  * per process (later calls return at once; not under gdb): times one check right after a restore
  * (FUZZ_FN_DIGEST, the comparison with the snapshot and the restore the check's call needs

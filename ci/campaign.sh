@@ -2,21 +2,34 @@
 # SPDX-License-Identifier: Apache-2.0
 # A fuzz campaign on one target, ending with a summary:
 #   ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--keep-going]
-#                  [--no-coverage] [--plant-bug]     (--help: every option with its range)
+#                  [--no-coverage] [--plant-bug] [--sync-dir DIR --instance NAME [--main]]
+#                  (--help: every option with its range)
 # TARGET is a fuzz/fuzz_<surface>.c target, with or without the fuzz_ prefix (default below).
 # D is 30s, 5m, 1h or plain seconds (default 60s). --jobs N runs N workers (libFuzzer -fork=N,
 # AFL++ one -M and N-1 -S instances). The committed seeds corpus/<TARGET>/ are copied into
-# build/campaign/<TARGET>/corpus, which accumulates across runs (--fresh starts it over), so the
-# committed corpus is never modified. Each run keeps its logs, crashes and AFL's kept inputs in
-# build/campaign/<TARGET>/runs/<time>/ (build/campaign/<TARGET>/latest points there).
+# build/campaign/<TARGET>/corpus (NUB_CAMPAIGN_DIR replaces build/campaign), which accumulates
+# across runs (--fresh starts it over), so the committed corpus is never modified. Each run keeps
+# its logs, crashes and AFL's kept inputs in build/campaign/<TARGET>/runs/<time>[-NAME]/
+# (build/campaign/<TARGET>/latest points there).
+# AFL++ keeps one output directory per campaign, build/campaign/<TARGET>/afl, which each instance
+# resumes (afl-fuzz -i -; --fresh or a broken instance directory starts from the corpus;
+# ci/campaign_afl.sh). --sync-dir DIR --instance NAME [--main] (AFL++ only) fuzz as -S NAME (-M
+# NAME) in the AFL++ sync directory DIR instead, which other campaign processes or machines share.
 # Every campaign ends by merging its corpus in place (libFuzzer -merge=1, AFL++ afl-cmin, into
-# build/campaign/<TARGET>/corpus.merge, then swapped in); a failed merge leaves the corpus as the
-# fuzzer left it and makes the exit status 3.
+# build/campaign/<TARGET>/corpus.merge, then swapped in; ci/campaign_corpus.sh, which
+# ci/minimize.sh runs too); a failed merge leaves the corpus as the fuzzer left it and makes the
+# exit status 3.
+# Findings (ci/campaign_findings.sh): each crash file is signed with the ASan reproducer
+# (ci/repro.sh); a signature new to the store build/campaign/<TARGET>/findings/ is minimised
+# (libFuzzer -minimize_crash=1, afl-tmin; NUB_MINIMIZE_SECS bounds it), its signature checked
+# unchanged (else the original is kept as minimized) and stored with first_seen and count; a known
+# one adds to its count. Each run writes findings.json; ci/keep-crash.sh makes a finding a
+# regression input.
 # Summary: executions per second, corpus size before and after (the merged corpus), a KVM
 # target's trivial-iteration line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++,
 # which discards the target's output, from one run of the binary outside afl-fuzz), engine line
 # coverage reached by the final corpus (coverage-flavour reproducer + gcovr), crashes grouped by
-# signature with the ci/repro.sh command for each. Works without a terminal (CI=true).
+# signature with the ci/repro.sh command of each minimised file. Works without a terminal (CI=true).
 # --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 # Life cycle: each fuzzer runs in its own session and process group. SIGINT, SIGTERM or SIGHUP

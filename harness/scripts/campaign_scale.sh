@@ -3,7 +3,8 @@
 # harness/scripts/campaign_scale.sh: ci/campaign.sh's scale-out (issue #10 item 4) on fuzz_wire,
 # in campaign folders of its own (NUB_CAMPAIGN_DIR under build/test-campaigns/scale, removed
 # first): the --sync-dir argument errors; --jobs 2 under libFuzzer (-fork=2) and AFL++ (-M main,
-# -S sec2: both fuzz), then the same campaign again, each instance resuming its output directory;
+# -S sec2: both fuzz), then the same campaign again, each instance resuming its output directory,
+# and a third time with main's fuzzer_stats removed (main starts over from the corpus, sec2 resumes);
 # and, from the committed seeds, two campaign processes sharing one sync directory, "alpha"
 # (--main) and "beta" (secondary, started once alpha has found inputs of its own): beta's queue
 # must hold entries named sync:alpha (AFL++'s name for an input taken from another instance) and
@@ -84,8 +85,10 @@ if run_campaign "libFuzzer --jobs 2" "$log" --jobs 2 --time 3; then
 	fi
 fi
 
-# AFL++ --jobs 2, twice: one -M and one -S that both fuzz, then both resume.
-for round in 1 2; do
+# AFL++ --jobs 2, three times: one -M and one -S that both fuzz, then both resume, then a broken
+# main starts over.
+for round in 1 2 3; do
+	[[ $round -ne 3 ]] || rm -f "$out/main/fuzzer_stats"
 	run_campaign "AFL++ --jobs 2 ($round)" "$log" --engine afl --jobs 2 --time 3 || continue
 	if ! ran "$out/main" || ! ran "$out/sec2"; then
 		fail "AFL++ --jobs 2: main or sec2 executed nothing"
@@ -99,8 +102,13 @@ for round in 1 2; do
 		! grep -q '^afl-fuzz -M main -i - ' "$log"; }; then
 		fail "AFL++ --jobs 2, second run: the instances did not resume (-i -)"
 	fi
+	if [[ $round -eq 3 ]] && { ! grep -qxF "afl: main: starting from the campaign corpus ($out/main could not be resumed: it has no fuzzer_stats; removed)" "$log" ||
+		! grep -q "^afl: sec2: resuming $out/sec2 " "$log"; }; then
+		fail "AFL++ --jobs 2, third run: main without fuzzer_stats did not start over, or sec2 did not resume"
+	fi
 done
-[[ $failed -ne 0 ]] || echo "ok: AFL++ --jobs 2 ran -M main and -S sec2, and the second run resumed both"
+[[ $failed -ne 0 ]] ||
+	echo "ok: AFL++ --jobs 2 ran -M main and -S sec2; the second run resumed both, the third a broken main afresh"
 
 # Two campaign processes on one sync directory, from the committed seeds (alpha soon finds more).
 export NUB_CAMPAIGN_DIR="$root/sync-campaign"

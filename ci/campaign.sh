@@ -461,7 +461,7 @@ else
 		read -ra role <<<"${afl_roles[i]}"
 		l="$fuzz_log"
 		[[ ${#afl_instances[@]} -eq 1 ]] || l="$run_dir/fuzz-$((i + 1)).log"
-		echo "afl-fuzz ${role[*]} -i ${afl_inputs[i]} ${afl_common[*]} -- $bin"
+		echo "afl-fuzz ${afl_roles[i]:+${afl_roles[i]} }-i ${afl_inputs[i]} ${afl_common[*]} -- $bin"
 		fuzzing=1
 		setsid timeout --signal=KILL $((secs + 300)) afl-fuzz "${role[@]}" -i "${afl_inputs[i]}" \
 			"${afl_common[@]}" -- "$bin" >"$l" 2>&1 </dev/null &

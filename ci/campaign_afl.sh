@@ -38,12 +38,17 @@ afl_resumable() {
 # NAME empty: one job is AFL++'s "default", more are one -M main and -S sec2 ... secJOBS. NAME
 # given (--instance): NAME runs as -M NAME when MAIN is 1, else -S NAME, and further jobs as
 # -S NAME-2 ... NAME-JOBS. Each instance with a resumable directory resumes it (-i -) unless FRESH
-# is 1, which removes this campaign's instance directories (never another instance's); a missing
-# or broken one starts from CORPUS, the campaign corpus. One line per instance says which.
+# is 1, which removes OUT (without NAME) or this campaign's instance directories (never another
+# instance's); a missing or broken one starts from CORPUS, the campaign corpus. One line per
+# instance says which.
 # MARKER, a new file, marks the start: what is newer is this run's.
 afl_plan() {
 	local out="$1" corpus="$2" jobs="$4" name="$5" main="$6" fresh="$7" i n role why
 	afl_out="$out" afl_marker="$3" afl_instances=() afl_roles=() afl_inputs=()
+	if [[ $fresh -eq 1 && -z "$name" && -d "$out" ]]; then
+		rm -rf "$out"
+		echo "afl: --fresh removed $out"
+	fi
 	mkdir -p "$out"
 	for ((i = 1; i <= jobs; i++)); do
 		if [[ -n "$name" ]]; then

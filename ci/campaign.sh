@@ -2,21 +2,34 @@
 # SPDX-License-Identifier: Apache-2.0
 # A fuzz campaign on one target, ending with a summary:
 #   ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--keep-going]
-#                  [--no-coverage] [--plant-bug]     (--help: every option with its range)
+#                  [--no-coverage] [--plant-bug] [--sync-dir DIR --instance NAME [--main]]
+#                  (--help: every option with its range)
 # TARGET is a fuzz/fuzz_<surface>.c target, with or without the fuzz_ prefix (default below).
 # D is 30s, 5m, 1h or plain seconds (default 60s). --jobs N runs N workers (libFuzzer -fork=N,
 # AFL++ one -M and N-1 -S instances). The committed seeds corpus/<TARGET>/ are copied into
-# build/campaign/<TARGET>/corpus, which accumulates across runs (--fresh starts it over), so the
-# committed corpus is never modified. Each run keeps its logs, crashes and AFL's kept inputs in
-# build/campaign/<TARGET>/runs/<time>/ (build/campaign/<TARGET>/latest points there).
+# build/campaign/<TARGET>/corpus (NUB_CAMPAIGN_DIR replaces build/campaign), which accumulates
+# across runs (--fresh starts it over), so the committed corpus is never modified. Each run keeps
+# its logs, crashes and AFL's kept inputs in build/campaign/<TARGET>/runs/<time>[-NAME]/
+# (build/campaign/<TARGET>/latest points there).
+# AFL++ keeps one output directory per campaign, build/campaign/<TARGET>/afl, which each instance
+# resumes (afl-fuzz -i -; --fresh or a broken instance directory starts from the corpus;
+# ci/campaign_afl.sh). --sync-dir DIR --instance NAME [--main] (AFL++ only) fuzz as -S NAME (-M
+# NAME) in the AFL++ sync directory DIR instead, which other campaign processes or machines share.
 # Every campaign ends by merging its corpus in place (libFuzzer -merge=1, AFL++ afl-cmin, into
-# build/campaign/<TARGET>/corpus.merge, then swapped in); a failed merge leaves the corpus as the
-# fuzzer left it and makes the exit status 3.
+# build/campaign/<TARGET>/corpus.merge, then swapped in; ci/campaign_corpus.sh, which
+# ci/minimize.sh runs too); a failed merge leaves the corpus as the fuzzer left it and makes the
+# exit status 3.
+# Findings (ci/campaign_findings.sh): each crash file is signed with the ASan reproducer
+# (ci/repro.sh); a signature new to the store build/campaign/<TARGET>/findings/ is minimised
+# (libFuzzer -minimize_crash=1, afl-tmin; NUB_MINIMIZE_SECS bounds it), its signature checked
+# unchanged (else the original is kept as minimized) and stored with first_seen and count; a known
+# one adds to its count. Each run writes findings.json; ci/keep-crash.sh makes a finding a
+# regression input.
 # Summary: executions per second, corpus size before and after (the merged corpus), a KVM
 # target's trivial-iteration line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++,
 # which discards the target's output, from one run of the binary outside afl-fuzz), engine line
 # coverage reached by the final corpus (coverage-flavour reproducer + gcovr), crashes grouped by
-# signature with the ci/repro.sh command for each. Works without a terminal (CI=true).
+# signature with the ci/repro.sh command of each minimised file. Works without a terminal (CI=true).
 # --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 # Life cycle: each fuzzer runs in its own session and process group. SIGINT, SIGTERM or SIGHUP
@@ -30,6 +43,12 @@ set -euo pipefail
 
 # shellcheck source=ci/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=ci/campaign_corpus.sh
+. "$(dirname "${BASH_SOURCE[0]}")/campaign_corpus.sh"
+# shellcheck source=ci/campaign_afl.sh
+. "$(dirname "${BASH_SOURCE[0]}")/campaign_afl.sh"
+# shellcheck source=ci/campaign_findings.sh
+. "$(dirname "${BASH_SOURCE[0]}")/campaign_findings.sh"
 
 # The target fuzzed when none is named: the KVM `outb` target (every guest-to-host path).
 default_target=outb
@@ -39,7 +58,8 @@ max_secs=$((7 * 24 * 3600))
 
 usage() {
 	echo "usage: ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh]" \
-		"[--keep-going] [--no-coverage] [--plant-bug]  (--help: more)" >&2
+		"[--keep-going] [--no-coverage] [--plant-bug] [--sync-dir DIR --instance NAME [--main]]" \
+		"(--help: more)" >&2
 	exit 2
 }
 
@@ -59,7 +79,20 @@ $(fuzz_targets | awk '{ printf "                       %s (%s)\n", $1, $2 }')
   --keep-going       report findings but exit 0
   --no-coverage      skip the engine-coverage replay (coverage flavour build)
   --plant-bug        the planted bug (target wire, libfuzzer only; build/*-plant trees)
+  --sync-dir DIR     AFL++ only, with --instance: fuzz in the AFL++ sync directory DIR that
+                     other campaign processes (or machines, see the README) share
+  --instance NAME    this process's AFL++ instance in DIR: 1 to 32 of A-Z a-z 0-9 _ -, starting
+                     with a letter or digit; runs as -S NAME (further --jobs as -S NAME-2 ...)
+  --main             run NAME as -M NAME, the main instance (one per sync directory)
   -h, --help         this text
+AFL++ keeps one output directory per campaign (build/campaign/<TARGET>/afl, or DIR) and each
+instance resumes its own (afl-fuzz -i -); --fresh, or a broken one, starts it from the corpus.
+Each finding is minimised (libFuzzer -minimize_crash, afl-tmin), its signature checked unchanged,
+and kept once per signature across runs in build/campaign/<TARGET>/findings/<hash>/ (minimized,
+original, signature.txt, first_seen, count); the run's findings.json lists them. ci/minimize.sh
+minimises a corpus on its own; ci/keep-crash.sh turns a finding into a regression input.
+Environment: NUB_CAMPAIGN_DIR   the campaigns' folder (default build/campaign)
+             NUB_MINIMIZE_SECS  time to minimise one finding, 1 to 3600 s (default 60)
 SIGINT, SIGTERM or SIGHUP while fuzzing stops every fuzzer process (their process groups), waits
 for them, then prints the summary and keeps the corpus; a second signal exits at once.
 Exit status:
@@ -81,6 +114,7 @@ bad_arg() {
 need_value() { [[ $2 -ge 2 ]] || bad_arg "$1 needs a value (see --help)"; }
 
 target="" engine=libfuzzer duration=60s jobs=1 fresh=0 plant=0 keep_going=0 coverage=1
+sync_dir="" instance="" main=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--engine)
@@ -119,6 +153,23 @@ while [[ $# -gt 0 ]]; do
 		plant=1
 		shift
 		;;
+	--sync-dir)
+		need_value "$1" $#
+		[[ -n "$2" ]] || bad_arg "--sync-dir takes a directory, not ''"
+		sync_dir="$2"
+		shift 2
+		;;
+	--instance)
+		need_value "$1" $#
+		[[ "$2" =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$ ]] ||
+			bad_arg "--instance takes 1 to 32 of A-Z a-z 0-9 _ - (a letter or digit first), not '$2'"
+		instance="$2"
+		shift 2
+		;;
+	--main)
+		main=1
+		shift
+		;;
 	-h | --help) help ;;
 	-*) bad_arg "unknown option '$1'" ;;
 	*)
@@ -134,6 +185,23 @@ if [[ $plant -eq 1 ]]; then
 		die_usage "--plant-bug works with the wire target and --engine libfuzzer"
 	fi
 fi
+if [[ -n "$sync_dir$instance" || $main -eq 1 ]]; then
+	[[ "$engine" == afl ]] || bad_arg "--sync-dir, --instance and --main are for --engine afl"
+	[[ -n "$sync_dir" && -n "$instance" ]] || bad_arg "--sync-dir and --instance go together"
+	if [[ -e "$sync_dir" && ! -d "$sync_dir" ]] || [[ -L "$sync_dir" && ! -e "$sync_dir" ]]; then
+		bad_arg "--sync-dir $sync_dir exists and is not a directory"
+	fi
+	sync_dir="$(realpath -m "$sync_dir")"
+fi
+minimize_secs="${NUB_MINIMIZE_SECS:-60}"
+if [[ ! "$minimize_secs" =~ ^[1-9][0-9]{0,3}$ ]] || ((minimize_secs > 3600)); then
+	bad_arg "NUB_MINIMIZE_SECS takes whole seconds from 1 to 3600, not '$minimize_secs'"
+fi
+campaigns="${NUB_CAMPAIGN_DIR:-$repo/build/campaign}"
+if [[ -e "$campaigns" && ! -d "$campaigns" ]]; then
+	bad_arg "NUB_CAMPAIGN_DIR=$campaigns exists and is not a directory"
+fi
+campaigns="$(realpath -m "$campaigns")"
 target="${target:-$default_target}"
 [[ "$target" == fuzz_* ]] || target="fuzz_$target"
 if ! fuzz_target_source "$target" >/dev/null; then
@@ -289,8 +357,9 @@ build_tree() {
 	fi
 }
 
-work="$repo/build/campaign/$target"
-run_dir="$work/runs/$(date +%Y%m%d-%H%M%S)"
+work="$campaigns/$target"
+# Two instances of one campaign may start in the same second.
+run_dir="$work/runs/$(date +%Y%m%d-%H%M%S)${instance:+-$instance}"
 mkdir -p "$run_dir/crashes"
 ln -sfn "$run_dir" "$work/latest"
 
@@ -369,38 +438,36 @@ if [[ "$engine" == libfuzzer ]]; then
 	while IFS= read -r f; do crash_files+=("$f"); done < <(find "$run_dir/crashes" -type f \
 		\( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
 else
-	out="$run_dir/afl"
+	# One output directory per campaign, resumed by each instance (ci/campaign_afl.sh).
+	out="${sync_dir:-$work/afl}"
 	# afl-fuzz discards the target's stderr: the trivial-iteration line comes from one run of the
 	# same binary on an empty input, outside afl-fuzz (before it, while the machine is idle).
 	: >"$run_dir/empty-input"
 	"$bin" "$run_dir/empty-input" >/dev/null 2>"$run_dir/iteration.log" || true
 	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 	export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 NUB_FUZZ_KEEP_DIR="$run_dir/keep"
+	# An instance joining a running campaign takes in the others' finds before its first round
+	# (AFL++ syncs again only every AFL_SYNC_TIME minutes, 30 by default, 15 for the -M one).
+	[[ -z "$sync_dir" ]] || export AFL_IMPORT_FIRST=1
 	timeout_ms="$(option_value timeout)"
 	timeout_ms=$(((${timeout_ms:-10}) * 1000))
-	afl_common=(-i "$corpus" -o "$out" -V "$secs" -t "$timeout_ms")
+	afl_common=(-o "$out" -V "$secs" -t "$timeout_ms")
 	if dict="$(fuzz_target_file "$target" dict)"; then
 		afl_common+=(-x "$dict")
 	fi
+	afl_plan "$out" "$corpus" "$run_dir/afl-start" "$jobs" "$instance" "$main" "$fresh"
 	pids=()
-	if [[ $jobs -eq 1 ]]; then
-		echo "afl-fuzz ${afl_common[*]} -- $bin"
+	for i in "${!afl_instances[@]}"; do
+		read -ra role <<<"${afl_roles[i]}"
+		l="$fuzz_log"
+		[[ ${#afl_instances[@]} -eq 1 ]] || l="$run_dir/fuzz-$((i + 1)).log"
+		echo "afl-fuzz ${afl_roles[i]:+${afl_roles[i]} }-i ${afl_inputs[i]} ${afl_common[*]} -- $bin"
 		fuzzing=1
-		setsid timeout --signal=KILL $((secs + 300)) afl-fuzz "${afl_common[@]}" -- "$bin" \
-			>"$fuzz_log" 2>&1 </dev/null &
+		setsid timeout --signal=KILL $((secs + 300)) afl-fuzz "${role[@]}" -i "${afl_inputs[i]}" \
+			"${afl_common[@]}" -- "$bin" >"$l" 2>&1 </dev/null &
 		pids+=($!)
 		fuzz_pids+=($!)
-	else
-		for i in $(seq 1 "$jobs"); do
-			if [[ $i -eq 1 ]]; then role=(-M main); else role=(-S "sec$i"); fi
-			echo "afl-fuzz ${role[*]} ${afl_common[*]} -- $bin"
-			fuzzing=1
-			setsid timeout --signal=KILL $((secs + 300)) afl-fuzz "${role[@]}" \
-				"${afl_common[@]}" -- "$bin" >"$run_dir/fuzz-$i.log" 2>&1 </dev/null &
-			pids+=($!)
-			fuzz_pids+=($!)
-		done
-	fi
+	done
 	running() {
 		local p
 		for p in "${pids[@]}"; do live "$p" && return 0; done
@@ -426,67 +493,24 @@ else
 	done
 	for p in "${pids[@]}"; do wait "$p" || fuzz_rc=$?; done
 	fuzzing=0
-	execs=0 total_time=0
-	for s in "$out"/*/fuzzer_stats; do
-		[[ -f "$s" ]] || continue
-		execs=$((execs + $(afl_stat "$s" execs_done)))
-		t=$(($(afl_stat "$s" last_update) - $(afl_stat "$s" start_time)))
-		[[ $t -gt $total_time ]] && total_time=$t
-	done
-	[[ $total_time -gt 0 ]] && exec_rate=$((execs / total_time))
-	if [[ ! -f "$out/default/fuzzer_stats" && ! -f "$out/main/fuzzer_stats" ]]; then
+	afl_run_totals
+	if ! afl_started; then
 		tail -n 30 "$fuzz_log" "$run_dir"/fuzz-*.log 2>/dev/null >&2 || true
 		fail_campaign "afl-fuzz did not start (exit $fuzz_rc)"
 	fi
-	# New queue entries join the work corpus under their SHA-1, like libFuzzer's.
-	declare -A have=()
-	while read -r sum _; do have[$sum]=1; done < <(find "$corpus" -type f -exec sha1sum {} +)
-	while IFS= read -r f; do
-		sum="$(sha1sum "$f" | cut -d' ' -f1)"
-		if [[ -z "${have[$sum]:-}" ]]; then
-			cp "$f" "$corpus/$sum"
-			have[$sum]=1
-		fi
-	done < <(find "$out" -path '*/queue/id:*' -type f)
-	crash_files=()
-	while IFS= read -r f; do crash_files+=("$f"); done < <(find "$out" -type f \
-		\( -path '*/crashes/id:*' -o -path '*/hangs/id:*' \) | sort)
+	# New queue entries join the campaign corpus under their SHA-1, like libFuzzer's.
+	corpus_lock "$corpus" || fail_campaign "could not lock $corpus"
+	afl_queue_into_corpus "$corpus"
+	corpus_unlock
+	mapfile -t crash_files < <(afl_new_findings)
 fi
 fuzz_secs=$(($(now_us) / 1000000 - fuzz_t0))
 
-# ---- Merge: the corpus minimised in place (libFuzzer -merge=1, afl-cmin) into a fresh folder,
-# then swapped in; on failure the corpus stays as the fuzzer left it. ----
+# ---- Merge: the corpus minimised in place (ci/campaign_corpus.sh); on failure it stays as the
+# fuzzer left it. ----
 banner "merge: $corpus, in place"
-fuzzed="$(count_files "$corpus")"
-merged="$work/corpus.merge"
-rm -rf "$merged" "$work/corpus.old"
-mkdir -p "$merged"
 merge_log="$run_dir/merge.log"
-merge_rc=0 merge_note=""
-if [[ "$engine" == libfuzzer ]]; then
-	mapfile -t merge_cmd < <(fuzz_options_flags "$target")
-	# Crashes met while merging are not findings of this run: their artifacts go beside the log.
-	merge_cmd=("$bin" "${merge_cmd[@]}" -merge=1 -merge_control_file="$run_dir/merge.control"
-		-artifact_prefix="$run_dir/merge-" "$merged" "$corpus")
-else
-	merge_cmd=(afl-cmin -i "$corpus" -o "$merged" -t "$timeout_ms" -- "$bin")
-fi
-echo "${merge_cmd[*]}"
-# In its own process group too: a signal now ends the campaign at once, the corpus unmerged.
-setsid "${merge_cmd[@]}" >"$merge_log" 2>&1 </dev/null &
-merge_pid=$!
-fuzz_pids+=("$merge_pid")
-wait "$merge_pid" || merge_rc=$?
-if [[ $merge_rc -eq 0 && ($(count_files "$merged") -gt 0 || $fuzzed -eq 0) ]]; then
-	mv "$corpus" "$work/corpus.old"
-	mv "$merged" "$corpus"
-	rm -rf "$work/corpus.old"
-	merge_note="merged from $fuzzed files"
-	grep -aE '^MERGE-OUTER: [0-9]+ new files|^\[\+\] Narrowed down' "$merge_log" | tail -n 1 || true
-else
-	tail -n 20 "$merge_log"
-	rm -rf "$merged"
-	merge_note="NOT merged: the merge exited $merge_rc ($merge_log)"
+if ! corpus_merge "$engine" "$bin" "$target" "$corpus" "$run_dir"; then
 	warn "merging the corpus failed (exit $merge_rc); it is kept as the fuzzer left it"
 fi
 after="$(count_files "$corpus")"
@@ -542,26 +566,14 @@ else
 fi
 
 banner "triage: ${#crash_files[@]} crash/hang file(s)"
-declare -A group_first=() group_count=()
+# Each signature once in the findings store, minimised and checked (ci/campaign_findings.sh).
+asan_dir="$repo/build/asan$suffix"
 if [[ ${#crash_files[@]} -gt 0 ]]; then
-	asan_dir="$repo/build/asan$suffix"
 	run_logged "$run_dir/build-asan.log" build_tree asan "$asan_dir" "$target-repro" ||
 		fail_campaign "building $target-repro in $asan_dir failed (log: $run_dir/build-asan.log)"
-	for f in "${crash_files[@]}"; do
-		sig="$(NUB_REPRO_TIMEOUT=60 bash "$repo/ci/repro.sh" "$f" --target "$target" \
-			--build-dir "$asan_dir" --no-build 2>&1 | grep '^signature: ' | tail -n 1 || true)"
-		sig="${sig#signature: }"
-		[[ -n "$sig" ]] || sig="$target | unknown (no signature printed) | - | -"
-		if [[ "$sig" == *"| none |"* ]]; then
-			sig="$sig (did not reproduce with the asan reproducer)"
-		fi
-		if [[ -z "${group_first[$sig]:-}" ]]; then
-			group_first[$sig]="$f"
-			group_count[$sig]=0
-		fi
-		group_count[$sig]=$((group_count[$sig] + 1))
-	done
 fi
+findings_triage "$target" "$engine" "$bin" "$asan_dir" "$work/findings" "$run_dir" \
+	"${crash_files[@]}"
 
 banner "summary: $target, $engine, ${secs}s, $jobs job(s)"
 if [[ -n "$stop_signal" ]]; then
@@ -587,10 +599,15 @@ fi
 if [[ ${#crash_files[@]} -eq 0 ]]; then
 	echo "crashes:         none"
 else
-	echo "crashes:         ${#crash_files[@]} file(s), ${#group_first[@]} signature(s):"
-	for sig in "${!group_first[@]}"; do
-		echo "  ${group_count[$sig]} x signature: $sig"
-		echo "      ci/repro.sh ${group_first[$sig]} --target $target${suffix:+ --build-dir build/asan$suffix}"
+	echo "crashes:         ${#crash_files[@]} file(s), ${#findings_sigs[@]} signature(s), kept in" \
+		"$(repo_rel "$work/findings") (findings.json):"
+	for sig in "${findings_sigs[@]}"; do
+		d="${findings_dir[$sig]}"
+		seen="new"
+		[[ ${findings_new[$sig]} -eq 1 ]] ||
+			seen="first seen $(cat "$d/first_seen"), $(cat "$d/count") in all"
+		echo "  ${findings_files[$sig]} x signature: $sig ($seen)"
+		echo "      $(findings_reproduce "$target" "$d/minimized" "$asan_dir")"
 	done
 fi
 if [[ $fuzz_rc -ne 0 && ${#crash_files[@]} -eq 0 && -z "$stop_signal" ]]; then

@@ -23,6 +23,10 @@
 #   plant V: build, plant V: ctest   the planted-bug-* tests for each NUB_PLANT_BUG value V
 #   campaign: life cycle          harness/scripts/campaign_lifecycle.sh (ci/campaign.sh's signals,
 #                                 exit statuses and argument errors)
+#   campaign: scale-out           harness/scripts/campaign_scale.sh (--jobs 2 under both engines,
+#                                 AFL++ resuming, two processes on one --sync-dir)
+#   campaign: findings            harness/scripts/campaign_findings.sh (planted-bug findings
+#                                 minimised and kept once per signature; keep-crash, minimize)
 #   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line)
 # The summary at the end: the tests passed per ctest run, each KVM target's trivial-iteration line
 # (from its libFuzzer run) and, over all ctest runs, the line "N passed, N failed, N skipped".
@@ -401,6 +405,8 @@ run_fuzz_phase() {
 	# ci/campaign.sh's life cycle: argument errors, SIGINT/TERM/HUP, a planted-bug finding = exit 1.
 	# The campaigns use the repository's build/ trees (build/libfuzzer, build/*-plant).
 	step "campaign: life cycle" bash "$repo/harness/scripts/campaign_lifecycle.sh"
+	step "campaign: scale-out" bash "$repo/harness/scripts/campaign_scale.sh"
+	step "campaign: findings" bash "$repo/harness/scripts/campaign_findings.sh"
 
 	fuzz_work="$(mktemp -d "${TMPDIR:-/tmp}/nub-ci-fuzz.XXXXXX")"
 	mapfile -t targets < <(fuzz_targets)

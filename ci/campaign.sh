@@ -382,6 +382,10 @@ else
 	if dict="$(fuzz_target_file "$target" dict)"; then
 		afl_common+=(-x "$dict")
 	fi
+	# The structure-aware mutator, for the targets that have one (NUB_FUZZ_MUTATOR=off: unused).
+	if mutator="$(fuzz_afl_mutator "$build_dir" "$target")"; then
+		export AFL_CUSTOM_MUTATOR_LIBRARY="$mutator"
+	fi
 	pids=()
 	if [[ $jobs -eq 1 ]]; then
 		echo "afl-fuzz ${afl_common[*]} -- $bin"

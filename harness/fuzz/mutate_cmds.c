@@ -204,11 +204,14 @@ static size_t new_cmd(struct nub_mut *m, uint8_t *out, size_t room)
 			put_le(out + f[i].at, f[i].width, field_value(m, f[i].role, 0, f[i].width));
 			continue;
 		}
-		switch (nub_mut_below(m, 3)) {
+		/* Mostly short: long data makes slow inputs; K_LEN moves lengths to boundaries. */
+		switch (nub_mut_below(m, 5)) {
 		case 0:
+		case 1:
+		case 2:
 			len = nub_mut_below(m, 65);
 			break;
-		case 1:
+		case 3:
 			len = nub_mut_value(m, 0, 2);
 			break;
 		default:
@@ -291,6 +294,52 @@ static size_t break_stream(struct nub_mut *m, uint8_t *data, size_t size, size_t
 	return nub_mut_bytes(m, data, size, max_size);
 }
 
+/* Byte-level mutation of the fixed arguments of the command at (pos), their size kept. */
+static void mutate_args(struct nub_mut *m, uint8_t *data, size_t pos)
+{
+	uint8_t args[CMD_MAX_HEAD - 1];
+	size_t n = (size_t)fuzz_cmd_fixed_size(data[pos]);
+
+	memcpy(args, data + pos + 1, n);
+	size_t got = nub_mut_bytes(m, args, n, n);
+	memset(args + got, 0, n - got);
+	/* The length field stays: the data it counts is where it was. */
+	struct field lf;
+	if (data_start(data + pos, &lf))
+		memcpy(args + lf.at - 1, data + pos + lf.at, 2);
+	memcpy(data + pos + 1, args, n);
+}
+
+/* Byte-level mutation of the whole stream, cut back to its complete commands. */
+static size_t mutate_cut(struct nub_mut *m, uint8_t *data, size_t size, size_t max_size)
+{
+	struct cmds c;
+
+	size = nub_mut_bytes(m, data, size, max_size);
+	if (!parse(data, size, &c))
+		return 0;
+	size = c.at[c.n];
+	free(c.at);
+	return size;
+}
+
+/*
+ * The structured mutations, out of 90 (the other NUB_MUT_INVALID_PER_100 break the stream). The
+ * byte-level ones come first: libFuzzer's own mutations carry its dictionary and the values its
+ * comparison tracing saw, which matter for ports and values.
+ */
+enum {
+	K_CUT = 25,            /* the whole stream byte-wise, cut back to complete commands */
+	K_ARGS = K_CUT + 10,   /* one command's fixed arguments byte-wise */
+	K_FIELD = K_ARGS + 12, /* one fixed argument set to a boundary or known value */
+	K_LEN = K_FIELD + 10,  /* one command's data length at a boundary, the data following */
+	K_DATA = K_LEN + 10,   /* one command's data byte-wise */
+	K_INSERT = K_DATA + 10,
+	K_DELETE = K_INSERT + 4,
+	K_DUP = K_DELETE + 4,
+	K_MOVE = 90,
+};
+
 size_t nub_mut_cmds(struct nub_mut *m, uint8_t *data, size_t size, size_t max_size)
 {
 	struct cmds c;
@@ -308,37 +357,40 @@ size_t nub_mut_cmds(struct nub_mut *m, uint8_t *data, size_t size, size_t max_si
 	size_t i = c.n ? nub_mut_below(m, c.n) : 0;
 	size_t pos = c.n ? c.at[i] : 0;
 	size_t len = c.n ? c.at[i + 1] - pos : 0;
-	unsigned int kind = c.n ? (unsigned int)nub_mut_below(m, 90) : 60;
+	unsigned int kind = c.n ? (unsigned int)nub_mut_below(m, K_MOVE) : K_DATA;
+	bool insert = false;
 
-	if (kind < 30) { /* a fixed field */
+	if (kind < K_CUT) {
+		size = mutate_cut(m, data, size, max_size);
+	} else if (kind < K_FIELD) {
 		struct field f[2];
 		unsigned int n = fields(data[pos], f);
-		if (n && f[0].role != R_LEN) {
+		if (n && f[0].role != R_LEN && kind < K_ARGS) {
+			mutate_args(m, data, pos);
+		} else if (n && f[0].role != R_LEN) {
 			struct field *x = &f[nub_mut_below(m, n - (f[n - 1].role == R_LEN))];
 			uint8_t *p = data + pos + x->at;
 			put_le(p, x->width, field_value(m, x->role, get_le(p, x->width), x->width));
 		} else {
-			kind = 60; /* no such field: insert instead */
+			insert = true; /* no such field */
 		}
-	} else if (kind < 60) { /* the data: its length at a boundary, or its bytes */
-		if (data_start(data + pos, &lf)) {
-			if (kind < 45)
-				resize_data(m, data, &size, max_size, pos,
-					    nub_mut_value(m, get_le(data + pos + lf.at, 2), 2));
-			else
-				mutate_data(m, data, &size, max_size, pos);
-		} else {
-			kind = 60;
-		}
-	} else if (kind < 72) { /* insert (below) */
-		kind = 60;
-	} else if (kind < 78) { /* delete, keeping at least one command */
+	} else if (kind < K_DATA) {
+		if (!data_start(data + pos, &lf))
+			insert = true;
+		else if (kind < K_LEN)
+			resize_data(m, data, &size, max_size, pos,
+				    nub_mut_value(m, get_le(data + pos + lf.at, 2), 2));
+		else
+			mutate_data(m, data, &size, max_size, pos);
+	} else if (kind < K_INSERT) {
+		insert = true;
+	} else if (kind < K_DELETE) { /* keeping at least one command */
 		if (c.n > 1)
 			nub_mut_splice(m, data, &size, max_size, pos, len, NULL, 0);
-	} else if (kind < 84) { /* duplicate, to right after itself or anywhere */
+	} else if (kind < K_DUP) { /* to right after itself or anywhere */
 		size_t to = nub_mut_chance(m, 1, 2) ? pos + len : c.at[nub_mut_below(m, c.n + 1)];
 		nub_mut_splice(m, data, &size, max_size, to, 0, data + pos, len);
-	} else { /* move to another command boundary */
+	} else { /* to another command boundary */
 		size_t to = c.at[nub_mut_below(m, c.n + 1)];
 		uint8_t *tmp = malloc(len);
 		if (tmp) {
@@ -349,8 +401,10 @@ size_t nub_mut_cmds(struct nub_mut *m, uint8_t *data, size_t size, size_t max_si
 			free(tmp);
 		}
 	}
-	if (kind == 60 || size == 0)
-		insert_cmd(m, data, &size, max_size, c.n ? c.at[nub_mut_below(m, c.n + 1)] : 0);
+	if (size == 0) /* the cut left nothing, or the only command had nothing to mutate */
+		insert_cmd(m, data, &size, max_size, 0);
+	else if (insert)
+		insert_cmd(m, data, &size, max_size, c.at[nub_mut_below(m, c.n + 1)]);
 	free(c.at);
 	return size;
 }

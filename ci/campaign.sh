@@ -456,6 +456,10 @@ else
 		afl_common+=(-x "$dict")
 	fi
 	afl_plan "$out" "$corpus" "$run_dir/afl-start" "$jobs" "$instance" "$main" "$fresh"
+	# The structure-aware mutator, for the targets that have one (NUB_FUZZ_MUTATOR=off: unused).
+	if mutator="$(fuzz_afl_mutator "$build_dir" "$target")"; then
+		export AFL_CUSTOM_MUTATOR_LIBRARY="$mutator"
+	fi
 	pids=()
 	for i in "${!afl_instances[@]}"; do
 		read -ra role <<<"${afl_roles[i]}"

@@ -310,6 +310,14 @@ fuzz_binary() {
 	[[ -x "$1/$nub_fuzz_bin_dir/$2${3:-}" && -f "$1/$nub_fuzz_bin_dir/$2${3:-}" ]]
 }
 
+# fuzz_afl_mutator BUILD_DIR TARGET: the path of TARGET's AFL++ custom mutator library (the
+# structure-aware mutator, harness/fuzz/mutator.h), beside TARGET-afl in an afl build; status 1
+# when the target has none (no nub_fuzz_mutator in its .cmake) or it was not built.
+fuzz_afl_mutator() {
+	echo "$1/$nub_fuzz_bin_dir/$2-mutator.so"
+	[[ -f "$1/$nub_fuzz_bin_dir/$2-mutator.so" ]]
+}
+
 # fuzz_options_flags TARGET: libFuzzer flags from the [libfuzzer] section of TARGET's .options
 # file, one per line (none without the file).
 fuzz_options_flags() {

@@ -27,7 +27,8 @@
 #                                 AFL++ resuming, two processes on one --sync-dir)
 #   campaign: findings            harness/scripts/campaign_findings.sh (planted-bug findings
 #                                 minimised and kept once per signature; keep-crash, minimize)
-#   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line)
+#   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line); AFL++
+#                                 loads the target's custom mutator library, if it has one
 # The summary at the end: the tests passed per ctest run, each KVM target's trivial-iteration line
 # (from its libFuzzer run) and, over all ctest runs, the line "N passed, N failed, N skipped".
 # Skipped tests are read from ctest's JUnit XML (SKIP_RETURN_CODE 77); when /dev/kvm exists a
@@ -312,22 +313,31 @@ smoke_afl() {
 		return 1
 	}
 	corpus_copy "$t" "$w/in" || return 1
-	local timeout_ms rc=0 args dict
+	local timeout_ms rc=0 args dict mutator menv=()
 	timeout_ms="$(fuzz_options_flags "$t" | sed -n 's/^-timeout=//p' | head -n 1)"
 	timeout_ms=$((${timeout_ms:-10} * 1000))
 	args=(-i "$w/in" -o "$w/out" -V "$afl_secs" -t "$timeout_ms")
 	if dict="$(fuzz_target_file "$t" dict)"; then
 		args+=(-x "$dict")
 	fi
-	echo "afl-fuzz ${args[*]} -- $bin"
+	# The structure-aware mutator, for the targets that have one; afl-fuzz must say it loaded it.
+	if mutator="$(fuzz_afl_mutator "$build_root/afl" "$t")"; then
+		menv=(AFL_CUSTOM_MUTATOR_LIBRARY="$mutator")
+	fi
+	echo "afl-fuzz ${args[*]} -- $bin${menv[*]:+ (${menv[*]})}"
 	# afl-fuzz sets its own sanitizer options (it refuses custom ones without symbolize=0).
-	env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u TSAN_OPTIONS \
+	env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u TSAN_OPTIONS "${menv[@]}" \
 		AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 		AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 NUB_FUZZ_KEEP_DIR="$w/keep" \
-		timeout --kill-after=15 $((afl_secs + 180)) afl-fuzz "${args[@]}" -- "$bin" || rc=$?
+		timeout --kill-after=15 $((afl_secs + 180)) afl-fuzz "${args[@]}" -- "$bin" \
+		2>&1 | tee "$w/afl.log" || rc=$?
 	local stats="$w/out/default/fuzzer_stats"
 	if [[ ! -f "$stats" ]]; then
 		echo "$nub_script: afl-fuzz on $t did not start (exit $rc)"
+		return 1
+	fi
+	if [[ ${#menv[@]} -gt 0 ]] && ! grep -q "Custom mutator '.*' installed successfully" "$w/afl.log"; then
+		echo "$nub_script: afl-fuzz on $t did not report loading the custom mutator $mutator"
 		return 1
 	fi
 	local found

@@ -13,7 +13,7 @@
 #         yardstick), depends on the guests, and also gets iteration-line-<target>; its tests are
 #         labelled kvm too.
 # A target's build extras, if any, are in fuzz/<kind>/<target>.cmake, included while the target
-# is made (today: the planted bug, nub_fuzz_plant below).
+# is made (today: the planted bug, nub_fuzz_plant, and the input format, nub_fuzz_mutator, below).
 set(NUB_FUZZ_KINDS pure kvm)
 set(NUB_FUZZ_DIR "${CMAKE_CURRENT_LIST_DIR}")
 get_filename_component(NUB_FUZZ_SCRIPTS "${CMAKE_CURRENT_LIST_DIR}/../scripts" ABSOLUTE)
@@ -45,6 +45,19 @@ macro(nub_fuzz_plant shim symbol)
   endif()
 endmacro()
 
+# nub_fuzz_mutator(<format> <max_size>), in a fuzz/<kind>/<target>.cmake: the target's inputs are
+# <format> (cmds: command streams of the `fuzz` guest; snapshot: snapshot files) of at most
+# <max_size> bytes (the target's MAX_INPUT). The libFuzzer binary then links the structure-aware
+# mutator (harness/fuzz/mutator.h) as its LLVMFuzzerCustomMutator, and the afl flavour builds it as
+# the custom mutator library <target>-mutator.so beside <target>-afl.
+macro(nub_fuzz_mutator format max_size)
+  if(NOT "${format}" MATCHES "^(cmds|snapshot)$")
+    message(FATAL_ERROR "nub_fuzz_mutator(${format}): the format is one of cmds|snapshot")
+  endif()
+  string(TOUPPER "NUB_MUT_${format}" mutator_format)
+  set(mutator_max ${max_size})
+endmacro()
+
 # nub_fuzz_target(<target> <kind>): the variants above from fuzz/<kind>/<target>.c, and the tests
 # replay-<target> (label fuzz-replay) and, for kvm, iteration-line-<target>.
 function(nub_fuzz_target name kind)
@@ -53,6 +66,7 @@ function(nub_fuzz_target name kind)
   set(definitions)
   set(link_options)
   set(planted OFF)
+  set(mutator_format "")
   if(kind STREQUAL "pure")
     set(engine nub_core)
   elseif(kind STREQUAL "kvm")
@@ -95,6 +109,28 @@ function(nub_fuzz_target name kind)
     target_link_libraries(${exe} PRIVATE nub_harness ${engine} nub_flavor)
     target_link_options(${exe} PRIVATE ${link_options})
   endforeach()
+
+  if(mutator_format AND NUB_FLAVOR STREQUAL "libfuzzer")
+    target_sources(${name} PRIVATE "${NUB_FUZZ_DIR}/mutator_libfuzzer.c")
+    target_compile_definitions(${name} PRIVATE NUB_MUTATOR_FORMAT=${mutator_format})
+    target_link_libraries(${name} PRIVATE nub_fuzz_mutator)
+  elseif(mutator_format AND NUB_FLAVOR STREQUAL "afl")
+    # Loaded into afl-fuzz itself: plain code (AFL_NOOPT: afl-clang-fast as clang, without
+    # coverage instrumentation or the AFL++ runtime), no flavour, no engine.
+    add_library(${name}-mutator MODULE "${NUB_FUZZ_DIR}/mutator_afl.c"
+                "${NUB_FUZZ_DIR}/mutator.c" "${NUB_FUZZ_DIR}/mutate_cmds.c"
+                "${NUB_FUZZ_DIR}/mutate_snapshot.c" "${NUB_FUZZ_DIR}/fuzz_cmds_codec.c"
+                "${NUB_FUZZ_DIR}/../common/snapshot_crc.c")
+    set_target_properties(${name}-mutator PROPERTIES PREFIX "" C_COMPILER_LAUNCHER "env;AFL_NOOPT=1"
+                          C_LINKER_LAUNCHER "env;AFL_NOOPT=1")
+    target_include_directories(${name}-mutator PRIVATE "${NUB_FUZZ_DIR}" "${NUB_FUZZ_DIR}/../common")
+    target_compile_definitions(${name}-mutator PRIVATE NUB_MUTATOR_FORMAT=${mutator_format}
+                               NUB_MUTATOR_MAX_SIZE=${mutator_max}u)
+    target_compile_options(${name}-mutator PRIVATE -O2 -g)
+    target_link_libraries(${name}-mutator PRIVATE nub_harness_engine_headers nub_guest_contracts
+                          nub_warnings)
+    add_dependencies(${name}-afl ${name}-mutator)
+  endif()
 
   add_test(NAME replay-${name}
            COMMAND bash "${NUB_FUZZ_SCRIPTS}/replay.sh" $<TARGET_FILE:${name}-repro>

@@ -23,6 +23,8 @@
 #   plant V: build, plant V: ctest   the planted-bug-* tests for each NUB_PLANT_BUG value V
 #   campaign: life cycle          harness/scripts/campaign_lifecycle.sh (ci/campaign.sh's signals,
 #                                 exit statuses and argument errors)
+#   campaign: status, reports     harness/scripts/campaign_status.sh (the status block in tmux,
+#                                 Ctrl-C there, the compact lines, summary.json, plot, HTML)
 #   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line)
 # The summary at the end: the tests passed per ctest run, each KVM target's trivial-iteration line
 # (from its libFuzzer run) and, over all ctest runs, the line "N passed, N failed, N skipped".
@@ -401,6 +403,8 @@ run_fuzz_phase() {
 	# ci/campaign.sh's life cycle: argument errors, SIGINT/TERM/HUP, a planted-bug finding = exit 1.
 	# The campaigns use the repository's build/ trees (build/libfuzzer, build/*-plant).
 	step "campaign: life cycle" bash "$repo/harness/scripts/campaign_lifecycle.sh"
+	# Its live status in a terminal (tmux) and in a pipe, and the run directory's reports.
+	step "campaign: status, reports" bash "$repo/harness/scripts/campaign_status.sh"
 
 	fuzz_work="$(mktemp -d "${TMPDIR:-/tmp}/nub-ci-fuzz.XXXXXX")"
 	mapfile -t targets < <(fuzz_targets)

@@ -58,10 +58,10 @@ stop_test() {
 	first="$(find "$corpus" -maxdepth 1 -type f 2>/dev/null | head -n 1 || true)" # none on a fresh clone
 	[[ -z "$first" ]] || cp "$first" "$corpus/dup-lifecycle-test"
 	: >"$log"
-	bash "$campaign" wire --time 600 --no-coverage "$@" >"$log" 2>&1 </dev/null &
+	bash "$campaign" wire --time 600 --no-coverage --status-every 1 "$@" >"$log" 2>&1 </dev/null &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do # the first build may take minutes
-		if grep -qE '^\[[0-9]+s\] #[0-9]+' "$log"; then
+		if grep -qE '^\[fuzz [0-9]+\] execs [1-9]' "$log"; then
 			started=1
 			break
 		fi

@@ -14,7 +14,7 @@
 
 # The figures of the latest sample (st_execs_t: fuzzing second at which st_execs was first seen).
 st_engine="" st_target="" st_secs=0 st_jobs=1 st_run_dir="" st_every=10 st_tty=0
-st_t0_us=0 st_now=0 st_execs=0 st_execs_t=0 st_prev_execs=0 st_prev_execs_t=0
+st_t0_us=0 st_now=0 st_execs=0 st_execs_t=0 st_hist_t=() st_hist_e=()
 st_corpus="" st_cov="" st_ft="" st_cov_t=0 st_age=-1 st_findings=0 st_findings_desc=""
 st_rows=() st_drawn=0 st_next_line=0 st_plot_every=1 st_next_plot=0 st_fuzzer_pid=""
 
@@ -98,10 +98,7 @@ st_sample_libfuzzer() {
 			fi
 		done
 	fi
-	if [[ -n "${n:-}" && "$n" != "$st_execs" ]]; then
-		st_prev_execs="$st_execs" st_prev_execs_t="$st_execs_t"
-		st_execs="$n" st_execs_t="$st_now"
-	fi
+	[[ -z "$n" ]] || st_new_execs "$n"
 	local kinds=() k c
 	st_findings=0
 	for k in crash leak timeout oom; do
@@ -141,14 +138,13 @@ st_sample_afl() {
 		execs=$((execs + ${e:-0}))
 		((q > corpus)) && corpus="$q"
 		crashes=$((crashes + c)) hangs=$((hangs + h))
-		st_rows+=("$(printf '  %-8s %10s execs %8s/s  corpus %-5s crashes %-3s hangs %-3s stats %s old' \
-			"$name" "${e:-0}" "${rate%.*}" "$q" "$c" "$h" "$(if ((a < 0)); then echo -; else st_ago "$a"; fi)")")
+		[[ "${rate%.*}" =~ ^[0-9]+$ ]] || rate=- # "inf" before the first second
+		st_rows+=("$(printf '  %-6s %9s execs %6s/s corpus %-5s crash %-2s hang %-2s stats %s old' \
+			"${name:0:6}" "${e:-0}" "${rate%.*}" "$q" "$c" "$h" \
+			"$(if ((a < 0)); then echo -; else st_ago "$a"; fi)")")
 	done
 	[[ $st_jobs -gt 1 ]] || st_rows=()
-	if [[ "$execs" != "$st_execs" ]]; then
-		st_prev_execs="$st_execs" st_prev_execs_t="$st_execs_t"
-		st_execs="$execs" st_execs_t="$st_now"
-	fi
+	st_new_execs "$execs"
 	st_corpus="$corpus" st_cov="$cov" st_ft="$cvg" st_age="$oldest"
 	st_findings=$((crashes + hangs))
 	st_findings_desc=""
@@ -156,11 +152,35 @@ st_sample_afl() {
 	((hangs == 0)) || st_findings_desc+="${st_findings_desc:+ }$hangs hang"
 }
 
-# st_rate_now: exec/s between the last two different execution counts.
+# st_new_execs N: the execution count of this sample; a changed count joins the history of the
+# last 10 s of counts (the rate now).
+st_new_execs() {
+	[[ "$1" != "$st_execs" ]] || return 0
+	st_execs="$1" st_execs_t="$st_now"
+	st_hist_t+=("$st_now") st_hist_e+=("$1")
+	while ((${#st_hist_t[@]} > 2 && st_hist_t[1] <= st_now - 10)); do
+		st_hist_t=("${st_hist_t[@]:1}") st_hist_e=("${st_hist_e[@]:1}")
+	done
+	return 0
+}
+
+# st_rate_now: exec/s over the last 5 to 10 s of execution counts (counts arrive irregularly: a
+# libFuzzer status line on new coverage or at each power of two), the average before that.
 st_rate_now() {
-	local dt=$((st_execs_t - st_prev_execs_t))
-	((dt > 0 && st_prev_execs_t > 0)) && echo $(((st_execs - st_prev_execs) / dt)) && return
-	st_rate_avg
+	local i ref=0 last=$((${#st_hist_t[@]} - 1)) dt
+	((last >= 1)) || {
+		st_rate_avg
+		return
+	}
+	for ((i = 0; i < last; i++)); do
+		((st_hist_t[i] <= st_hist_t[last] - 5)) && ref="$i"
+	done
+	dt=$((st_hist_t[last] - st_hist_t[ref]))
+	if ((dt > 0)); then
+		echo $(((st_hist_e[last] - st_hist_e[ref]) / dt))
+	else
+		st_rate_avg
+	fi
 }
 
 # st_rate_avg: exec/s since the fuzzer started, at the time of the latest execution count.
@@ -168,26 +188,30 @@ st_rate_avg() {
 	((st_execs_t > 0)) && echo $((st_execs / st_execs_t)) || echo 0
 }
 
-# st_lines: the status block, one line per element of the array st_out.
+# st_lines: the status block, one line per element of the array st_out, two columns in 80.
 st_lines() {
-	local cov_label ago stale=""
+	local cov_label found=none
 	if [[ "$st_engine" == libfuzzer ]]; then
 		cov_label="cov ${st_cov:--}  ft ${st_ft:--}"
 	else
 		cov_label="edges ${st_cov:--}  map ${st_ft:--}"
 	fi
-	ago="$(st_ago $((st_now - st_cov_t)))"
-	((st_age < 6)) || stale="  (figures $(st_ago "$st_age") old)"
+	((st_findings == 0)) || found="$st_findings ($st_findings_desc)"
 	st_out=(
 		"$(printf '%s, %s, %s job(s): fuzzing %s of %s' "$st_target" "$st_engine" "$st_jobs" \
 			"$(st_ago "$st_now")" "$(st_ago "$st_secs")")"
-		"$(printf 'executions  %-12s exec/s now %-9s average %s%s' "$st_execs" "$(st_rate_now)" \
-			"$(st_rate_avg)" "$stale")"
-		"$(printf 'corpus      %-12s coverage   %s' "${st_corpus:--}" "$cov_label")"
-		"$(printf 'new coverage %s ago     findings   %s' "$ago" \
-			"$( ((st_findings == 0)) && echo none || echo "$st_findings ($st_findings_desc)")")"
-		"${st_rows[@]}"
+		"$(printf '%-36s%s' "executions  $st_execs" "exec/s    now $(st_rate_now), average $(st_rate_avg)")"
+		"$(printf '%-36s%s' "corpus      ${st_corpus:--}" "coverage  $cov_label")"
+		"$(printf '%-36s%s' "new cov     $(st_ago $((st_now - st_cov_t))) ago" "findings  $found")"
 	)
+	if ((st_age >= 6)); then
+		# libFuzzer prints a status line on new coverage and at each power of two executions;
+		# AFL++ 4.04c rewrites fuzzer_stats once a minute.
+		st_out+=("$(printf '            (executions and coverage as of %s ago: %s)' "$(st_ago "$st_age")" \
+			"$([[ "$st_engine" == libfuzzer ]] && echo "libFuzzer's last status line" ||
+				echo "fuzzer_stats")")")
+	fi
+	st_out+=("${st_rows[@]}")
 }
 
 # status_tick PID...: one sample (PIDs: the fuzzers' timeout(1) processes), a plot.tsv row when
@@ -215,11 +239,12 @@ status_tick() {
 		for l in "${st_out[@]}"; do printf '%s\n' "${l:0:width}"; done
 		st_drawn="${#st_out[@]}"
 	elif ((st_now >= st_next_line)); then
-		printf '[fuzz %s] execs %s (%s/s now, %s/s avg) corp %s %s new cov %s ago findings %s\n' \
+		printf '[fuzz %s] execs %s (%s/s now, %s/s avg) corp %s %s new cov %s ago findings %s%s\n' \
 			"$st_now" "$st_execs" "$(st_rate_now)" "$(st_rate_avg)" "${st_corpus:--}" \
 			"$([[ "$st_engine" == libfuzzer ]] && echo "cov ${st_cov:--} ft ${st_ft:--}" ||
 				echo "edges ${st_cov:--} map ${st_ft:--}")" \
-			"$(st_ago $((st_now - st_cov_t)))" "$st_findings"
+			"$(st_ago $((st_now - st_cov_t)))" "$st_findings" \
+			"$( ((st_age < 6)) || echo " (figures $(st_ago "$st_age") old)")"
 		st_next_line=$((st_now + st_every))
 	fi
 }

@@ -59,7 +59,7 @@ done
 # ---- Without a terminal: compact lines, plot.tsv, summary.json ----
 rc=0
 bash "$campaign" wire --time 6 --no-coverage --status-every 2 >"$tmp/pipe.log" 2>&1 </dev/null || rc=$?
-line_re='^\[fuzz [0-9]+\] execs [0-9]+ \([0-9]+/s now, [0-9]+/s avg\) corp [0-9]+ cov [0-9]+ ft [0-9]+ new cov [0-9]+s ago findings 0$'
+line_re='^\[fuzz [0-9]+\] execs [0-9]+ \([0-9]+/s now, [0-9]+/s avg\) corp [0-9]+ cov [0-9]+ ft [0-9]+ new cov [0-9]+s ago findings 0( \(figures [0-9]+s old\))?$'
 n="$(grep -cE "$line_re" "$tmp/pipe.log" || true)"
 if [[ $rc -ne 0 || $n -lt 2 ]] || grep -q $'\033' "$tmp/pipe.log"; then
 	fail "the campaign in a pipe exited $rc with $n compact status lines (expected 0, >= 2, no escapes):"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # A fuzz campaign on one target, ending with a summary:
 #   ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh] [--keep-going]
-#                  [--no-coverage] [--plant-bug] [--sync-dir DIR --instance NAME [--main]]
-#                  (--help: every option with its range)
+#                  [--no-coverage] [--plant-bug] [--status-every SECS]
+#                  [--sync-dir DIR --instance NAME [--main]]   (--help: every option with its range)
 # TARGET is a fuzz/fuzz_<surface>.c target, with or without the fuzz_ prefix (default below).
 # D is 30s, 5m, 1h or plain seconds (default 60s). --jobs N runs N workers (libFuzzer -fork=N,
 # AFL++ one -M and N-1 -S instances). The committed seeds corpus/<TARGET>/ are copied into
@@ -25,11 +25,17 @@
 # unchanged (else the original is kept as minimized) and stored with first_seen and count; a known
 # one adds to its count. Each run writes findings.json; ci/keep-crash.sh makes a finding a
 # regression input.
-# Summary: executions per second, corpus size before and after (the merged corpus), a KVM
-# target's trivial-iteration line (harness/fuzz/kvm_target.h; from the fuzzer's log, or for AFL++,
-# which discards the target's output, from one run of the binary outside afl-fuzz), engine line
-# coverage reached by the final corpus (coverage-flavour reproducer + gcovr), crashes grouped by
-# signature with the ci/repro.sh command of each minimised file. Works without a terminal (CI=true).
+# Live status (ci/campaign_status.sh): in a terminal one block redrawn every second (fuzzing time,
+# executions, exec/s now and on average, corpus and coverage as the fuzzer counts them, findings,
+# time since the last new coverage, a row per job with --jobs); without one (a pipe, CI=true) one
+# line every --status-every seconds. Each sample is a row of the run's plot.tsv.
+# Summary (about 12 lines): executions per second, corpus size before and after (the merged
+# corpus), a KVM target's trivial-iteration line (harness/fuzz/kvm_target.h; from the fuzzer's
+# log, or for AFL++, which discards the target's output, from one run of the binary outside
+# afl-fuzz), the fuzzer's own coverage, engine line coverage reached by the final corpus
+# (coverage-flavour reproducer + gcovr), crashes grouped by signature with the ci/repro.sh command
+# of each minimised file. Reports in the run directory (ci/campaign_report.sh): summary.json, plot.png (exec/s,
+# corpus and coverage over time, from plot.tsv), coverage/index.html and coverage.txt (gcovr).
 # --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
 # libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
 # Life cycle: each fuzzer runs in its own session and process group. SIGINT, SIGTERM or SIGHUP
@@ -49,25 +55,32 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/campaign_afl.sh"
 # shellcheck source=ci/campaign_findings.sh
 . "$(dirname "${BASH_SOURCE[0]}")/campaign_findings.sh"
+# shellcheck source=ci/campaign_status.sh
+. "$(dirname "${BASH_SOURCE[0]}")/campaign_status.sh"
+# shellcheck source=ci/campaign_report.sh
+. "$(dirname "${BASH_SOURCE[0]}")/campaign_report.sh"
 
 # The target fuzzed when none is named: the KVM `outb` target (every guest-to-host path).
 default_target=outb
 
 max_jobs=64
 max_secs=$((7 * 24 * 3600))
+max_every=3600
 
 usage() {
 	echo "usage: ci/campaign.sh [TARGET] [--engine libfuzzer|afl] [--time D] [--jobs N] [--fresh]" \
-		"[--keep-going] [--no-coverage] [--plant-bug] [--sync-dir DIR --instance NAME [--main]]" \
-		"(--help: more)" >&2
+		"[--keep-going] [--no-coverage] [--plant-bug] [--status-every SECS]" \
+		"[--sync-dir DIR --instance NAME [--main]]  (--help: more)" >&2
 	exit 2
 }
 
 help() {
 	cat <<HELP
 usage: ci/campaign.sh [TARGET] [options]
-A fuzz campaign on one target, then a summary (executions, corpus, coverage, findings by
-signature with their ci/repro.sh commands). Runs in build/campaign/<TARGET>/.
+A fuzz campaign on one target with a live status, then a summary (executions, corpus, coverage,
+findings by signature with their ci/repro.sh commands). Runs in build/campaign/<TARGET>/; each
+run's directory runs/<time>/ keeps summary.json, plot.png (exec/s, corpus and coverage over time),
+coverage/index.html (gcovr, the merged corpus) and the logs.
   TARGET             a fuzz target, with or without the fuzz_ prefix (default $default_target):
 $(fuzz_targets | awk '{ printf "                       %s (%s)\n", $1, $2 }')
   --engine E         libfuzzer (default) or afl
@@ -79,6 +92,8 @@ $(fuzz_targets | awk '{ printf "                       %s (%s)\n", $1, $2 }')
   --keep-going       report findings but exit 0
   --no-coverage      skip the engine-coverage replay (coverage flavour build)
   --plant-bug        the planted bug (target wire, libfuzzer only; build/*-plant trees)
+  --status-every S   without a terminal, one status line every S seconds, 1 to $max_every
+                     (default 10); in a terminal one status block is redrawn every second
   --sync-dir DIR     AFL++ only, with --instance: fuzz in the AFL++ sync directory DIR that
                      other campaign processes (or machines, see the README) share
   --instance NAME    this process's AFL++ instance in DIR: 1 to 32 of A-Z a-z 0-9 _ -, starting
@@ -113,7 +128,7 @@ bad_arg() {
 # need_value OPTION ARGC: OPTION needs a value.
 need_value() { [[ $2 -ge 2 ]] || bad_arg "$1 needs a value (see --help)"; }
 
-target="" engine=libfuzzer duration=60s jobs=1 fresh=0 plant=0 keep_going=0 coverage=1
+target="" engine=libfuzzer duration=60s jobs=1 fresh=0 plant=0 keep_going=0 coverage=1 every=10
 sync_dir="" instance="" main=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -135,6 +150,14 @@ while [[ $# -gt 0 ]]; do
 			bad_arg "--jobs takes a whole number from 1 to $max_jobs, not '$2'"
 		fi
 		jobs=$((10#$2))
+		shift 2
+		;;
+	--status-every)
+		need_value "$1" $#
+		if [[ ! "$2" =~ ^[0-9]{1,4}$ ]] || ((10#$2 < 1 || 10#$2 > max_every)); then
+			bad_arg "--status-every takes seconds from 1 to $max_every, not '$2'"
+		fi
+		every=$((10#$2))
 		shift 2
 		;;
 	--fresh)
@@ -409,16 +432,12 @@ if [[ "$engine" == libfuzzer ]]; then
 		"$corpus") >"$fuzz_log" 2>&1 </dev/null &
 	pid=$!
 	fuzz_pids+=("$pid")
-	shown=""
+	status_init libfuzzer "$target" "$secs" "$jobs" "$run_dir" "$every"
 	while live "$pid"; do
-		nap_while_live 5 "$pid"
-		# libFuzzer's own status lines, the latest one every 5 s.
-		line="$(grep -aE '^#[0-9]+' "$fuzz_log" | tail -n 1 || true)"
-		if [[ -n "$line" && "$line" != "$shown" ]]; then
-			echo "[$(elapsed)s] $line"
-			shown="$line"
-		fi
+		nap_while_live 1 "$pid"
+		[[ -n "$stop_signal" ]] || status_tick "$pid"
 	done
+	status_end
 	wait "$pid" || fuzz_rc=$?
 	fuzzing=0
 	if ! grep -qaE '^INFO: Seed: ' "$fuzz_log"; then
@@ -477,24 +496,13 @@ else
 		for p in "${pids[@]}"; do live "$p" && return 0; done
 		return 1
 	}
+	# afl-fuzz's own screen is off (AFL_NO_UI): the campaign's status shows every instance.
+	status_init afl "$target" "$secs" "$jobs" "$run_dir" "$every"
 	while running; do
-		nap_while_live 5 "${pids[@]}"
-		# afl-fuzz has no UI without a terminal: show its latest status line (AFL_NO_UI) and
-		# fuzzer_stats (rewritten about once a minute, and at the end).
-		for l in "$fuzz_log" "$run_dir"/fuzz-*.log; do
-			[[ -f "$l" ]] || continue
-			line="$(strip_ansi <"$l" | grep -aE 'Fuzzing test case|dry run|Entering queue' |
-				tail -n 1 || true)"
-			[[ -n "$line" ]] && echo "[$(elapsed)s] $(basename "$l" .log): ${line#\[\*\] }"
-		done
-		for s in "$out"/*/fuzzer_stats; do
-			[[ -f "$s" ]] || continue
-			echo "[$(elapsed)s] $(basename "$(dirname "$s")") stats:" \
-				"execs $(afl_stat "$s" execs_done), $(afl_stat "$s" execs_per_sec)/s," \
-				"corpus $(afl_stat "$s" corpus_count), crashes $(afl_stat "$s" saved_crashes)," \
-				"hangs $(afl_stat "$s" saved_hangs), stability $(afl_stat "$s" stability)"
-		done
+		nap_while_live 1 "${pids[@]}"
+		[[ -n "$stop_signal" ]] || status_tick "${pids[@]}"
 	done
+	status_end
 	for p in "${pids[@]}"; do wait "$p" || fuzz_rc=$?; done
 	fuzzing=0
 	afl_run_totals
@@ -558,10 +566,13 @@ elif build_if_needed coverage "$cov_dir" "$target-repro" >"$run_dir/build-covera
 	done < <(find "$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" -name '*.gcda' \
 		2>/dev/null | sort -u)
 	[[ ${#filters[@]} -gt 0 ]] || filters=(--filter "$nub_engine_src/")
+	# The per-file table goes to coverage.txt and the HTML report, the totals to the summary.
+	mkdir -p "$run_dir/coverage"
 	if gcovr --root "$repo" "${filters[@]}" --filter "$nub_engine_src/.*\\.h\$" --print-summary \
+		--html-details "$run_dir/coverage/index.html" --html-title "$target campaign corpus" \
 		"$cov_dir/$nub_fuzz_bin_dir" "$cov_dir/$nub_engine_dir" >"$run_dir/coverage.txt" 2>&1; then
-		grep -E "^(File|$nub_engine_dir/|-+\$|TOTAL)" "$run_dir/coverage.txt" || true
 		coverage_line="$(grep -E '^lines:' "$run_dir/coverage.txt" | head -n 1)"
+		echo "$coverage_line (table: $run_dir/coverage.txt; HTML: $run_dir/coverage/index.html)"
 	else
 		tail -n 20 "$run_dir/coverage.txt"
 	fi
@@ -579,6 +590,12 @@ fi
 findings_triage "$target" "$engine" "$bin" "$asan_dir" "$work/findings" "$run_dir" \
 	"${crash_files[@]}"
 
+# Reports in the run directory: the plot of the status samples, then summary.json.
+plot_note="plot.png"
+report_plot "$run_dir" "$target, $engine, $jobs job(s): $(date -u '+%Y-%m-%d %H:%M UTC')" ||
+	plot_note="no plot (see $run_dir/plot.log)"
+report_summary_json "$run_dir/summary.json"
+
 banner "summary: $target, $engine, ${secs}s, $jobs job(s)"
 if [[ -n "$stop_signal" ]]; then
 	echo "stopped:         by SIG$stop_signal after ${fuzz_secs}s of fuzzing (of ${secs}s);" \
@@ -590,12 +607,16 @@ echo "executions:      ${execs:-0} (${exec_rate:-0} exec/s)"
 echo "corpus:          $before inputs ($before_size) before, $after inputs ($after_size) after," \
 	"$merge_note ($corpus)"
 [[ -z "$iteration" ]] || echo "iteration:       $iteration"
-if [[ $coverage -eq 1 ]]; then
-	echo "engine coverage: $coverage_line (gcovr, engine/src modules linked into $target; $run_dir/coverage.txt)"
+if [[ "$engine" == libfuzzer ]]; then
+	echo "fuzzer coverage: cov ${st_cov:--}, ft ${st_ft:--} (libFuzzer's own count)"
 else
-	echo "engine coverage: $coverage_line"
+	echo "fuzzer coverage: ${st_cov:--} edges, map ${st_ft:--} (AFL++ fuzzer_stats)"
 fi
+echo "engine coverage: $coverage_line"
 echo "run directory:   $run_dir"
+reports="summary.json, $plot_note"
+[[ ! -s "$run_dir/coverage/index.html" ]] || reports+=", coverage/index.html (table: coverage.txt)"
+echo "reports:         $reports"
 if [[ "$engine" == afl && -d "$run_dir/keep" ]]; then
 	kept="$(find "$run_dir/keep" -mindepth 1 -maxdepth 1 -type d | wc -l)"
 	echo "kept inputs:     $kept child directories in $run_dir/keep (replay one in order: ci/repro.sh DIR)"

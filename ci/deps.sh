@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake make gcc clang libclang-rt-14-dev clang-format afl++ libelf-dev libcmocka-dev
-	gcovr gdb pkg-config yamllint zip unzip)
+	gcovr gdb pkg-config yamllint zip unzip gnuplot-nox tmux python3)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -27,6 +27,8 @@
 #                                 AFL++ resuming, two processes on one --sync-dir)
 #   campaign: findings            harness/scripts/campaign_findings.sh (planted-bug findings
 #                                 minimised and kept once per signature; keep-crash, minimize)
+#   campaign: status, reports     harness/scripts/campaign_status.sh (the status block in tmux,
+#                                 Ctrl-C there, the compact lines, summary.json, plot, HTML)
 #   libFuzzer TARGET, AFL++ TARGET   each fuzz target for a few seconds (exec/s on its line); AFL++
 #                                 loads the target's custom mutator library, if it has one
 # The summary at the end: the tests passed per ctest run, each KVM target's trivial-iteration line
@@ -417,6 +419,8 @@ run_fuzz_phase() {
 	step "campaign: life cycle" bash "$repo/harness/scripts/campaign_lifecycle.sh"
 	step "campaign: scale-out" bash "$repo/harness/scripts/campaign_scale.sh"
 	step "campaign: findings" bash "$repo/harness/scripts/campaign_findings.sh"
+	# Its live status in a terminal (tmux) and in a pipe, and the run directory's reports.
+	step "campaign: status, reports" bash "$repo/harness/scripts/campaign_status.sh"
 
 	fuzz_work="$(mktemp -d "${TMPDIR:-/tmp}/nub-ci-fuzz.XXXXXX")"
 	mapfile -t targets < <(fuzz_targets)

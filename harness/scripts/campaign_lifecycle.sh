@@ -4,8 +4,8 @@
 # Argument errors (exit 2, the reason named); a campaign on fuzz_wire sent SIGINT, SIGTERM or
 # SIGHUP (and SIGINT with --jobs 2) after a few seconds of fuzzing leaves no process of it alive
 # (pgrep on the fuzzer's path), prints the summary and exits 0, its corpus merged in place; a
-# --plant-bug campaign exits 1 with its finding, 0 with --keep-going. Builds build/libfuzzer,
-# build/libfuzzer-plant and build/asan-plant as the campaigns need them.
+# --plant-bug campaign exits 1 with its finding (in summary.json too), 0 with --keep-going.
+# Builds build/libfuzzer, build/libfuzzer-plant and build/asan-plant as the campaigns need them.
 #   NUB_CAMPAIGN_TEST_PLANT=0  skips the planted-bug campaigns
 set -euo pipefail
 set -m # job control: the background campaign gets its own process group and does not ignore SIGINT
@@ -58,10 +58,10 @@ stop_test() {
 	first="$(find "$corpus" -maxdepth 1 -type f 2>/dev/null | head -n 1 || true)" # none on a fresh clone
 	[[ -z "$first" ]] || cp "$first" "$corpus/dup-lifecycle-test"
 	: >"$log"
-	bash "$campaign" wire --time 600 --no-coverage "$@" >"$log" 2>&1 </dev/null &
+	bash "$campaign" wire --time 600 --no-coverage --status-every 1 "$@" >"$log" 2>&1 </dev/null &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do # the first build may take minutes
-		if grep -qE '^\[[0-9]+s\] #[0-9]+' "$log"; then
+		if grep -qE '^\[fuzz [0-9]+\] execs [1-9]' "$log"; then
 			started=1
 			break
 		fi
@@ -118,6 +118,17 @@ if [[ "${NUB_CAMPAIGN_TEST_PLANT:-1}" != 0 ]]; then
 		sed 's/^/    /' "$log"
 	else
 		echo "ok: the --plant-bug campaign exited 1: $(grep -m1 'x signature:' "$log")"
+	fi
+	# Its summary.json lists the finding with its signature and reproduce command.
+	summary="$repo/build/campaign/fuzz_wire/latest/summary.json"
+	if ! python3 -c 'import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+assert len(f) >= 1 and all(x["signature"] and "ci/repro.sh " in x["reproduce"] for x in f), f' \
+		"$summary"; then
+		fail "the --plant-bug campaign's summary.json has no finding with signature and reproduce:"
+		cat "$summary"
+	else
+		echo "ok: its summary.json lists the finding, signature and reproduce command"
 	fi
 	rc=0
 	bash "$campaign" --plant-bug --keep-going --time 120 --no-coverage >"$log" 2>&1 </dev/null || rc=$?

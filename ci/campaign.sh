@@ -398,7 +398,7 @@ run_logged "$run_dir/build-$engine.log" build_tree "$engine" "$build_dir" "$targ
 bin="$(fuzz_binary "$build_dir" "$target" "$bin_suffix")" || fail_campaign "$bin was not built"
 echo "built $bin"
 
-banner "corpus: committed seeds -> build/campaign/$target/corpus"
+banner "corpus: committed seeds -> $(repo_rel "$work/corpus")"
 corpus="$work/corpus"
 [[ $fresh -eq 1 ]] && rm -rf "$corpus"
 mkdir -p "$corpus"

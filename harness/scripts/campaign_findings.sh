@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # harness/scripts/campaign_findings.sh: a campaign's findings (issue #10 item 6), in a campaign
 # folder of its own (NUB_CAMPAIGN_DIR=build/test-campaigns/findings, removed first).
-# Two --plant-bug campaigns (fuzz_wire's planted heap-buffer-overflow, found in seconds): each
+# Two --plant-bug campaigns (fuzz_wire's planted heap-buffer-overflow, found in seconds; the
+# second one with the first's minimised crash in its corpus, so it meets the same finding): each
 # exits 1 and prints the finding's signature and the ci/repro.sh command of its minimised file;
 # the findings store then holds one entry, whose minimised input is no larger than the original,
 # crashes with the stored signature through the printed command, and after the second run has
@@ -66,6 +67,9 @@ for round in 1 2; do
 			fail "the printed ci/repro.sh command exited $rc, not 1 with the stored signature"
 		fi
 		first_count="$count"
+		# The planted bug is reached through two call paths of fuzz_wire (two signatures): run 2
+		# starts from run 1's minimised crash, so it finds the same one on its first input.
+		cp "$d/minimized" "$work/corpus/run1-crash"
 	else
 		[[ "$(cat "$d/first_seen")" == "$first_seen" ]] ||
 			fail "run 2 changed first_seen from $first_seen to $(cat "$d/first_seen")"

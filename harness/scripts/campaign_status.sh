@@ -127,11 +127,13 @@ else
 fi
 
 tmux_ send-keys -t status C-c
-for ((i = 0; i < 120; i++)); do
-	[[ "$(tmux_ display-message -p -t status '#{pane_dead}')" != 1 ]] || break
-	sleep 1
+# tmux marks the pane dead when its terminal closes and learns the exit status when it reaps the
+# process, a moment later: wait for both.
+for ((i = 0; i < 1200; i++)); do
+	status="$(tmux_ display-message -p -t status '#{pane_dead}:#{pane_dead_status}')"
+	[[ ! "$status" =~ ^1:[0-9]+$ ]] || break
+	sleep 0.1
 done
-status="$(tmux_ display-message -p -t status '#{pane_dead}:#{pane_dead_status}')"
 tmux_ capture-pane -p -S -200 -t status >"$tmp/final"
 if [[ "$status" != 1:0 ]]; then
 	fail "after Ctrl-C the campaign did not end with exit 0 within 120 s (dead:status $status):"
@@ -144,7 +146,7 @@ if pgrep -af -- "$fuzzer " >"$tmp/left"; then
 	cat "$tmp/left"
 	while read -r left _; do kill -KILL "$left" 2>/dev/null || true; done <"$tmp/left"
 fi
-if ps -o pid=,args= -s "$pane_pid" >"$tmp/session"; then
+if ps -o pid=,stat=,args= -s "$pane_pid" | awk '$2 !~ /^Z/' | grep . >"$tmp/session"; then
 	fail "processes of the campaign's session alive after Ctrl-C:"
 	cat "$tmp/session"
 fi

@@ -281,6 +281,8 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 #define ORACLE_MAX_SHARE 0.10
 #define ORACLE_WARMUP 5u
 #define ORACLE_RUNS 50u
+/* The largest N that NUB_FUZZ_ORACLE_EVERY may set. */
+#define ORACLE_EVERY_MAX 1000000u
 
 /* Check every (every) restores outside replay; 0 until calibrated (never checked then). */
 static struct {
@@ -288,8 +290,7 @@ static struct {
 	unsigned long restores;
 } oracle;
 
-/* Aborts, naming the check, unless (sb) equals (snap) exactly (nub_sandbox_verify). */
-static void check_restore_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap)
+void kvm_fuzz_check_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap)
 {
 	struct nub_error err;
 	enum nub_status st = nub_sandbox_verify(sb, snap, &err);
@@ -312,12 +313,29 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 		kvm_fuzz_setup_check(nub_sandbox_restore(sb, snap, &err), &err,
 				     "restore (oracle calibration)");
 		uint64_t t0 = timing_now_ns();
-		check_restore_exact(sb, snap);
+		kvm_fuzz_check_exact(sb, snap);
 		if (i >= ORACLE_WARMUP)
 			v[i - ORACLE_WARMUP] = (double)(timing_now_ns() - t0);
 	}
 	double check_ns = timing_median(v, ORACLE_RUNS);
 	double iter_ns = calibration.iteration_ns, rt = calibration.rt_ns;
+	const char *every = getenv("NUB_FUZZ_ORACLE_EVERY");
+	if (every && *every) {
+		char *end;
+		unsigned long n = strtoul(every, &end, 10);
+		if (*end || n < 1 || n > ORACLE_EVERY_MAX) {
+			fprintf(stderr,
+				"nub-fuzz: NUB_FUZZ_ORACLE_EVERY '%s' is not a count in 1..%u\n",
+				every, ORACLE_EVERY_MAX);
+			exit(2);
+		}
+		oracle.every = (unsigned)n;
+		fprintf(stderr,
+			"nub-fuzz: %s: restore oracle: nub_sandbox_verify %.1f us per check (median of "
+			"%u); checked after every %u restores (NUB_FUZZ_ORACLE_EVERY)\n",
+			target, check_ns / 1000.0, ORACLE_RUNS, oracle.every);
+		return;
+	}
 	if (iter_ns <= 0 || rt <= 0) {
 		oracle.every = 1;
 		fprintf(stderr,
@@ -356,7 +374,7 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 	if (calibration.on || !oracle.every)
 		return;
 	if (nub_fuzz_replaying() || ++oracle.restores % oracle.every == 0)
-		check_restore_exact(sb, snap);
+		kvm_fuzz_check_exact(sb, snap);
 }
 
 void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err)

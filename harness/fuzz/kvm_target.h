@@ -104,7 +104,10 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
  *   nub-fuzz: <target>: restore oracle: nub_sandbox_verify V us = X RT per check (median of 50);
  *   checked after every N restores = P % of the trivial iteration's W us (goal < 10 %); after
  *   every restore when replaying
- * Without a trivial-iteration measurement it checks after every restore and says so.
+ * Without a trivial-iteration measurement it checks after every restore and says so. The
+ * environment variable NUB_FUZZ_ORACLE_EVERY=N (1..1000000) sets N instead and the line says so:
+ * with 1 a fuzzer saves the very input whose restore went wrong (the planted-bug tests use it),
+ * where a later check would blame a later input that does not reproduce alone.
  */
 void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 			       struct nub_snapshot *snap);
@@ -123,6 +126,13 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
  * One restore per input instead of two: about a third off a trivial iteration.
  */
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap);
+
+/*
+ * The restore oracle alone: unless (sb) equals (snap) (nub_sandbox_verify returns NUB_OK), prints
+ * "nub-fuzz: restore oracle: <status>: <difference>" and fails the named invariant
+ * "nub_sandbox_restore exact (nub_sandbox_verify)". For targets that restore on their own.
+ */
+void kvm_fuzz_check_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap);
 
 /*
  * Invariants of any engine result (st, err): st is a known status, never NUB_E_KVM (every

@@ -17,8 +17,9 @@
 # which discards the target's output, from one run of the binary outside afl-fuzz), engine line
 # coverage reached by the final corpus (coverage-flavour reproducer + gcovr), crashes grouped by
 # signature with the ci/repro.sh command for each. Works without a terminal (CI=true).
-# --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
-# libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
+# --plant-bug demonstrates the pipeline on the planted bug wire-log-overread
+# (harness/fuzz/planted.cmake; env NUB_PLANTED arms it): target wire, libFuzzer only, separate
+# build trees build/libfuzzer-plant and build/asan-plant (-DNUB_PLANT_BUG=all).
 # Life cycle: each fuzzer runs in its own session and process group. SIGINT, SIGTERM or SIGHUP
 # while fuzzing stops them (SIGTERM to the fuzzer, which ends cleanly; after 10 s SIGKILL to its
 # group and every process below it), waits for them, and goes on to the summary; the corpus is
@@ -58,7 +59,8 @@ $(fuzz_targets | awk '{ printf "                       %s (%s)\n", $1, $2 }')
                      (the corpus is merged in place at the end of every campaign)
   --keep-going       report findings but exit 0
   --no-coverage      skip the engine-coverage replay (coverage flavour build)
-  --plant-bug        the planted bug (target wire, libfuzzer only; build/*-plant trees)
+  --plant-bug        the planted bug wire-log-overread (target wire, libfuzzer only;
+                     build/*-plant trees with -DNUB_PLANT_BUG=all, NUB_PLANTED exported)
   -h, --help         this text
 SIGINT, SIGTERM or SIGHUP while fuzzing stops every fuzzer process (their process groups), waits
 for them, then prints the summary and keeps the corpus; a second signal exits at once.
@@ -276,7 +278,9 @@ suffix=""
 plant_args=()
 if [[ $plant -eq 1 ]]; then
 	suffix="-plant"
-	plant_args=(-DNUB_PLANT_BUG=pure)
+	plant_args=(-DNUB_PLANT_BUG=all)
+	# The shims pass through unless armed: the fuzzer and every reproduction carry this bug.
+	export NUB_PLANTED=wire-log-overread
 fi
 
 # build_tree FLAVOR DIR [TARGET...]: build_if_needed, except that with --plant-bug DIR is always

@@ -153,6 +153,38 @@ void nub_snapshot_unref(struct nub_snapshot *s)
 	nub_alloc_free(&hook, s);
 }
 
+enum nub_status nub_snapshot_digest(const struct nub_snapshot *snap, uint64_t gva, uint64_t size,
+				    uint64_t *out, struct nub_error *err)
+{
+	const struct nub_layout *l = &snap->layout;
+	uint64_t off;
+
+	if (gva % 8 || size % 8 || size == 0)
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"digest range 0x%llx+0x%llx is not 8-byte aligned and non-empty",
+			(unsigned long long)gva, (unsigned long long)size);
+	/* Each test subtracts from a bound already checked, so no sum can wrap. */
+	if (gva >= NUB_PRIMARY_BASE && gva - NUB_PRIMARY_BASE < l->primary_size &&
+	    size <= l->primary_size - (gva - NUB_PRIMARY_BASE))
+		off = gva - NUB_PRIMARY_BASE;
+	else if (gva >= l->scratch_gpa && gva - l->scratch_gpa < l->scratch_size &&
+		 size <= l->scratch_size - (gva - l->scratch_gpa))
+		off = l->primary_size + (gva - l->scratch_gpa);
+	else
+		return nub_error_set(
+			err, NUB_E_INVALID,
+			"digest range 0x%llx+0x%llx is not inside the primary or the scratch region",
+			(unsigned long long)gva, (unsigned long long)size);
+	*out = nub_digest_words((const uint64_t *)(const void *)(snap->mem + off), size / 8);
+	return NUB_OK;
+}
+
+uint64_t nub_snapshot_stack_pointer(const struct nub_snapshot *snap)
+{
+	return snap->vcpu.gpr[6];
+}
+
 /*
  * Where each x87/SSE field sits in the vCPU's fpu blob (NUB_FPU_*, struct kvm_fpu) and in the
  * 64-bit FXSAVE image (Intel SDM vol. 1, table 10-2); the tag word is the abridged one in both.

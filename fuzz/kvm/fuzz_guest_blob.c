@@ -78,18 +78,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum nub_status st = nub_uninit_new(&env, &cfg, &u, &err);
 	if (st != NUB_OK) {
 		nub_fuzz_outcome(kvm_fuzz_outcome("load", st));
-		kvm_fuzz_check_result(st, &err);
-		NUB_FUZZ_CHECK(u == NULL);
-		NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+		kvm_fuzz_check_result("nub_uninit_new", st, &err);
+		NUB_FUZZ_CHECK_OP("nub_uninit_new", u == NULL);
+		NUB_FUZZ_CHECK_OP("nub_uninit_new", nub_fuzz_alloc_live() == 0);
 		return 0;
 	}
 	kvm_fuzz_register(u);
 	st = nub_uninit_evolve(u, &sb, &err);
 	if (st != NUB_OK) {
 		nub_fuzz_outcome(kvm_fuzz_outcome("init", st));
-		kvm_fuzz_check_result(st, &err);
-		NUB_FUZZ_CHECK(sb == NULL);
-		NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+		kvm_fuzz_check_result("nub_uninit_evolve", st, &err);
+		NUB_FUZZ_CHECK_OP("nub_uninit_evolve", sb == NULL);
+		NUB_FUZZ_CHECK_OP("nub_uninit_evolve", nub_fuzz_alloc_live() == 0);
 		return 0;
 	}
 	memset(&resp, 0, sizeof resp);
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kvm_fuzz_check_call(nub_sandbox_status(sb), st, &err);
 	nub_buf_free(&resp);
 	nub_sandbox_free(sb);
-	NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_free", nub_fuzz_alloc_live() == 0);
 	return 0;
 }
 

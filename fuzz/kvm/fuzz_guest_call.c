@@ -42,39 +42,44 @@ static void check_known(uint32_t fn, const uint8_t *p, size_t n, enum nub_status
 		return; /* a slow host may cut any call short */
 	switch (fn) {
 	case SIMPLE_ECHO:
-		NUB_FUZZ_CHECK(st == NUB_OK && resp->len == n &&
-			       (n == 0 || !memcmp(resp->data, p, n)));
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  st == NUB_OK && resp->len == n &&
+					  (n == 0 || !memcmp(resp->data, p, n)));
 		break;
 	case SIMPLE_ADD:
 		if (n != 8) {
-			NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR && err->guest_code == 5);
+			NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+					  st == NUB_E_GUEST_ERROR && err->guest_code == 5);
 		} else {
 			uint32_t sum = nub_le32(p) + nub_le32(p + 4);
-			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 &&
-				       nub_le32(resp->data) == sum);
+			NUB_FUZZ_CHECK_OP("nub_sandbox_call", st == NUB_OK && resp->len == 4 &&
+								      nub_le32(resp->data) == sum);
 		}
 		break;
 	case SIMPLE_FILL:
 		if (n == 4 && nub_le32(p) <= 4096) {
-			NUB_FUZZ_CHECK(st == NUB_OK && resp->len == nub_le32(p));
+			NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+					  st == NUB_OK && resp->len == nub_le32(p));
 			for (size_t i = 0; i < resp->len; i++)
-				NUB_FUZZ_CHECK(resp->data[i] == (uint8_t)i);
+				NUB_FUZZ_CHECK_OP("nub_sandbox_call", resp->data[i] == (uint8_t)i);
 		}
 		break;
 	case SIMPLE_STATIC_COUNTER:
-		NUB_FUZZ_CHECK(st == NUB_OK && resp->len == 4 && nub_le32(resp->data) == 1);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  st == NUB_OK && resp->len == 4 && nub_le32(resp->data) == 1);
 		break;
 	case SIMPLE_DIVIDE_BY_ZERO:
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_FAULT && err->vector == 0);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", st == NUB_E_GUEST_FAULT && err->vector == 0);
 		break;
 	case SIMPLE_INVALID_OPCODE:
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_FAULT && err->vector == 6);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", st == NUB_E_GUEST_FAULT && err->vector == 6);
 		break;
 	case SIMPLE_NULL_DEREF:
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_FAULT && err->vector == 14 && err->cr2 == 8);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  st == NUB_E_GUEST_FAULT && err->vector == 14 && err->cr2 == 8);
 		break;
 	case SIMPLE_SPIN:
-		NUB_FUZZ_CHECK(st == NUB_E_TIME_LIMIT);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", st == NUB_E_TIME_LIMIT);
 		break;
 	default:
 		break;

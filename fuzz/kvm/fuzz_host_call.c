@@ -46,8 +46,9 @@ static void check_relayed(const uint8_t *data, size_t size, enum nub_status st,
 	if (st == NUB_E_TIME_LIMIT)
 		return; /* a slow host may cut any call short */
 	if (size < 4) {
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR &&
-			       err->guest_code == NUB_STATUS_GUEST_ERROR);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  st == NUB_E_GUEST_ERROR &&
+					  err->guest_code == NUB_STATUS_GUEST_ERROR);
 		return;
 	}
 	fuzz_input_init(&in, data, size);
@@ -60,24 +61,28 @@ static void check_relayed(const uint8_t *data, size_t size, enum nub_status st,
 	switch (fn) {
 	case KFN_ECHO:
 	case KFN_UPPER:
-		NUB_FUZZ_CHECK(st == NUB_OK && resp->len == n);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", st == NUB_OK && resp->len == n);
 		for (size_t i = 0; i < n; i++) {
 			uint8_t c = req[i];
 			if (fn == KFN_UPPER && c >= 'a' && c <= 'z')
 				c = (uint8_t)(c - 32);
-			NUB_FUZZ_CHECK(resp->data[i] == c);
+			NUB_FUZZ_CHECK_OP("nub_sandbox_call", resp->data[i] == c);
 		}
 		break;
 	case KFN_FAIL:
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR && err->guest_code == NUB_STATUS_HOST_ERROR);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  st == NUB_E_GUEST_ERROR &&
+					  err->guest_code == NUB_STATUS_HOST_ERROR);
 		break;
 	case KFN_HUGE:
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR &&
-			       err->guest_code == NUB_STATUS_RESPONSE_TOO_LARGE);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  st == NUB_E_GUEST_ERROR &&
+					  err->guest_code == NUB_STATUS_RESPONSE_TOO_LARGE);
 		break;
 	default:
-		NUB_FUZZ_CHECK(st == NUB_E_GUEST_ERROR &&
-			       err->guest_code == NUB_STATUS_NO_SUCH_FUNCTION);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+				  st == NUB_E_GUEST_ERROR &&
+					  err->guest_code == NUB_STATUS_NO_SUCH_FUNCTION);
 		break;
 	}
 }

@@ -62,12 +62,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Aborts with the broken promise, so the crash signature names the engine's rule. */
-static void check_rule(const char *broken)
+/* The engine operation each step runs, which names its invariants. */
+static const char *const engine_op[KF_COUNT] = {
+	[KF_ECHO] = "nub_sandbox_call",         [KF_HOST_CALL] = "nub_sandbox_call",
+	[KF_SNAPSHOT] = "nub_sandbox_snapshot", [KF_DIRTY] = "nub_sandbox_call",
+	[KF_RESTORE] = "nub_sandbox_restore",   [KF_SPIN] = "nub_sandbox_call",
+};
+
+/* Aborts with the broken promise of (op), so the crash signature names the operation and rule. */
+static void check_rule(const char *op, const char *broken)
 {
 	if (broken) {
 		fprintf(stderr, "nub-fuzz: invariant kvm_fault_rule: %s\n", broken);
-		nub_fuzz_fail(__FILE__, __LINE__, "kvm_fault_rule");
+		nub_fuzz_fail_op(op, "kvm_fault_rule", __FILE__, __LINE__, "kvm_fault_rule");
 	}
 }
 
@@ -118,7 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum nub_status st = nub_uninit_evolve(u, &sb, &err);
 	if (st != NUB_OK) {
 		nub_fuzz_outcome(kvm_fuzz_outcome("evolve", st));
-		check_rule(kvm_fault_evolve_rule(st, &err, inj.failures ? inj.failed_request : 0,
+		check_rule("nub_uninit_evolve",
+			   kvm_fault_evolve_rule(st, &err, inj.failures ? inj.failed_request : 0,
 						 sb != NULL));
 	} else {
 		enum nub_status last = NUB_OK;
@@ -128,8 +136,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			long failures = inj.failures;
 			bool wrong;
 			st = kvm_fault_run(sb, &snap, op, &cfg.alloc, &wrong, &err);
-			NUB_FUZZ_CHECK(!wrong);
-			check_rule(kvm_fault_rule(op, st, &err,
+			NUB_FUZZ_CHECK_OP(engine_op[op], !wrong);
+			check_rule(engine_op[op],
+				   kvm_fault_rule(op, st, &err,
 						  inj.failures > failures ? inj.failed_request : 0,
 						  inj.errnum, before, nub_sandbox_status(sb)));
 			if (op == KF_RESTORE && st == NUB_OK && snap)
@@ -143,8 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nub_sandbox_free(sb);
 		nub_snapshot_unref(snap);
 	}
-	NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
-	NUB_FUZZ_CHECK(fds < 0 || open_fds() == fds);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_free", nub_fuzz_alloc_live() == 0);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_free", fds < 0 || open_fds() == fds);
 	return 0;
 }
 

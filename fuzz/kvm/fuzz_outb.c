@@ -11,9 +11,10 @@
  * Invariants: restore always succeeds; the outcome is a known status, never NUB_E_KVM (an engine
  * bug: every guest-caused outcome has its own status); on failure the error message is
  * NUL-terminated and non-empty; the sandbox is ready or poisoned as nub.h promises; what the
- * engine hands the log and debug-print callbacks is well formed (kvm_target.c). A stream that
- * only makes well-formed requests (host calls, logs, debug print, finite spins, RESPOND) must end
- * with NUB_OK and exactly the last RESPOND's bytes, or by the time limit.
+ * engine hands the log and debug-print callbacks is well formed (kvm_target.c); the restore
+ * oracle and the state-leak oracle (the guest sees exactly the snapshot before an input) pass.
+ * A stream that only makes well-formed requests (host calls, logs, debug print, finite spins,
+ * RESPOND) must end with NUB_OK and exactly the last RESPOND's bytes, or by the time limit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	kvm_fuzz_sandbox_once(&g, "fuzz_outb", "fuzz");
+	kvm_fuzz_enable_leak_oracle("fuzz_outb", &g);
 	return 0;
 }
 
@@ -87,10 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nub_fuzz_outcome(kvm_fuzz_status_class(st));
 	kvm_fuzz_check_call(nub_sandbox_status(g.sb), st, &err);
 	if (well_formed(data, size, &want, &want_len) && want_len <= CHECKED_RESPONSE_MAX) {
-		NUB_FUZZ_CHECK(st == NUB_OK || st == NUB_E_TIME_LIMIT);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_call", st == NUB_OK || st == NUB_E_TIME_LIMIT);
 		if (st == NUB_OK)
-			NUB_FUZZ_CHECK(resp.len == want_len &&
-				       (want_len == 0 || memcmp(resp.data, want, want_len) == 0));
+			NUB_FUZZ_CHECK_OP("nub_sandbox_call",
+					  resp.len == want_len &&
+						  (want_len == 0 ||
+						   memcmp(resp.data, want, want_len) == 0));
 	}
 	nub_buf_free(&resp);
 	kvm_fuzz_restore(g.sb, g.snap);

@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(file);
 	if (st != NUB_OK) {
 		nub_fuzz_outcome(kvm_fuzz_outcome("load", st));
-		kvm_fuzz_check_result(st, &err);
-		NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+		kvm_fuzz_check_result("nub_snapshot_load_buffer", st, &err);
+		NUB_FUZZ_CHECK_OP("nub_snapshot_load_buffer", nub_fuzz_alloc_live() == 0);
 		return 0;
 	}
 
@@ -91,9 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st = nub_sandbox_from_snapshot(snap, fns, nfns, &cfg, &sb, &err);
 	if (st != NUB_OK) {
 		nub_fuzz_outcome(kvm_fuzz_outcome("sandbox", st));
-		kvm_fuzz_check_result(st, &err);
+		kvm_fuzz_check_result("nub_sandbox_from_snapshot", st, &err);
 		nub_snapshot_unref(snap);
-		NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+		NUB_FUZZ_CHECK_OP("nub_sandbox_from_snapshot", nub_fuzz_alloc_live() == 0);
 		return 0;
 	}
 
@@ -107,13 +107,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       : kvm_fuzz_outcome("counter", st2));
 	if (rst != NUB_OK)
 		fprintf(stderr, "nub-fuzz: restore failed: %s\n", err.message);
-	NUB_FUZZ_CHECK(rst == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_restore", rst == NUB_OK);
 	kvm_fuzz_check_call(after1, st1, &err1);
 	kvm_fuzz_check_call(nub_sandbox_status(sb), st2, &err2);
 
 	nub_sandbox_free(sb);
 	nub_snapshot_unref(snap);
-	NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_free", nub_fuzz_alloc_live() == 0);
 	return 0;
 }
 

@@ -69,7 +69,7 @@ static uint8_t *copy_exact(const uint8_t *p, size_t len)
 {
 	uint8_t *c = malloc(len ? len : 1);
 
-	NUB_FUZZ_CHECK(c != NULL);
+	NUB_FUZZ_CHECK(c != NULL); /* the harness's own allocation */
 	if (len)
 		memcpy(c, p, len);
 	return c;
@@ -127,21 +127,25 @@ static void check_frame_round_trip(struct scratch *s, const uint8_t *payload, si
 {
 	size_t n = 0;
 
-	NUB_FUZZ_CHECK(nub_gdb_frame(payload, len, s->frame, sizeof s->frame, &n) == NUB_OK);
-	NUB_FUZZ_CHECK(n >= len + 4 && n <= 2 * len + 4);
-	NUB_FUZZ_CHECK(nub_gdb_frame(payload, len, s->frame, n - 1, &n) == NUB_E_LAYOUT);
+	NUB_FUZZ_CHECK_OP("nub_gdb_frame",
+			  nub_gdb_frame(payload, len, s->frame, sizeof s->frame, &n) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_frame", n >= len + 4 && n <= 2 * len + 4);
+	NUB_FUZZ_CHECK_OP("nub_gdb_frame",
+			  nub_gdb_frame(payload, len, s->frame, n - 1, &n) == NUB_E_LAYOUT);
 	nub_gdb_rx_init(&s->echo);
 	for (size_t i = 0; i + 1 < n; i++)
-		NUB_FUZZ_CHECK(nub_gdb_rx_feed(&s->echo, s->frame[i]) == NUB_GDB_EV_NONE);
-	NUB_FUZZ_CHECK(nub_gdb_rx_feed(&s->echo, s->frame[n - 1]) == NUB_GDB_EV_PACKET);
-	NUB_FUZZ_CHECK(s->echo.len == len);
-	NUB_FUZZ_CHECK(!len || memcmp(s->echo.payload, payload, len) == 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed",
+				  nub_gdb_rx_feed(&s->echo, s->frame[i]) == NUB_GDB_EV_NONE);
+	NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed",
+			  nub_gdb_rx_feed(&s->echo, s->frame[n - 1]) == NUB_GDB_EV_PACKET);
+	NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed", s->echo.len == len);
+	NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed", !len || memcmp(s->echo.payload, payload, len) == 0);
 }
 
 static void check_thread(const struct nub_gdb_thread *t)
 {
-	NUB_FUZZ_CHECK(t->tid >= -1);
-	NUB_FUZZ_CHECK(t->has_pid ? t->pid >= -1 : t->pid == 0);
+	NUB_FUZZ_CHECK_OP("nub_gdb_parse", t->tid >= -1);
+	NUB_FUZZ_CHECK_OP("nub_gdb_parse", t->has_pid ? t->pid >= -1 : t->pid == 0);
 }
 
 /* The qXfer reply for the command's slice of target.xml, checked against the document. */
@@ -153,15 +157,18 @@ static void check_qxfer(struct scratch *s, const struct nub_gdb_cmd *cmd)
 						 s->reply, sizeof s->reply, &n);
 
 	if (cmd->xfer.offset > doc_len) {
-		NUB_FUZZ_CHECK(st == NUB_E_INVALID);
+		NUB_FUZZ_CHECK_OP("nub_gdb_qxfer_reply", st == NUB_E_INVALID);
 		return;
 	}
-	NUB_FUZZ_CHECK(st == NUB_OK);
-	NUB_FUZZ_CHECK(n >= 1 && n - 1 <= cmd->xfer.length && n <= sizeof s->reply);
+	NUB_FUZZ_CHECK_OP("nub_gdb_qxfer_reply", st == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_qxfer_reply",
+			  n >= 1 && n - 1 <= cmd->xfer.length && n <= sizeof s->reply);
 	size_t off = (size_t)cmd->xfer.offset, data = n - 1;
-	NUB_FUZZ_CHECK(data <= doc_len - off);
-	NUB_FUZZ_CHECK(!data || memcmp(s->reply + 1, doc + off, data) == 0);
-	NUB_FUZZ_CHECK(s->reply[0] == (off + data == doc_len ? 'l' : 'm'));
+	NUB_FUZZ_CHECK_OP("nub_gdb_qxfer_reply", data <= doc_len - off);
+	NUB_FUZZ_CHECK_OP("nub_gdb_qxfer_reply",
+			  !data || memcmp(s->reply + 1, doc + off, data) == 0);
+	NUB_FUZZ_CHECK_OP("nub_gdb_qxfer_reply",
+			  s->reply[0] == (off + data == doc_len ? 'l' : 'm'));
 	check_frame_round_trip(s, s->reply, n);
 }
 
@@ -178,27 +185,32 @@ static void check_write_regs(struct scratch *s, const struct nub_gdb_cmd *cmd)
 	v = base;
 	enum nub_status st = nub_gdb_regs_decode(&v, cmd->regs.hex, cmd->regs.hex_len, &err);
 	if (st != NUB_OK) {
-		NUB_FUZZ_CHECK(st == NUB_E_INVALID && nub_fuzz_error_ok(&err));
-		NUB_FUZZ_CHECK(memcmp(&v, &base, sizeof v) == 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_regs_decode",
+				  st == NUB_E_INVALID && nub_fuzz_error_ok(&err));
+		NUB_FUZZ_CHECK_OP("nub_gdb_regs_decode", memcmp(&v, &base, sizeof v) == 0);
 		return;
 	}
-	NUB_FUZZ_CHECK(nub_gdb_regs_encode(&v, s->hex, sizeof s->hex, &n) == NUB_OK);
-	NUB_FUZZ_CHECK(n == cmd->regs.hex_len);
-	NUB_FUZZ_CHECK(same_hex(s->hex, cmd->regs.hex, ftag));
-	NUB_FUZZ_CHECK(same_hex(s->hex + ftag + 8, cmd->regs.hex + ftag + 8, n - ftag - 8));
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode",
+			  nub_gdb_regs_encode(&v, s->hex, sizeof s->hex, &n) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode", n == cmd->regs.hex_len);
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode", same_hex(s->hex, cmd->regs.hex, ftag));
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode",
+			  same_hex(s->hex + ftag + 8, cmd->regs.hex + ftag + 8, n - ftag - 8));
 	/* ftag: the abridged tag survives; the full word is rebuilt from the registers. */
 	uint64_t sent, got;
-	NUB_FUZZ_CHECK(nub_gdb_hex_u64(cmd->regs.hex + ftag, 4, &sent) == NUB_OK);
-	NUB_FUZZ_CHECK(nub_gdb_hex_u64(s->hex + ftag, 4, &got) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode",
+			  nub_gdb_hex_u64(cmd->regs.hex + ftag, 4, &sent) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode", nub_gdb_hex_u64(s->hex + ftag, 4, &got) == NUB_OK);
 	sent = (sent >> 8 | sent << 8) & 0xffff; /* little-endian hex */
 	got = (got >> 8 | got << 8) & 0xffff;
-	NUB_FUZZ_CHECK(nub_gdb_ftag_abridged((uint16_t)sent) ==
-		       nub_gdb_ftag_abridged((uint16_t)got));
-	NUB_FUZZ_CHECK(memcmp(s->hex + ftag + 4, "0000", 4) == 0);
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode", nub_gdb_ftag_abridged((uint16_t)sent) ==
+							 nub_gdb_ftag_abridged((uint16_t)got));
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_encode", memcmp(s->hex + ftag + 4, "0000", 4) == 0);
 	/* What was written decodes to itself. */
 	again = v;
-	NUB_FUZZ_CHECK(nub_gdb_regs_decode(&again, s->hex, n, &err) == NUB_OK);
-	NUB_FUZZ_CHECK(memcmp(&again, &v, sizeof v) == 0);
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_decode",
+			  nub_gdb_regs_decode(&again, s->hex, n, &err) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_regs_decode", memcmp(&again, &v, sizeof v) == 0);
 }
 
 /* 'p' and 'P' by number against the base state. */
@@ -208,35 +220,40 @@ static void check_reg(struct scratch *s, const struct nub_gdb_cmd *cmd)
 	struct nub_error err;
 	size_t n = 0, size = nub_gdb_reg_size(cmd->reg.regno);
 
-	NUB_FUZZ_CHECK(cmd->reg.regno < NUB_GDB_NREGS && size > 0);
+	NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->reg.regno < NUB_GDB_NREGS && size > 0);
 	base_state(&base);
 	if (cmd->kind == NUB_GDB_CMD_READ_REG) {
-		NUB_FUZZ_CHECK(nub_gdb_reg_get(&base, cmd->reg.regno, s->hex, sizeof s->hex, &n) ==
-			       NUB_OK);
-		NUB_FUZZ_CHECK(n == 2 * size);
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_get", nub_gdb_reg_get(&base, cmd->reg.regno, s->hex,
+								     sizeof s->hex, &n) == NUB_OK);
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_get", n == 2 * size);
 		return;
 	}
-	NUB_FUZZ_CHECK(cmd->reg.hex_len == 2 * size);
+	NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->reg.hex_len == 2 * size);
 	v = base;
 	enum nub_status st = nub_gdb_reg_set(&v, cmd->reg.regno, cmd->reg.hex, cmd->reg.hex_len,
 					     &err);
 	if (st != NUB_OK) {
-		NUB_FUZZ_CHECK(st == NUB_E_INVALID && nub_fuzz_error_ok(&err));
-		NUB_FUZZ_CHECK(memcmp(&v, &base, sizeof v) == 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_set",
+				  st == NUB_E_INVALID && nub_fuzz_error_ok(&err));
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_set", memcmp(&v, &base, sizeof v) == 0);
 		return;
 	}
-	NUB_FUZZ_CHECK(nub_gdb_reg_get(&v, cmd->reg.regno, s->hex, sizeof s->hex, &n) == NUB_OK);
-	NUB_FUZZ_CHECK(n == cmd->reg.hex_len);
+	NUB_FUZZ_CHECK_OP("nub_gdb_reg_get",
+			  nub_gdb_reg_get(&v, cmd->reg.regno, s->hex, sizeof s->hex, &n) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_reg_get", n == cmd->reg.hex_len);
 	if (cmd->reg.regno == NUB_GDB_REG_FTAG) {
 		/* The abridged tag is what is kept; the full word read back is rebuilt. */
 		uint8_t b[4];
-		NUB_FUZZ_CHECK(nub_gdb_hex_decode(cmd->reg.hex, 8, b, sizeof b, &n) == NUB_OK);
-		NUB_FUZZ_CHECK(b[2] == 0 && b[3] == 0);
-		NUB_FUZZ_CHECK(v.fpu[132] == nub_gdb_ftag_abridged((uint16_t)(b[0] | b[1] << 8)));
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_set",
+				  nub_gdb_hex_decode(cmd->reg.hex, 8, b, sizeof b, &n) == NUB_OK);
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_set", b[2] == 0 && b[3] == 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_set",
+				  v.fpu[132] ==
+					  nub_gdb_ftag_abridged((uint16_t)(b[0] | b[1] << 8)));
 		base.fpu[132] = v.fpu[132]; /* and nothing else changed */
-		NUB_FUZZ_CHECK(memcmp(&v, &base, sizeof v) == 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_set", memcmp(&v, &base, sizeof v) == 0);
 	} else {
-		NUB_FUZZ_CHECK(same_hex(s->hex, cmd->reg.hex, n));
+		NUB_FUZZ_CHECK_OP("nub_gdb_reg_set", same_hex(s->hex, cmd->reg.hex, n));
 	}
 }
 
@@ -246,78 +263,87 @@ static void check_cmd(struct scratch *s, const struct nub_gdb_cmd *cmd, const ui
 {
 	size_t n;
 
-	NUB_FUZZ_CHECK(cmd->kind < NUB_GDB_CMD_KIND_COUNT);
-	NUB_FUZZ_CHECK((cmd->kind == NUB_GDB_CMD_ERROR) == (cmd->why != NULL));
+	NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->kind < NUB_GDB_CMD_KIND_COUNT);
+	NUB_FUZZ_CHECK_OP("nub_gdb_parse", (cmd->kind == NUB_GDB_CMD_ERROR) == (cmd->why != NULL));
 	switch (cmd->kind) {
 	case NUB_GDB_CMD_ERROR:
-		NUB_FUZZ_CHECK(cmd->why[0] != 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->why[0] != 0);
 		break;
 	case NUB_GDB_CMD_QXFER_FEATURES:
-		NUB_FUZZ_CHECK(cmd->xfer.length >= 1);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->xfer.length >= 1);
 		check_qxfer(s, cmd);
 		break;
 	case NUB_GDB_CMD_QATTACHED:
 	case NUB_GDB_CMD_DETACH:
-		NUB_FUZZ_CHECK(cmd->process.has_pid ? cmd->process.pid >= 1
-						    : cmd->process.pid == 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->process.has_pid ? cmd->process.pid >= 1
+									: cmd->process.pid == 0);
 		break;
 	case NUB_GDB_CMD_SET_THREAD:
-		NUB_FUZZ_CHECK(cmd->thread.op == 'g' || cmd->thread.op == 'c');
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->thread.op == 'g' || cmd->thread.op == 'c');
 		check_thread(&cmd->thread.thread);
 		break;
 	case NUB_GDB_CMD_THREAD_ALIVE:
 		check_thread(&cmd->thread.thread);
 		break;
 	case NUB_GDB_CMD_WRITE_REGS:
-		NUB_FUZZ_CHECK(cmd->regs.hex_len == 2 * NUB_GDB_REGS_BYTES);
-		NUB_FUZZ_CHECK(inside(cmd->regs.hex, cmd->regs.hex_len, p, len));
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->regs.hex_len == 2 * NUB_GDB_REGS_BYTES);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+				  inside(cmd->regs.hex, cmd->regs.hex_len, p, len));
 		check_write_regs(s, cmd);
 		break;
 	case NUB_GDB_CMD_READ_REG:
 	case NUB_GDB_CMD_WRITE_REG:
-		NUB_FUZZ_CHECK(cmd->kind == NUB_GDB_CMD_READ_REG ||
-			       inside(cmd->reg.hex, cmd->reg.hex_len, p, len));
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+				  cmd->kind == NUB_GDB_CMD_READ_REG ||
+					  inside(cmd->reg.hex, cmd->reg.hex_len, p, len));
 		check_reg(s, cmd);
 		break;
 	case NUB_GDB_CMD_READ_MEM:
-		NUB_FUZZ_CHECK(cmd->mem.len >= 1 && cmd->mem.len <= NUB_GDB_MEM_READ_MAX);
-		NUB_FUZZ_CHECK(fits(cmd->mem.addr, cmd->mem.len));
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+				  cmd->mem.len >= 1 && cmd->mem.len <= NUB_GDB_MEM_READ_MAX);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", fits(cmd->mem.addr, cmd->mem.len));
 		break;
 	case NUB_GDB_CMD_WRITE_MEM:
-		NUB_FUZZ_CHECK(inside(cmd->mem.data, cmd->mem.data_len, p, len));
-		NUB_FUZZ_CHECK(cmd->mem.data_len == 2 * cmd->mem.len);
-		NUB_FUZZ_CHECK(fits(cmd->mem.addr, cmd->mem.len));
-		NUB_FUZZ_CHECK(nub_gdb_hex_decode(cmd->mem.data, cmd->mem.data_len, s->reply,
-						  sizeof s->reply, &n) == NUB_OK);
-		NUB_FUZZ_CHECK(n == cmd->mem.len);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+				  inside(cmd->mem.data, cmd->mem.data_len, p, len));
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->mem.data_len == 2 * cmd->mem.len);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", fits(cmd->mem.addr, cmd->mem.len));
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+				  nub_gdb_hex_decode(cmd->mem.data, cmd->mem.data_len, s->reply,
+						     sizeof s->reply, &n) == NUB_OK);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", n == cmd->mem.len);
 		break;
 	case NUB_GDB_CMD_WRITE_MEM_BIN:
-		NUB_FUZZ_CHECK(inside(cmd->mem.data, cmd->mem.data_len, p, len));
-		NUB_FUZZ_CHECK(cmd->mem.data_len == cmd->mem.len);
-		NUB_FUZZ_CHECK(fits(cmd->mem.addr, cmd->mem.len));
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+				  inside(cmd->mem.data, cmd->mem.data_len, p, len));
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->mem.data_len == cmd->mem.len);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", fits(cmd->mem.addr, cmd->mem.len));
 		break;
 	case NUB_GDB_CMD_CONTINUE:
 	case NUB_GDB_CMD_STEP:
-		NUB_FUZZ_CHECK(cmd->resume.has_addr || cmd->resume.addr == 0);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->resume.has_addr || cmd->resume.addr == 0);
 		break;
 	case NUB_GDB_CMD_VCONT:
-		NUB_FUZZ_CHECK(cmd->vcont.n >= 1 && cmd->vcont.n <= NUB_GDB_VCONT_MAX);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+				  cmd->vcont.n >= 1 && cmd->vcont.n <= NUB_GDB_VCONT_MAX);
 		for (unsigned i = 0; i < cmd->vcont.n; i++) {
 			const struct nub_gdb_vcont_action *a = &cmd->vcont.action[i];
-			NUB_FUZZ_CHECK(memchr("cCsS", a->op, 4) != NULL);
-			NUB_FUZZ_CHECK(a->op == 'C' || a->op == 'S' || a->signal == 0);
+			NUB_FUZZ_CHECK_OP("nub_gdb_parse", memchr("cCsS", a->op, 4) != NULL);
+			NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+					  a->op == 'C' || a->op == 'S' || a->signal == 0);
 			if (a->has_thread)
 				check_thread(&a->thread);
 		}
 		break;
 	case NUB_GDB_CMD_INSERT_BP:
 	case NUB_GDB_CMD_REMOVE_BP:
-		NUB_FUZZ_CHECK(cmd->bp.type <= NUB_GDB_WP_ACCESS);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->bp.type <= NUB_GDB_WP_ACCESS);
 		if (cmd->bp.type <= NUB_GDB_BP_HW)
-			NUB_FUZZ_CHECK(cmd->bp.kind == 1);
+			NUB_FUZZ_CHECK_OP("nub_gdb_parse", cmd->bp.kind == 1);
 		else
-			NUB_FUZZ_CHECK(cmd->bp.kind >= 1 && cmd->bp.kind <= NUB_GDB_WATCH_MAX);
-		NUB_FUZZ_CHECK(fits(cmd->bp.addr, cmd->bp.kind));
+			NUB_FUZZ_CHECK_OP("nub_gdb_parse",
+					  cmd->bp.kind >= 1 && cmd->bp.kind <= NUB_GDB_WATCH_MAX);
+		NUB_FUZZ_CHECK_OP("nub_gdb_parse", fits(cmd->bp.addr, cmd->bp.kind));
 		break;
 	default:
 		break;
@@ -334,8 +360,9 @@ static void check_stop_reply(struct scratch *s, const uint8_t *p, size_t len)
 	};
 	size_t n = 0;
 
-	NUB_FUZZ_CHECK(nub_gdb_stop_reply(&stop, s->reply, 32, &n) == NUB_OK);
-	NUB_FUZZ_CHECK(n >= 3 && n <= 32);
+	NUB_FUZZ_CHECK_OP("nub_gdb_stop_reply",
+			  nub_gdb_stop_reply(&stop, s->reply, 32, &n) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_gdb_stop_reply", n >= 3 && n <= 32);
 	check_frame_round_trip(s, s->reply, n);
 }
 
@@ -346,14 +373,16 @@ static void run(const uint8_t *data, size_t size, struct nub_gdb_rx *rx, struct 
 	nub_gdb_rx_init(rx);
 	for (size_t i = 0; i < size; i++) {
 		enum nub_gdb_event ev = nub_gdb_rx_feed(rx, data[i]);
-		NUB_FUZZ_CHECK(ev >= NUB_GDB_EV_NONE && ev <= NUB_GDB_EV_OVERFLOW);
+		NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed",
+				  ev >= NUB_GDB_EV_NONE && ev <= NUB_GDB_EV_OVERFLOW);
 		t->events[ev]++;
 		if (ev >= NUB_GDB_EV_BAD_CHECKSUM)
-			NUB_FUZZ_CHECK(rx->error != NULL && rx->error[0] != 0);
+			NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed",
+					  rx->error != NULL && rx->error[0] != 0);
 		if (ev != NUB_GDB_EV_PACKET)
 			continue;
-		NUB_FUZZ_CHECK(rx->len <= NUB_GDB_PACKET_MAX);
-		NUB_FUZZ_CHECK(rx->error == NULL);
+		NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed", rx->len <= NUB_GDB_PACKET_MAX);
+		NUB_FUZZ_CHECK_OP("nub_gdb_rx_feed", rx->error == NULL);
 		struct nub_gdb_cmd cmd;
 		uint8_t *payload = copy_exact(rx->payload, rx->len);
 		t->kinds[nub_gdb_parse(payload, rx->len, &cmd)]++;
@@ -394,12 +423,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct nub_gdb_rx *rx = malloc(sizeof *rx);
 	struct scratch *s = malloc(sizeof *s);
-	NUB_FUZZ_CHECK(rx != NULL && s != NULL);
+	NUB_FUZZ_CHECK(rx != NULL && s != NULL); /* the harness's own allocation */
 	/* A quiet pass names the outcome before any invariant is checked; the second must agree. */
 	run(data, size, rx, NULL, &first);
 	nub_fuzz_outcome(outcome(&first));
 	run(data, size, rx, s, &second);
-	NUB_FUZZ_CHECK(memcmp(&first, &second, sizeof first) == 0);
+	NUB_FUZZ_CHECK_OP("nub_gdb_parse", memcmp(&first, &second, sizeof first) == 0);
 	free(s);
 	free(rx);
 	return 0;

@@ -39,16 +39,18 @@ static uint64_t fnv1a(const uint8_t *p, uint64_t n)
 	return h;
 }
 
-static void check_matches_model(const struct state *s)
+/* After (op): the buffer is exactly the model. */
+static void check_matches_model(const struct state *s, const char *op)
 {
 	/* Single-threaded here: the buffer may be compared as plain memory. */
-	NUB_FUZZ_CHECK(memcmp((const void *)s->buf, s->model, s->size) == 0);
-	NUB_FUZZ_CHECK(nub_iobuf_sp(s->buf) == nub_le64(s->model));
+	NUB_FUZZ_CHECK_OP(op, memcmp((const void *)s->buf, s->model, s->size) == 0);
+	NUB_FUZZ_CHECK_OP(op, nub_iobuf_sp(s->buf) == nub_le64(s->model));
 }
 
-static void note_failure(struct state *s, enum nub_status st, const struct nub_error *err)
+static void note_failure(struct state *s, const char *op, enum nub_status st,
+			 const struct nub_error *err)
 {
-	NUB_FUZZ_CHECK(err->status == st && nub_fuzz_error_ok(err));
+	NUB_FUZZ_CHECK_OP(op, err->status == st && nub_fuzz_error_ok(err));
 	if (s->first_failure == NUB_OK)
 		s->first_failure = st;
 }
@@ -62,10 +64,10 @@ static void op_push(struct state *s, const uint8_t *data, uint64_t len)
 
 	enum nub_status st = nub_iobuf_push(s->buf, s->size, data, len, &err);
 	if (!fits) {
-		NUB_FUZZ_CHECK(st == (sp_ok ? NUB_E_LAYOUT : NUB_E_PROTOCOL));
-		note_failure(s, st, &err);
+		NUB_FUZZ_CHECK_OP("nub_iobuf_push", st == (sp_ok ? NUB_E_LAYOUT : NUB_E_PROTOCOL));
+		note_failure(s, "nub_iobuf_push", st, &err);
 	} else {
-		NUB_FUZZ_CHECK(st == NUB_OK);
+		NUB_FUZZ_CHECK_OP("nub_iobuf_push", st == NUB_OK);
 		if (len)
 			memcpy(s->model + sp, data, len);
 		nub_put_le64(s->model + sp + len, sp);
@@ -76,7 +78,7 @@ static void op_push(struct state *s, const uint8_t *data, uint64_t len)
 		else
 			s->clean = false;
 	}
-	check_matches_model(s); /* a failed push changed nothing */
+	check_matches_model(s, "nub_iobuf_push"); /* a failed push changed nothing */
 }
 
 static void op_pop(struct state *s, uint64_t cap)
@@ -86,7 +88,7 @@ static void op_pop(struct state *s, uint64_t cap)
 	bool ok = sp >= 16 && sp <= s->size;
 	uint8_t *dst = cap ? malloc(cap) : NULL; /* exactly (cap) bytes: ASan sees any overrun */
 
-	NUB_FUZZ_CHECK(!cap || dst);
+	NUB_FUZZ_CHECK(!cap || dst); /* the harness's own allocation */
 	if (ok) {
 		back = nub_le64(s->model + sp - 8);
 		ok = back >= NUB_IOBUF_SP_INIT && back <= sp - 8;
@@ -97,23 +99,25 @@ static void op_pop(struct state *s, uint64_t cap)
 	}
 	enum nub_status st = nub_iobuf_pop(s->buf, s->size, dst, cap, &len, "output", &err);
 	if (!ok) {
-		NUB_FUZZ_CHECK(st == NUB_E_PROTOCOL);
-		NUB_FUZZ_CHECK(len == UINT64_MAX); /* nothing written on failure */
-		note_failure(s, st, &err);
+		NUB_FUZZ_CHECK_OP("nub_iobuf_pop", st == NUB_E_PROTOCOL);
+		NUB_FUZZ_CHECK_OP("nub_iobuf_pop",
+				  len == UINT64_MAX); /* nothing written on failure */
+		note_failure(s, "nub_iobuf_pop", st, &err);
 	} else {
-		NUB_FUZZ_CHECK(st == NUB_OK && len == n);
-		NUB_FUZZ_CHECK(n == 0 || memcmp(dst, s->model + back, n) == 0);
+		NUB_FUZZ_CHECK_OP("nub_iobuf_pop", st == NUB_OK && len == n);
+		NUB_FUZZ_CHECK_OP("nub_iobuf_pop", n == 0 || memcmp(dst, s->model + back, n) == 0);
 		if (s->clean) {
 			/* Made by pushes only: the pop returns exactly the last element pushed. */
-			NUB_FUZZ_CHECK(s->depth > 0);
-			NUB_FUZZ_CHECK(s->stack[s->depth - 1].len == n);
-			NUB_FUZZ_CHECK(s->stack[s->depth - 1].hash == fnv1a(dst, n));
+			NUB_FUZZ_CHECK_OP("nub_iobuf_pop", s->depth > 0);
+			NUB_FUZZ_CHECK_OP("nub_iobuf_pop", s->stack[s->depth - 1].len == n);
+			NUB_FUZZ_CHECK_OP("nub_iobuf_pop",
+					  s->stack[s->depth - 1].hash == fnv1a(dst, n));
 			s->depth--;
 		}
 		memset(s->model + back, 0, sp - back);
 		nub_put_le64(s->model, back);
 	}
-	check_matches_model(s); /* a failed pop changed nothing */
+	check_matches_model(s, "nub_iobuf_pop"); /* a failed pop changed nothing */
 	free(dst);
 }
 
@@ -124,7 +128,7 @@ static void op_reset(struct state *s)
 	nub_put_le64(s->model, NUB_IOBUF_SP_INIT);
 	s->clean = true;
 	s->depth = 0;
-	check_matches_model(s);
+	check_matches_model(s, "nub_iobuf_reset");
 }
 
 /* The guest rewrites (n) bytes at (off): the model follows, the push history is lost. */
@@ -146,14 +150,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_input_init(&in, data, size);
 	struct state *s = calloc(1, sizeof *s);
-	NUB_FUZZ_CHECK(s != NULL);
+	NUB_FUZZ_CHECK(s != NULL); /* the harness's own allocation */
 	s->size = 16 + 8 * (uint64_t)(fuzz_read_u8(&in) % 64);
 	uint8_t flags = fuzz_read_u8(&in);
 	bool misalign = flags & IOBUF_FLAG_MISALIGN;
 	/* Exactly (size) bytes up to the end of the allocation, so overruns reach a redzone. */
 	s->raw = misalign ? malloc(s->size + 1) : aligned_alloc(8, s->size);
 	s->model = malloc(s->size);
-	NUB_FUZZ_CHECK(s->raw && s->model);
+	NUB_FUZZ_CHECK(s->raw && s->model); /* the harness's own allocation */
 	s->buf = s->raw + (misalign ? 1 : 0);
 
 	if (flags & IOBUF_FLAG_IMAGE) {

@@ -103,11 +103,12 @@ static void log_cb(void *ctx, const struct nub_log_record *r)
 {
 	struct state *s = ctx;
 
-	NUB_FUZZ_CHECK(r->source == NUB_LOG_FROM_GUEST);
-	NUB_FUZZ_CHECK(r->level >= NUB_LEVEL_ERROR && r->level <= s->cfg.max_guest_log_level);
-	NUB_FUZZ_CHECK(r->file != NULL && strnlen(r->file, 256) < 256);
-	NUB_FUZZ_CHECK(r->message != NULL || r->message_len == 0);
-	NUB_FUZZ_CHECK(r->message_len <= s->output_size);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->source == NUB_LOG_FROM_GUEST);
+	NUB_FUZZ_CHECK_OP("nub_config.log",
+			  r->level >= NUB_LEVEL_ERROR && r->level <= s->cfg.max_guest_log_level);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->file != NULL && strnlen(r->file, 256) < 256);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->message != NULL || r->message_len == 0);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->message_len <= s->output_size);
 	s->logs++;
 }
 
@@ -150,22 +151,25 @@ static void check_abort(const struct abort_model *m, const struct nub_abort *ab,
 	size_t start = 1;
 	uint8_t code = m->len ? m->bytes[0] : 0;
 
-	NUB_FUZZ_CHECK(ab->code == code);
-	NUB_FUZZ_CHECK(ab->truncated == truncated);
+	NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", ab->code == code);
+	NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", ab->truncated == truncated);
 	if (code == NUB_ABORT_EXCEPTION && m->len >= 2) {
-		NUB_FUZZ_CHECK(ab->has_vector && ab->vector == m->bytes[1]);
+		NUB_FUZZ_CHECK_OP("nub_outb_abort_feed",
+				  ab->has_vector && ab->vector == m->bytes[1]);
 		start = 2;
 	} else {
-		NUB_FUZZ_CHECK(!ab->has_vector);
+		NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", !ab->has_vector);
 	}
 	size_t expect_len = m->len > start ? m->len - start : 0;
-	NUB_FUZZ_CHECK(memchr(ab->message, '\0', sizeof ab->message) != NULL);
-	NUB_FUZZ_CHECK(strlen(ab->message) == expect_len && expect_len <= NUB_ABORT_MAX_BYTES);
+	NUB_FUZZ_CHECK_OP("nub_outb_abort_feed",
+			  memchr(ab->message, '\0', sizeof ab->message) != NULL);
+	NUB_FUZZ_CHECK_OP("nub_outb_abort_feed",
+			  strlen(ab->message) == expect_len && expect_len <= NUB_ABORT_MAX_BYTES);
 	for (size_t i = 0; i < expect_len; i++) {
 		uint8_t want = m->bytes[start + i], got = (uint8_t)ab->message[i];
 		bool control = (want < 0x20 && want != '\n' && want != '\t') || want == 0x7f;
-		NUB_FUZZ_CHECK(got == want || (control && got == '?'));
-		NUB_FUZZ_CHECK(got >= 0x20 || got == '\n' || got == '\t');
+		NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", got == want || (control && got == '?'));
+		NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", got >= 0x20 || got == '\n' || got == '\t');
 	}
 }
 
@@ -179,23 +183,25 @@ static void op_feed_direct(struct state *s, uint32_t value)
 	memset(&ab, 0, sizeof ab);
 	enum nub_status st = nub_outb_abort_feed(&s->direct, value, &done, &ab, &err);
 	if (!model_feed(&s->direct_model, value, &mdone, &trunc)) {
-		NUB_FUZZ_CHECK(st == NUB_E_PROTOCOL && !done && nub_fuzz_error_ok(&err));
-		NUB_FUZZ_CHECK(s->direct.len == before);
+		NUB_FUZZ_CHECK_OP("nub_outb_abort_feed",
+				  st == NUB_E_PROTOCOL && !done && nub_fuzz_error_ok(&err));
+		NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", s->direct.len == before);
 		return;
 	}
-	NUB_FUZZ_CHECK(st == NUB_OK && done == mdone);
+	NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", st == NUB_OK && done == mdone);
 	if (done) {
 		check_abort(&s->direct_model, &ab, trunc);
 		s->direct_model.len = 0;
 	}
-	NUB_FUZZ_CHECK(s->direct.len == s->direct_model.len);
+	NUB_FUZZ_CHECK_OP("nub_outb_abort_feed", s->direct.len == s->direct_model.len);
 }
 
 static void check_stop(const struct state *s, const struct nub_error *err)
 {
-	NUB_FUZZ_CHECK(err->status != NUB_OK && nub_fuzz_error_ok(err));
+	NUB_FUZZ_CHECK_OP("nub_outb_handle", err->status != NUB_OK && nub_fuzz_error_ok(err));
 	/* NUB_E_NOMEM only when an allocation really failed. */
-	NUB_FUZZ_CHECK(err->status != NUB_E_NOMEM || nub_fuzz_alloc_failures() > 0);
+	NUB_FUZZ_CHECK_OP("nub_outb_handle",
+			  err->status != NUB_E_NOMEM || nub_fuzz_alloc_failures() > 0);
 	(void)s;
 }
 
@@ -217,42 +223,50 @@ static bool out(struct state *s, uint16_t port, uint32_t value, uint32_t size)
 	enum nub_outb_result r = nub_outb_handle(&s->env, port, d, size, &err);
 
 	if (port == NUB_PORT_HALT) {
-		NUB_FUZZ_CHECK(r == NUB_OUTB_HALT);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle", r == NUB_OUTB_HALT);
 		nub_fuzz_outcome("halt");
 		return true;
 	}
 	if (!is_protocol_port || size != 4) {
-		NUB_FUZZ_CHECK(r == NUB_OUTB_STOP && err.status == NUB_E_PROTOCOL);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle",
+				  r == NUB_OUTB_STOP && err.status == NUB_E_PROTOCOL);
 		check_stop(s, &err);
 		nub_fuzz_outcome(nub_status_str(err.status));
 		return true;
 	}
-	NUB_FUZZ_CHECK(r == NUB_OUTB_CONTINUE || r == NUB_OUTB_STOP);
+	NUB_FUZZ_CHECK_OP("nub_outb_handle", r == NUB_OUTB_CONTINUE || r == NUB_OUTB_STOP);
 	if (port == NUB_PORT_ABORT) {
 		if (!mvalid) {
-			NUB_FUZZ_CHECK(r == NUB_OUTB_STOP && err.status == NUB_E_PROTOCOL);
+			NUB_FUZZ_CHECK_OP("nub_outb_handle",
+					  r == NUB_OUTB_STOP && err.status == NUB_E_PROTOCOL);
 		} else if (mdone && s->port_model.len == 1 &&
 			   s->port_model.bytes[0] == NUB_ABORT_EXCEPTION) {
 			/* abi.h: a vector byte follows an exception code; without it there is no fault. */
-			NUB_FUZZ_CHECK(r == NUB_OUTB_STOP && err.status == NUB_E_PROTOCOL);
+			NUB_FUZZ_CHECK_OP("nub_outb_handle",
+					  r == NUB_OUTB_STOP && err.status == NUB_E_PROTOCOL);
 		} else if (mdone) {
-			NUB_FUZZ_CHECK(r == NUB_OUTB_STOP && err.status == NUB_E_GUEST_ABORT);
-			NUB_FUZZ_CHECK(err.guest_code ==
-				       (s->port_model.len ? s->port_model.bytes[0] : 0));
+			NUB_FUZZ_CHECK_OP("nub_outb_handle",
+					  r == NUB_OUTB_STOP && err.status == NUB_E_GUEST_ABORT);
+			NUB_FUZZ_CHECK_OP("nub_outb_handle",
+					  err.guest_code ==
+						  (s->port_model.len ? s->port_model.bytes[0] : 0));
 			if (s->port_model.len >= 2 && s->port_model.bytes[0] == NUB_ABORT_EXCEPTION)
-				NUB_FUZZ_CHECK(err.vector == s->port_model.bytes[1]);
+				NUB_FUZZ_CHECK_OP("nub_outb_handle",
+						  err.vector == s->port_model.bytes[1]);
 		} else {
-			NUB_FUZZ_CHECK(r == NUB_OUTB_CONTINUE);
+			NUB_FUZZ_CHECK_OP("nub_outb_handle", r == NUB_OUTB_CONTINUE);
 		}
 		if (r == NUB_OUTB_CONTINUE)
-			NUB_FUZZ_CHECK(s->abort.len == s->port_model.len);
+			NUB_FUZZ_CHECK_OP("nub_outb_handle", s->abort.len == s->port_model.len);
 	} else if (port == NUB_PORT_DEBUG_PRINT) {
 		bool scalar = value <= 0x10ffff && !(value >= 0xd800 && value <= 0xdfff);
-		NUB_FUZZ_CHECK(scalar ? r == NUB_OUTB_CONTINUE : err.status == NUB_E_PROTOCOL);
-		NUB_FUZZ_CHECK(s->print.len <= sizeof s->print.text);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle",
+				  scalar ? r == NUB_OUTB_CONTINUE : err.status == NUB_E_PROTOCOL);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle", s->print.len <= sizeof s->print.text);
 	} else if (port == NUB_PORT_LOG) {
-		NUB_FUZZ_CHECK(r == NUB_OUTB_CONTINUE || err.status == NUB_E_PROTOCOL);
-		NUB_FUZZ_CHECK(s->logs - logs <= 1);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle",
+				  r == NUB_OUTB_CONTINUE || err.status == NUB_E_PROTOCOL);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle", s->logs - logs <= 1);
 	} else if (r == NUB_OUTB_CONTINUE) {
 		/* A host call was answered: one response more in the input buffer. */
 		if (s->nexpected < MAX_EXPECTED)
@@ -282,35 +296,43 @@ static void op_pop_input(struct state *s)
 	if (s->expected_overflow)
 		return;
 	if (s->nexpected == 0) {
-		NUB_FUZZ_CHECK(st == NUB_E_PROTOCOL); /* nothing was pushed: sp is 8 */
+		NUB_FUZZ_CHECK_OP("nub_outb_handle",
+				  st == NUB_E_PROTOCOL); /* nothing was pushed: sp is 8 */
 		return;
 	}
-	NUB_FUZZ_CHECK(st == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_outb_handle", st == NUB_OK);
 	/* Frames the host writes are always well formed. */
-	NUB_FUZZ_CHECK(nub_wire_decode_response(s->popped, len, &v, &err) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_outb_handle",
+			  nub_wire_decode_response(s->popped, len, &v, &err) == NUB_OK);
 	struct expected_response e = s->expected[--s->nexpected];
 	switch (v.status) {
 	case NUB_STATUS_OK:
-		NUB_FUZZ_CHECK(v.msg_len == 0);
-		NUB_FUZZ_CHECK(e.fn == OUTB_FN_ECHO || e.fn == OUTB_FN_GROW);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle", v.msg_len == 0);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle", e.fn == OUTB_FN_ECHO || e.fn == OUTB_FN_GROW);
 		if (e.fn == OUTB_FN_ECHO)
-			NUB_FUZZ_CHECK(v.payload_len == e.req_len &&
-				       fnv1a(v.payload, v.payload_len) == e.req_hash);
+			NUB_FUZZ_CHECK_OP("nub_outb_handle",
+					  v.payload_len == e.req_len &&
+						  fnv1a(v.payload, v.payload_len) == e.req_hash);
 		else
-			NUB_FUZZ_CHECK(v.payload_len == e.req_len * GROW_FACTOR);
+			NUB_FUZZ_CHECK_OP("nub_outb_handle",
+					  v.payload_len == e.req_len * GROW_FACTOR);
 		break;
 	case NUB_STATUS_NO_SUCH_FUNCTION:
-		NUB_FUZZ_CHECK(e.fn == 0 && v.payload_len == 0 && v.msg_len > 0);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle",
+				  e.fn == 0 && v.payload_len == 0 && v.msg_len > 0);
 		break;
 	case NUB_STATUS_HOST_ERROR:
-		NUB_FUZZ_CHECK(v.payload_len == 0);
-		NUB_FUZZ_CHECK(e.fn == OUTB_FN_FAIL || nub_fuzz_alloc_failures() > 0);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle", v.payload_len == 0);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle",
+				  e.fn == OUTB_FN_FAIL || nub_fuzz_alloc_failures() > 0);
 		break;
 	case NUB_STATUS_RESPONSE_TOO_LARGE:
-		NUB_FUZZ_CHECK(v.payload_len == 0 && v.msg_len > 0);
+		NUB_FUZZ_CHECK_OP("nub_outb_handle", v.payload_len == 0 && v.msg_len > 0);
 		break;
 	default:
-		NUB_FUZZ_CHECK(!"the host wrote a response status it never sends");
+		nub_fuzz_fail_op("nub_outb_handle", "response status is one the host sends",
+				 __FILE__, __LINE__,
+				 "the host wrote a response status it never sends");
 	}
 }
 
@@ -354,7 +376,7 @@ static struct state *state_new(struct fuzz_input *in)
 	struct state *s = calloc(1, sizeof *s);
 	struct nub_error err;
 
-	NUB_FUZZ_CHECK(s != NULL);
+	NUB_FUZZ_CHECK(s != NULL); /* the harness's own allocation */
 	nub_config_default(&s->cfg);
 	s->cfg.max_guest_log_level = (enum nub_abi_log_level)(fuzz_read_u8(in) % 6);
 	uint8_t sizes = fuzz_read_u8(in);
@@ -371,7 +393,8 @@ static struct state *state_new(struct fuzz_input *in)
 	s->output = aligned_alloc(8, s->output_size);
 	s->staging = malloc(s->staging_size);
 	s->popped = malloc(s->input_size);
-	NUB_FUZZ_CHECK(s->input && s->output && s->staging && s->popped);
+	NUB_FUZZ_CHECK(s->input && s->output && s->staging &&
+		       s->popped); /* the harness's own allocation */
 	nub_iobuf_reset(s->input, s->input_size);
 	nub_iobuf_reset(s->output, s->output_size);
 
@@ -384,8 +407,9 @@ static struct state *state_new(struct fuzz_input *in)
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
 		enum nub_status st = nub_hostfn_register(&s->fns, &s->cfg.alloc, fns[i].id,
 							 fns[i].fn, s, &err);
-		NUB_FUZZ_CHECK(st == NUB_OK ||
-			       (st == NUB_E_NOMEM && nub_fuzz_alloc_failures() > 0));
+		NUB_FUZZ_CHECK_OP("nub_hostfn_register",
+				  st == NUB_OK ||
+					  (st == NUB_E_NOMEM && nub_fuzz_alloc_failures() > 0));
 	}
 	s->env = (struct nub_outb_env){
 		.input = s->input,
@@ -405,7 +429,8 @@ static struct state *state_new(struct fuzz_input *in)
 static void state_free(struct state *s)
 {
 	nub_hostfn_free(&s->fns, &s->cfg.alloc);
-	NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0); /* the engine freed all it allocated */
+	NUB_FUZZ_CHECK_OP("nub_hostfn_free",
+			  nub_fuzz_alloc_live() == 0); /* the engine freed all it allocated */
 	free(s->input);
 	free(s->output);
 	free(s->staging);
@@ -496,7 +521,7 @@ static void run(struct state *s, struct fuzz_input *in)
 	}
 	/* The input ended with the guest still running: the call ends here, as on a time limit. */
 	nub_outb_flush_print(&s->env);
-	NUB_FUZZ_CHECK(s->print.len == 0);
+	NUB_FUZZ_CHECK_OP("nub_outb_flush_print", s->print.len == 0);
 	nub_fuzz_outcome("continue");
 }
 

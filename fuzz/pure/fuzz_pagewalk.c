@@ -23,9 +23,10 @@ static void check_translation(uint64_t root, uint64_t gva, uint64_t gpa, uint32_
 {
 	uint64_t got;
 	uint32_t got_perms;
-	NUB_FUZZ_CHECK(nub_pagewalk_translate(&mem, root, gva, &got, &got_perms));
-	NUB_FUZZ_CHECK(got == gpa);
-	NUB_FUZZ_CHECK(got_perms == perms);
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_translate",
+			  nub_pagewalk_translate(&mem, root, gva, &got, &got_perms));
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_translate", got == gpa);
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_translate", got_perms == perms);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,9 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nub_fuzz_oversize(size, MAX_INPUT))
 		return 0;
 	if (!mapped) {
-		NUB_FUZZ_CHECK(nub_mem_map(&mem, PAGEWALK_PRIMARY_SIZE,
-					   NUB_GPA_TOP - PAGEWALK_SCRATCH_SIZE,
-					   PAGEWALK_SCRATCH_SIZE, -1, NULL) == NUB_OK);
+		NUB_FUZZ_CHECK_OP("nub_mem_map",
+				  nub_mem_map(&mem, PAGEWALK_PRIMARY_SIZE,
+					      NUB_GPA_TOP - PAGEWALK_SCRATCH_SIZE,
+					      PAGEWALK_SCRATCH_SIZE, -1, NULL) == NUB_OK);
 		mapped = true;
 	}
 	struct fuzz_input in;
@@ -46,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = fuzz_read_rest(&in, &tables);
 	volatile uint8_t *dst = nub_mem_ptr(&mem, PAGEWALK_TABLES_GPA,
 					    PAGEWALK_TABLES * (uint64_t)4096);
-	NUB_FUZZ_CHECK(dst != NULL);
+	NUB_FUZZ_CHECK_OP("nub_mem_ptr", dst != NULL);
 	nub_mem_copy_in(dst, tables, n);
 	for (size_t i = n; i < PAGEWALK_TABLES * 4096u; i++) /* what the last input left */
 		dst[i] = 0;
@@ -59,20 +61,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t root = PAGEWALK_TABLES_GPA + root_index * 4096u;
 	struct nub_pagewalk_stats st;
 	size_t count = 0;
-	NUB_FUZZ_CHECK(nub_pagewalk_ranges(&mem, root, &lim, ranges, &count, &st, NULL) == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges", nub_pagewalk_ranges(&mem, root, &lim, ranges,
+								     &count, &st, NULL) == NUB_OK);
 	nub_fuzz_outcome(st.truncated ? "truncated" : count ? "ranges" : "empty");
 
-	NUB_FUZZ_CHECK(count <= lim.max_ranges);
-	NUB_FUZZ_CHECK(st.entries <= lim.max_entries);
-	NUB_FUZZ_CHECK(!lim.max_bytes || st.bytes <= lim.max_bytes);
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges", count <= lim.max_ranges);
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges", st.entries <= lim.max_entries);
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges", !lim.max_bytes || st.bytes <= lim.max_bytes);
 	uint64_t bytes = 0, end = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct nub_vrange *r = &ranges[i];
-		NUB_FUZZ_CHECK(r->size > 0 && (r->gva | r->gpa) % 4096 == 0);
-		NUB_FUZZ_CHECK(r->size % 4096 == 0);
-		NUB_FUZZ_CHECK(i == 0 || r->gva >= end); /* ascending and disjoint */
-		NUB_FUZZ_CHECK(nub_mem_ptr(&mem, r->gpa, r->size) != NULL);
-		NUB_FUZZ_CHECK(r->perms & NUB_MEM_READ);
+		NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges",
+				  r->size > 0 && (r->gva | r->gpa) % 4096 == 0);
+		NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges", r->size % 4096 == 0);
+		NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges",
+				  i == 0 || r->gva >= end); /* ascending and disjoint */
+		NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges",
+				  nub_mem_ptr(&mem, r->gpa, r->size) != NULL);
+		NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges", r->perms & NUB_MEM_READ);
 		check_translation(root, r->gva, r->gpa, r->perms);
 		if (r->size >= 4096)
 			check_translation(root, r->gva + r->size - 4096, r->gpa + r->size - 4096,
@@ -80,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		end = r->gva + r->size;
 		bytes += r->size;
 	}
-	NUB_FUZZ_CHECK(bytes == st.bytes);
+	NUB_FUZZ_CHECK_OP("nub_pagewalk_ranges", bytes == st.bytes);
 	return 0;
 }
 

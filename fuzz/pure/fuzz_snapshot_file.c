@@ -35,34 +35,41 @@ static void check_mem_covered(const struct nub_snapshot *a, const struct nub_sna
 		if (data < 0 || data >= end)
 			break; /* ENXIO: only holes are left */
 		off_t hole = lseek(a->memfd, data, SEEK_HOLE);
-		NUB_FUZZ_CHECK(hole > data);
+		NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode", hole > data);
 		if (hole > end)
 			hole = end;
-		NUB_FUZZ_CHECK(memcmp(a->mem + data, b->mem + data, (size_t)(hole - data)) == 0);
+		NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode",
+				  memcmp(a->mem + data, b->mem + data, (size_t)(hole - data)) == 0);
 		pos = hole;
 	}
 }
 
 static void check_same(const struct nub_snapshot *a, const struct nub_snapshot *b)
 {
-	NUB_FUZZ_CHECK(memcmp(&a->layout, &b->layout, sizeof a->layout) == 0);
-	NUB_FUZZ_CHECK(a->abi_version == b->abi_version);
-	NUB_FUZZ_CHECK(snap_vcpu_differs(&a->vcpu, &b->vcpu) == NULL);
-	NUB_FUZZ_CHECK(a->nfn == b->nfn);
-	NUB_FUZZ_CHECK(a->nfn == 0 ||
-		       memcmp(a->fn_ids, b->fn_ids, a->nfn * sizeof *a->fn_ids) == 0);
-	NUB_FUZZ_CHECK(a->nmaps == 0 && b->nmaps == 0); /* files store no mappings */
-	NUB_FUZZ_CHECK(a->mem_size == b->mem_size);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode",
+			  memcmp(&a->layout, &b->layout, sizeof a->layout) == 0);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode", a->abi_version == b->abi_version);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode",
+			  snap_vcpu_differs(&a->vcpu, &b->vcpu) == NULL);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode", a->nfn == b->nfn);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode",
+			  a->nfn == 0 ||
+				  memcmp(a->fn_ids, b->fn_ids, a->nfn * sizeof *a->fn_ids) == 0);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode",
+			  a->nmaps == 0 && b->nmaps == 0); /* files store no mappings */
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode", a->mem_size == b->mem_size);
 	check_mem_covered(a, b);
 	check_mem_covered(b, a);
 }
 
 static void check_status(enum nub_status st, const struct nub_error *err)
 {
-	NUB_FUZZ_CHECK(st == NUB_OK || st == NUB_E_SNAPSHOT || st == NUB_E_ABI ||
-		       (st == NUB_E_NOMEM && nub_fuzz_alloc_failures() > 0));
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode",
+			  st == NUB_OK || st == NUB_E_SNAPSHOT || st == NUB_E_ABI ||
+				  (st == NUB_E_NOMEM && nub_fuzz_alloc_failures() > 0));
 	if (st != NUB_OK)
-		NUB_FUZZ_CHECK(err->status == st && nub_fuzz_error_ok(err));
+		NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode",
+				  err->status == st && nub_fuzz_error_ok(err));
 }
 
 /* Encodes (s) into a buffer allocated with the counting hook. */
@@ -76,7 +83,7 @@ static struct nub_buf encode(const struct nub_snapshot *s)
 	enum nub_status st = nub_snapshot_file_encode(s, &buf, &err);
 	if (st != NUB_OK)
 		fprintf(stderr, "nub-fuzz: encode failed: %s\n", err.message);
-	NUB_FUZZ_CHECK(st == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_encode", st == NUB_OK);
 	return buf;
 }
 
@@ -96,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nub_fuzz_outcome(st == NUB_OK ? "ok" : nub_status_str(st));
 	check_status(st, &err);
 	if (st != NUB_OK) {
-		NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+		NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode", nub_fuzz_alloc_live() == 0);
 		return 0;
 	}
 
@@ -105,16 +112,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st = nub_snapshot_file_decode(first.data, first.len, &hook, &again, &err);
 	if (st != NUB_OK)
 		fprintf(stderr, "nub-fuzz: the re-encoded file does not decode: %s\n", err.message);
-	NUB_FUZZ_CHECK(st == NUB_OK);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_decode", st == NUB_OK);
 	check_same(snap, again);
 	struct nub_buf second = encode(again);
-	NUB_FUZZ_CHECK(second.len == first.len && memcmp(second.data, first.data, first.len) == 0);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_file_encode",
+			  second.len == first.len &&
+				  memcmp(second.data, first.data, first.len) == 0);
 
 	nub_buf_free(&first);
 	nub_buf_free(&second);
 	nub_snapshot_unref(snap);
 	nub_snapshot_unref(again);
-	NUB_FUZZ_CHECK(nub_fuzz_alloc_live() == 0);
+	NUB_FUZZ_CHECK_OP("nub_snapshot_unref", nub_fuzz_alloc_live() == 0);
 	return 0;
 }
 

@@ -27,12 +27,24 @@ static const uint32_t header_size[] = {
 	[WIRE_LOG] = sizeof(struct nub_wire_log),
 };
 
+/* The engine operations a frame kind goes through, which name its invariants. */
+static const char *const decode_op[] = {
+	[WIRE_REQUEST] = "nub_wire_decode_request",
+	[WIRE_RESPONSE] = "nub_wire_decode_response",
+	[WIRE_LOG] = "nub_wire_decode_log",
+};
+static const char *const encode_op[] = {
+	[WIRE_REQUEST] = "nub_wire_encode_request",
+	[WIRE_RESPONSE] = "nub_wire_encode_response",
+	[WIRE_LOG] = "nub_wire_encode_log",
+};
+
 /* A private copy of exactly (len) bytes, so ASan reports any read past the frame. */
 static uint8_t *copy_exact(const uint8_t *p, size_t len)
 {
 	uint8_t *c = malloc(len ? len : 1);
 
-	NUB_FUZZ_CHECK(c != NULL);
+	NUB_FUZZ_CHECK(c != NULL); /* the harness's own allocation */
 	if (len)
 		memcpy(c, p, len);
 	return c;
@@ -83,23 +95,28 @@ static void check_view(const struct frame_view *f, const uint8_t *buf, size_t le
 
 	switch (f->kind) {
 	case WIRE_REQUEST:
-		NUB_FUZZ_CHECK(inside(f->v.req.payload, f->v.req.payload_len, buf, len));
+		NUB_FUZZ_CHECK_OP(decode_op[f->kind],
+				  inside(f->v.req.payload, f->v.req.payload_len, buf, len));
 		total += f->v.req.payload_len;
 		break;
 	case WIRE_RESPONSE:
-		NUB_FUZZ_CHECK(inside(f->v.resp.payload, f->v.resp.payload_len, buf, len));
-		NUB_FUZZ_CHECK(inside(f->v.resp.msg, f->v.resp.msg_len, buf, len));
+		NUB_FUZZ_CHECK_OP(decode_op[f->kind],
+				  inside(f->v.resp.payload, f->v.resp.payload_len, buf, len));
+		NUB_FUZZ_CHECK_OP(decode_op[f->kind],
+				  inside(f->v.resp.msg, f->v.resp.msg_len, buf, len));
 		total += (uint64_t)f->v.resp.payload_len + f->v.resp.msg_len;
 		break;
 	default:
-		NUB_FUZZ_CHECK(f->v.log.level >= NUB_LEVEL_ERROR &&
-			       f->v.log.level <= NUB_LEVEL_TRACE);
-		NUB_FUZZ_CHECK(inside(f->v.log.file, f->v.log.file_len, buf, len));
-		NUB_FUZZ_CHECK(inside(f->v.log.msg, f->v.log.msg_len, buf, len));
+		NUB_FUZZ_CHECK_OP(decode_op[f->kind], f->v.log.level >= NUB_LEVEL_ERROR &&
+							      f->v.log.level <= NUB_LEVEL_TRACE);
+		NUB_FUZZ_CHECK_OP(decode_op[f->kind],
+				  inside(f->v.log.file, f->v.log.file_len, buf, len));
+		NUB_FUZZ_CHECK_OP(decode_op[f->kind],
+				  inside(f->v.log.msg, f->v.log.msg_len, buf, len));
 		total += (uint64_t)f->v.log.file_len + f->v.log.msg_len;
 		break;
 	}
-	NUB_FUZZ_CHECK(total == len);
+	NUB_FUZZ_CHECK_OP(decode_op[f->kind], total == len);
 }
 
 /*
@@ -112,15 +129,16 @@ static void check_reencode(const struct frame_view *f, const uint8_t *frame, siz
 	size_t written = 0;
 	uint8_t *dst = malloc(len);
 
-	NUB_FUZZ_CHECK(dst != NULL);
+	NUB_FUZZ_CHECK(dst != NULL); /* the harness's own allocation */
 	memset(dst, SENTINEL, len);
-	NUB_FUZZ_CHECK(encode(f, dst, len - 1, &written, &err) == NUB_E_LAYOUT);
-	NUB_FUZZ_CHECK(nub_fuzz_error_ok(&err));
+	NUB_FUZZ_CHECK_OP(encode_op[f->kind],
+			  encode(f, dst, len - 1, &written, &err) == NUB_E_LAYOUT);
+	NUB_FUZZ_CHECK_OP(encode_op[f->kind], nub_fuzz_error_ok(&err));
 	for (size_t i = 0; i < len; i++)
-		NUB_FUZZ_CHECK(dst[i] == SENTINEL);
-	NUB_FUZZ_CHECK(encode(f, dst, len, &written, &err) == NUB_OK);
-	NUB_FUZZ_CHECK(written == len);
-	NUB_FUZZ_CHECK(memcmp(dst, frame, len) == 0);
+		NUB_FUZZ_CHECK_OP(encode_op[f->kind], dst[i] == SENTINEL);
+	NUB_FUZZ_CHECK_OP(encode_op[f->kind], encode(f, dst, len, &written, &err) == NUB_OK);
+	NUB_FUZZ_CHECK_OP(encode_op[f->kind], written == len);
+	NUB_FUZZ_CHECK_OP(encode_op[f->kind], memcmp(dst, frame, len) == 0);
 	free(dst);
 }
 
@@ -140,9 +158,10 @@ static void fuzz_decode(enum fuzz_wire_mode kind, const uint8_t *data, size_t le
 		check_view(&f, frame, len);
 		check_reencode(&f, frame, len);
 	} else {
-		NUB_FUZZ_CHECK(st == NUB_E_PROTOCOL);
-		NUB_FUZZ_CHECK(err.status == st && nub_fuzz_error_ok(&err));
-		NUB_FUZZ_CHECK(memcmp(&f, &untouched, sizeof f) == 0); /* no partial output */
+		NUB_FUZZ_CHECK_OP(decode_op[kind], st == NUB_E_PROTOCOL);
+		NUB_FUZZ_CHECK_OP(decode_op[kind], err.status == st && nub_fuzz_error_ok(&err));
+		NUB_FUZZ_CHECK_OP(decode_op[kind],
+				  memcmp(&f, &untouched, sizeof f) == 0); /* no partial output */
 	}
 	free(frame);
 }
@@ -178,9 +197,9 @@ static void fuzz_encode(struct fuzz_input *in)
 
 	size_t len = header_size[f.kind] + (size_t)n1 + n2, written = 0;
 	uint8_t *frame = malloc(len);
-	NUB_FUZZ_CHECK(frame != NULL);
-	NUB_FUZZ_CHECK(encode(&f, frame, len, &written, &err) == NUB_OK);
-	NUB_FUZZ_CHECK(written == len);
+	NUB_FUZZ_CHECK(frame != NULL); /* the harness's own allocation */
+	NUB_FUZZ_CHECK_OP(encode_op[f.kind], encode(&f, frame, len, &written, &err) == NUB_OK);
+	NUB_FUZZ_CHECK_OP(encode_op[f.kind], written == len);
 
 	memset(&d, 0, sizeof d);
 	d.kind = f.kind;
@@ -188,23 +207,32 @@ static void fuzz_encode(struct fuzz_input *in)
 	nub_fuzz_outcome(st == NUB_OK ? "ok" : nub_status_str(st));
 	if (f.kind == WIRE_LOG && (a < NUB_LEVEL_ERROR || a > NUB_LEVEL_TRACE)) {
 		/* The encoder accepts any level (for hostile test frames); the decoder must not. */
-		NUB_FUZZ_CHECK(st == NUB_E_PROTOCOL && nub_fuzz_error_ok(&err));
+		NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+				  st == NUB_E_PROTOCOL && nub_fuzz_error_ok(&err));
 	} else {
-		NUB_FUZZ_CHECK(st == NUB_OK);
+		NUB_FUZZ_CHECK_OP(decode_op[f.kind], st == NUB_OK);
 		check_view(&d, frame, len);
 		if (f.kind == WIRE_REQUEST) {
-			NUB_FUZZ_CHECK(d.v.req.fn_id == a && d.v.req.payload_len == n1);
-			NUB_FUZZ_CHECK(!n1 || memcmp(d.v.req.payload, p1, n1) == 0);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+					  d.v.req.fn_id == a && d.v.req.payload_len == n1);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+					  !n1 || memcmp(d.v.req.payload, p1, n1) == 0);
 		} else if (f.kind == WIRE_RESPONSE) {
-			NUB_FUZZ_CHECK(d.v.resp.status == a && d.v.resp.payload_len == n1 &&
-				       d.v.resp.msg_len == n2);
-			NUB_FUZZ_CHECK(!n1 || memcmp(d.v.resp.payload, p1, n1) == 0);
-			NUB_FUZZ_CHECK(!n2 || memcmp(d.v.resp.msg, p2, n2) == 0);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind], d.v.resp.status == a &&
+								     d.v.resp.payload_len == n1 &&
+								     d.v.resp.msg_len == n2);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+					  !n1 || memcmp(d.v.resp.payload, p1, n1) == 0);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+					  !n2 || memcmp(d.v.resp.msg, p2, n2) == 0);
 		} else {
-			NUB_FUZZ_CHECK(d.v.log.level == a && d.v.log.line == line &&
-				       d.v.log.file_len == n1 && d.v.log.msg_len == n2);
-			NUB_FUZZ_CHECK(!n1 || memcmp(d.v.log.file, p1, n1) == 0);
-			NUB_FUZZ_CHECK(!n2 || memcmp(d.v.log.msg, p2, n2) == 0);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+					  d.v.log.level == a && d.v.log.line == line &&
+						  d.v.log.file_len == n1 && d.v.log.msg_len == n2);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+					  !n1 || memcmp(d.v.log.file, p1, n1) == 0);
+			NUB_FUZZ_CHECK_OP(decode_op[f.kind],
+					  !n2 || memcmp(d.v.log.msg, p2, n2) == 0);
 		}
 	}
 	free(frame);

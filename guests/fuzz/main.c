@@ -283,8 +283,90 @@ static uint32_t fn_run(const uint8_t *in, uint32_t len, struct nub_guest_out *ou
 	return NUB_STATUS_OK;
 }
 
+/* ---- The state digest (fuzz_cmds.h, FUZZ_FN_DIGEST) ---- */
+
+/*
+ * abi.h's digest of the (n) words at (w). The zero test is one repe scasq (which stops at the
+ * first non-zero word), not nub_digest_words's loop: emulated, the string instruction is about
+ * three times faster, and most of the state is zero.
+ */
+static uint64_t digest(const uint64_t *w, uint64_t n)
+{
+	uint64_t left = n;
+	const uint64_t *p = w;
+	int zero;
+
+	if (n == 0)
+		return 0;
+	__asm__ volatile("repe scasq" : "+c"(left), "+D"(p), "=@ccz"(zero) : "a"(0ull) : "memory");
+	return zero ? 0 : nub_digest_fnv(w, n);
+}
+
+/* Range (i) of fuzz_cmds.h's table as [*start, *end); false for an index past it. */
+static int state_range(uint32_t i, uint64_t *start, uint64_t *end)
+{
+	const struct nub_boot_info *b = nub_guest_boot_info();
+	uint64_t in_sp = get64((const uint8_t *)(uintptr_t)b->input_gva);
+	struct nub_guest_state_layout s;
+
+	nub_guest_state_layout(&s);
+	switch (i) {
+	case FUZZ_RANGE_DATA:
+		*start = s.data_start, *end = s.call_state_start;
+		return 1;
+	case FUZZ_RANGE_DATA2:
+		*start = s.call_state_end, *end = s.data_end;
+		return 1;
+	case FUZZ_RANGE_HEAP:
+		*start = b->heap_gva, *end = b->heap_gva + b->heap_size;
+		return 1;
+	case FUZZ_RANGE_STACK:
+		*start = s.call_sp, *end = b->stack_top_gva;
+		return 1;
+	case FUZZ_RANGE_INPUT:
+		/* Below sp: the stack pointer and the request the host pushed for this call. */
+		in_sp = in_sp <= b->input_size ? in_sp : b->input_size;
+		*start = b->input_gva + ((in_sp + 7) & ~7ull);
+		*end = b->input_gva + b->input_size;
+		return 1;
+	case FUZZ_RANGE_OUTPUT:
+		*start = b->output_gva, *end = b->output_gva + b->output_size;
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t fn_digest(const uint8_t *in, uint32_t len, struct nub_guest_out *out)
+{
+	uint64_t start, end, at, n;
+	uint8_t resp[FUZZ_DIGEST_RESPONSE_SIZE];
+
+	if (len != FUZZ_DIGEST_REQUEST_SIZE || !state_range(get32(in), &start, &end) ||
+	    get32(in + 4) % 8)
+		return NUB_STATUS_BAD_REQUEST;
+	if (end < start)
+		end = start;
+	at = start + get32(in + 4);
+	n = at < end ? end - at : 0;
+	if (n > get32(in + 8))
+		n = get32(in + 8) & ~7u;
+	/*
+	 * Built on the stack and copied last: out->data lies in the output buffer, which is one of
+	 * the ranges.
+	 */
+	put64(resp, start);
+	put64(resp + 8, end - start);
+	put64(resp + 16, digest((const uint64_t *)(uintptr_t)at, n / 8));
+	if (out->cap < sizeof resp)
+		return NUB_STATUS_RESPONSE_TOO_LARGE;
+	memcpy(out->data, resp, sizeof resp);
+	out->len = sizeof resp;
+	return NUB_STATUS_OK;
+}
+
 const struct nub_guest_fn nub_guest_functions[] = {
 	{ FUZZ_FN_RUN, fn_run },
+	{ FUZZ_FN_DIGEST, fn_digest },
 };
 const uint32_t nub_guest_function_count = sizeof nub_guest_functions /
 					  sizeof nub_guest_functions[0];

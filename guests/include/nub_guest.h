@@ -64,6 +64,20 @@ void nub_guest_main(void);
 const struct nub_boot_info *nub_guest_boot_info(void);
 
 /*
+ * Where a call's view of the guest's state lies, for a digest of it (the fuzz guest's
+ * FUZZ_FN_DIGEST). [data_start, data_end) is the writable data segment, .data and .bss, with
+ * data_end rounded up to the page (the host maps the whole page writable); [call_state_start,
+ * call_state_end) inside it is what the runtime writes at each call's entry before the function
+ * runs (so not what the snapshot holds). call_sp is the call loop's stack pointer, which is the
+ * snapshot's rsp: every call builds its frames below it. All 8-byte aligned.
+ */
+struct nub_guest_state_layout {
+	uint64_t data_start, call_state_start, call_state_end, data_end;
+	uint64_t call_sp;
+};
+void nub_guest_state_layout(struct nub_guest_state_layout *out);
+
+/*
  * Makes the runtime report the end of the current call with a HLT instruction instead of an OUT
  * to NUB_PORT_HALT (both mean "call done" to the host); the response is pushed as usual. For tests
  * of the host's HLT handling.

@@ -11,10 +11,22 @@ static const struct {
 	sizeof NUB_NOTE_NAME, sizeof(uint32_t), NUB_NOTE_TYPE_ABI, NUB_NOTE_NAME, NUB_ABI_VERSION,
 };
 
+/*
+ * What serve() writes at each call's entry, before the function runs, lives in its own section
+ * (guest.ld brackets it with __nub_call_state_start/end), so that a digest of the guest's data
+ * as a call sees it (nub_guest_state_layout) can leave out exactly these words.
+ */
+#define CALL_STATE __attribute__((section(".bss.nub_call_state")))
+
 const struct nub_boot_info *nub_rt_boot;
-struct nub_guest_out *nub_rt_out;
-uint64_t nub_rt_resp_base;
+struct nub_guest_out *nub_rt_out CALL_STATE;
+uint64_t nub_rt_resp_base CALL_STATE;
 static bool end_with_hlt;
+static uint64_t call_loop_sp; /* the call loop's rsp: the snapshot's rsp */
+
+/* guest.ld: the writable data segment and the call state inside it. */
+extern const uint8_t __nub_data_start[], __nub_call_state_start[], __nub_call_state_end[],
+	__nub_data_end[];
 
 __attribute__((weak)) void nub_guest_main(void)
 {
@@ -23,6 +35,17 @@ __attribute__((weak)) void nub_guest_main(void)
 const struct nub_boot_info *nub_guest_boot_info(void)
 {
 	return nub_rt_boot;
+}
+
+void nub_guest_state_layout(struct nub_guest_state_layout *out)
+{
+	out->data_start = (uint64_t)(uintptr_t)__nub_data_start;
+	out->call_state_start = (uint64_t)(uintptr_t)__nub_call_state_start;
+	out->call_state_end = (uint64_t)(uintptr_t)__nub_call_state_end;
+	/* The host maps the whole last page of the segment writable. */
+	out->data_end = ((uint64_t)(uintptr_t)__nub_data_end + NUB_PAGE_SIZE - 1) &
+			~(uint64_t)(NUB_PAGE_SIZE - 1);
+	out->call_sp = call_loop_sp;
 }
 
 void nub_guest_end_call_with_hlt(void)
@@ -89,8 +112,11 @@ static uint32_t dispatch(const uint8_t *el, uint64_t el_len, struct nub_guest_ou
  * Serves one call: pops the request from the input buffer, runs it, and pushes exactly one
  * response onto the output buffer. The request stays on the input stack until the function has
  * returned, so its payload stays valid while the host pushes host-call responses above it.
+ * Never inlined: its locals are the call's own and must live below the call loop's stack
+ * pointer, where each call rebuilds them, not in the loop's frame, which persists across calls
+ * (a state digest of the stack covers only what lies above that pointer; nub_guest.h).
  */
-static void serve(void)
+__attribute__((noinline)) static void serve(void)
 {
 	const struct nub_boot_info *b = nub_rt_boot;
 	uint8_t *obuf = nub_ptr(b->output_gva), *resp;
@@ -167,6 +193,8 @@ _Noreturn void nub_runtime_start(const struct nub_boot_info *boot)
 	 * "Ready" (the first time) and "call done" are an OUT to NUB_PORT_HALT, or a HLT when the
 	 * function asked for it; the host resumes the vCPU right after either to make the next call.
 	 */
+	/* This frame has no variable-size parts, so rsp is the same at the halt below. */
+	__asm__ volatile("movq %%rsp, %0" : "=r"(call_loop_sp));
 	for (;;) {
 		if (end_with_hlt) {
 			end_with_hlt = false;

@@ -12,7 +12,8 @@ static void *inject_realloc(void *ctx, void *ptr, size_t size)
 
 	if (size == 0) {
 		if (ptr) {
-			NUB_FUZZ_CHECK(a->live > 0); /* a free of something never allocated */
+			/* The engine freed something it never allocated through its hook. */
+			NUB_FUZZ_CHECK_OP("nub_alloc_free", a->live > 0);
 			a->live--;
 			free(ptr);
 		}

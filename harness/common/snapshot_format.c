@@ -44,7 +44,7 @@ uint8_t *snap_repaired_copy(const uint8_t *data, size_t size)
 {
 	uint8_t *file = malloc(size ? size : 1);
 
-	NUB_FUZZ_CHECK(file != NULL);
+	NUB_FUZZ_CHECK(file != NULL); /* the harness's own allocation */
 	if (size)
 		memcpy(file, data, size);
 	snap_repair(file, size);

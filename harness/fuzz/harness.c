@@ -167,19 +167,24 @@ void nub_fuzz_check_print(const char *text, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)text;
 
-	NUB_FUZZ_CHECK(len > 0 && len <= sizeof(((struct nub_print_line *)0)->text));
+	NUB_FUZZ_CHECK_OP("nub_config.debug_print",
+			  len > 0 && len <= sizeof(((struct nub_print_line *)0)->text));
 	for (size_t i = 0; i < len;) {
 		uint8_t b = p[i];
 		size_t n = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : 4;
-		NUB_FUZZ_CHECK(b < 0x80 || (b >= 0xc2 && b <= 0xf4));
-		NUB_FUZZ_CHECK(n <= len - i);
+		NUB_FUZZ_CHECK_OP("nub_config.debug_print", b < 0x80 || (b >= 0xc2 && b <= 0xf4));
+		NUB_FUZZ_CHECK_OP("nub_config.debug_print", n <= len - i);
 		uint32_t c = n == 1 ? b : n == 2 ? b & 0x1fu : n == 3 ? b & 0x0fu : b & 0x07u;
 		for (size_t k = 1; k < n; k++) {
-			NUB_FUZZ_CHECK((p[i + k] & 0xc0) == 0x80);
+			NUB_FUZZ_CHECK_OP("nub_config.debug_print", (p[i + k] & 0xc0) == 0x80);
 			c = c << 6 | (p[i + k] & 0x3fu);
 		}
-		NUB_FUZZ_CHECK(c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff));
-		NUB_FUZZ_CHECK(n == (c < 0x80 ? 1u : c < 0x800 ? 2u : c < 0x10000 ? 3u : 4u));
+		NUB_FUZZ_CHECK_OP("nub_config.debug_print",
+				  c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff));
+		NUB_FUZZ_CHECK_OP("nub_config.debug_print", n == (c < 0x80      ? 1u
+								  : c < 0x800   ? 2u
+								  : c < 0x10000 ? 3u
+										: 4u));
 		i += n;
 	}
 }

@@ -8,6 +8,7 @@
 
 #include "host_fns.h"
 #include "kvm_skip.h"
+#include "leak_oracle.h"
 #include "nub_fuzz.h"
 #include "rawkvm.h"
 #include "timing.h"
@@ -31,13 +32,15 @@ static void log_cb(void *ctx, const struct nub_log_record *r)
 {
 	const struct nub_config *cfg = ctx;
 
-	NUB_FUZZ_CHECK(r->source == NUB_LOG_FROM_GUEST || r->source == NUB_LOG_FROM_ENGINE);
-	NUB_FUZZ_CHECK(r->level >= NUB_LEVEL_ERROR && r->level <= NUB_LEVEL_TRACE);
+	NUB_FUZZ_CHECK_OP("nub_config.log",
+			  r->source == NUB_LOG_FROM_GUEST || r->source == NUB_LOG_FROM_ENGINE);
+	NUB_FUZZ_CHECK_OP("nub_config.log",
+			  r->level >= NUB_LEVEL_ERROR && r->level <= NUB_LEVEL_TRACE);
 	if (r->source == NUB_LOG_FROM_GUEST)
-		NUB_FUZZ_CHECK(r->level <= cfg->max_guest_log_level);
-	NUB_FUZZ_CHECK(r->file != NULL && strnlen(r->file, 256) < 256);
-	NUB_FUZZ_CHECK(r->message != NULL || r->message_len == 0);
-	NUB_FUZZ_CHECK(r->message_len <= (1u << 30));
+		NUB_FUZZ_CHECK_OP("nub_config.log", r->level <= cfg->max_guest_log_level);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->file != NULL && strnlen(r->file, 256) < 256);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->message != NULL || r->message_len == 0);
+	NUB_FUZZ_CHECK_OP("nub_config.log", r->message_len <= (1u << 30));
 	/* Touch every byte: ASan checks the engine handed over readable memory. */
 	volatile uint8_t sum = 0;
 	for (size_t i = 0; i < r->message_len; i++)
@@ -355,6 +358,78 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 		100.0 * ORACLE_MAX_SHARE);
 }
 
+/* ---- The state-leak oracle ---- */
+
+#define LEAK_WARMUP 2u
+#define LEAK_RUNS 10u
+
+/* Check every (every) restores outside replay; 0 when the target has not enabled it. */
+static struct {
+	unsigned every;
+	unsigned long restores;
+} leak;
+
+void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap)
+{
+	struct nub_error err, verr;
+	/* The host's view first: the check's own call dirties the sandbox. */
+	enum nub_status vst = nub_sandbox_verify(sb, snap, &verr);
+	enum nub_status st = leak_oracle_check(sb, snap, &err);
+
+	if (st != NUB_OK) {
+		fprintf(stderr, "nub-fuzz: state-leak oracle: %s: %s\n", nub_status_str(st),
+			err.message);
+		fprintf(stderr, "nub-fuzz: state-leak oracle: host view: %s\n",
+			vst == NUB_OK ? "guest memory equals the snapshot (only the guest sees it)"
+				      : verr.message);
+		nub_fuzz_fail_op(
+			"nub_sandbox_restore", "guest state digest == snapshot", __FILE__, __LINE__,
+			"state-leak oracle: leak_oracle_check(sandbox, snapshot) == NUB_OK");
+	}
+	st = nub_sandbox_restore(sb, snap, &err);
+	if (st != NUB_OK)
+		fprintf(stderr, "nub-fuzz: restore after the state-leak oracle failed: %s: %s\n",
+			nub_status_str(st), err.message);
+	NUB_FUZZ_CHECK_OP("nub_sandbox_restore", st == NUB_OK);
+}
+
+void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s)
+{
+	double v[LEAK_RUNS];
+	struct nub_error err;
+
+	/* Not from the trivial-iteration runs (their inputs call back in here) nor under gdb. */
+	if (leak.every || calibration.on || gdb_requested())
+		return;
+	for (unsigned i = 0; i < LEAK_WARMUP + LEAK_RUNS; i++) {
+		kvm_fuzz_setup_check(nub_sandbox_restore(s->sb, s->snap, &err), &err,
+				     "restore (state-leak oracle calibration)");
+		uint64_t t0 = timing_now_ns();
+		kvm_fuzz_check_no_leak(s->sb, s->snap);
+		if (i >= LEAK_WARMUP)
+			v[i - LEAK_WARMUP] = (double)(timing_now_ns() - t0);
+	}
+	double check_ns = timing_median(v, LEAK_RUNS);
+	double iter_ns = calibration.iteration_ns, rt = calibration.rt_ns;
+	if (iter_ns <= 0 || rt <= 0) {
+		leak.every = 1;
+		fprintf(stderr,
+			"nub-fuzz: %s: state-leak oracle: FUZZ_FN_DIGEST + restore %.1f us per check; "
+			"trivial iteration not measured, so checked before every input\n",
+			target, check_ns / 1000.0);
+		return;
+	}
+	/* Same rule as the restore oracle: under the share of the cheapest input. */
+	leak.every = (unsigned)(check_ns / (ORACLE_MAX_SHARE * iter_ns)) + 1;
+	fprintf(stderr,
+		"nub-fuzz: %s: state-leak oracle: FUZZ_FN_DIGEST + restore %.1f us = %.1f RT per "
+		"check (median of %u); checked before every %u inputs = %.1f %% of the trivial "
+		"iteration's %.1f us (goal < %.0f %%); before every input when replaying\n",
+		target, check_ns / 1000.0, check_ns / rt, LEAK_RUNS, leak.every,
+		100.0 * check_ns / leak.every / iter_ns, iter_ns / 1000.0,
+		100.0 * ORACLE_MAX_SHARE);
+}
+
 /* ---- Invariants of results ---- */
 
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
@@ -375,22 +450,25 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 		return;
 	if (nub_fuzz_replaying() || ++oracle.restores % oracle.every == 0)
 		kvm_fuzz_check_exact(sb, snap);
+	/* After the restore and before the next input: what that input's guest will see. */
+	if (leak.every && (nub_fuzz_replaying() || ++leak.restores % leak.every == 0))
+		kvm_fuzz_check_no_leak(sb, snap);
 }
 
-void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err)
+void kvm_fuzz_check_result(const char *op, enum nub_status st, const struct nub_error *err)
 {
-	NUB_FUZZ_CHECK((unsigned)st < NUB_STATUS_COUNT);
+	NUB_FUZZ_CHECK_OP(op, (unsigned)st < NUB_STATUS_COUNT);
 	/* Every guest-caused outcome has its own status: NUB_E_KVM is an engine bug. */
-	NUB_FUZZ_CHECK(st != NUB_E_KVM);
+	NUB_FUZZ_CHECK_OP(op, st != NUB_E_KVM);
 	if (st != NUB_OK) {
-		NUB_FUZZ_CHECK(err->status == st);
-		NUB_FUZZ_CHECK(nub_fuzz_error_ok(err));
+		NUB_FUZZ_CHECK_OP(op, err->status == st);
+		NUB_FUZZ_CHECK_OP(op, nub_fuzz_error_ok(err));
 	}
 }
 
 void kvm_fuzz_check_call(enum nub_sandbox_status s, enum nub_status st, const struct nub_error *err)
 {
-	kvm_fuzz_check_result(st, err);
+	kvm_fuzz_check_result("nub_sandbox_call", st, err);
 	switch (st) {
 	case NUB_OK:
 	case NUB_E_GUEST_ERROR:
@@ -420,6 +498,7 @@ const char *kvm_fuzz_outcome(const char *stage, enum nub_status st)
 	static char names[MAX_STAGES][NUB_STATUS_COUNT][48];
 	unsigned i;
 
+	/* Plain checks: these guard the harness's own table, not an engine promise. */
 	NUB_FUZZ_CHECK((unsigned)st < NUB_STATUS_COUNT);
 	for (i = 0; i < MAX_STAGES && stages[i] && strcmp(stages[i], stage) != 0; i++)
 		;

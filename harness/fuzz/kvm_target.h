@@ -113,6 +113,30 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 			       struct nub_snapshot *snap);
 
 /*
+ * The state-leak oracle's check: aborts, naming the check, unless the guest in (sb), a sandbox
+ * of the `fuzz` guest just restored to (snap), sees exactly (snap)'s state (leak_oracle_check);
+ * then restores (sb) again, since the check's own calls dirtied it. On a difference it prints
+ *   nub-fuzz: state-leak oracle: NUB_E_DIVERGED: <the first chunk that differs>
+ *   nub-fuzz: state-leak oracle: host view: <what nub_sandbox_verify found just before>
+ * (the host view tells a stale host copy apart from memory only the guest sees) and fails the
+ * named invariant "nub_sandbox_restore guest state digest == snapshot".
+ */
+void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap);
+
+/*
+ * Turns on the state-leak oracle (leak_oracle.h) for (s), a sandbox of the `fuzz` guest, once
+ * per process (later calls return at once; not under gdb): times one check right after a restore
+ * (FUZZ_FN_DIGEST, the comparison with the snapshot and the restore the check's call needs
+ * afterwards; median of 10 after 2 untimed), picks N as kvm_fuzz_calibrate_oracle does, and
+ * prints on stderr:
+ *   nub-fuzz: <target>: state-leak oracle: FUZZ_FN_DIGEST + restore V us = X RT per check
+ *   (median of 10); checked before every N inputs = P % of the trivial iteration's W us (goal
+ *   < 10 %); before every input when replaying
+ * Call it after kvm_fuzz_sandbox_once.
+ */
+void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s);
+
+/*
  * Restores (sb) to (snap); aborts (an invariant) if that fails or leaves the sandbox not ready.
  * Then, every N restores (kvm_fuzz_calibrate_oracle) and after every restore when replaying (the
  * reproducer and the corpus replay tests), runs the restore oracle: a sandbox that differs from
@@ -124,6 +148,11 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
  * still starts from the snapshot, and the restore's own work (copying the pages the input
  * dirtied) counts towards the input that caused it, which keeps coverage stable under AFL++.
  * One restore per input instead of two: about a third off a trivial iteration.
+ * With the state-leak oracle enabled, every N restores (and after every restore when replaying)
+ * it then checks that the guest sees exactly (snap) (leak_oracle_check, which leaves the sandbox
+ * restored again); a difference prints "nub-fuzz: state-leak oracle: NUB_E_DIVERGED: <the first
+ * range that differs>" and the host's view (nub_sandbox_verify), and fails the named invariant
+ * "nub_sandbox_restore guest state digest == snapshot".
  */
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap);
 
@@ -135,11 +164,12 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap);
 void kvm_fuzz_check_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap);
 
 /*
- * Invariants of any engine result (st, err): st is a known status, never NUB_E_KVM (every
- * guest-caused outcome has its own status, so NUB_E_KVM means an engine bug), and on failure
- * err->status == st with a NUL-terminated, non-empty message.
+ * Invariants of any result (st, err) of engine operation (op) (e.g. "nub_uninit_evolve", which
+ * names the invariant): st is a known status, never NUB_E_KVM (every guest-caused outcome has its
+ * own status, so NUB_E_KVM means an engine bug), and on failure err->status == st with a
+ * NUL-terminated, non-empty message.
  */
-void kvm_fuzz_check_result(enum nub_status st, const struct nub_error *err);
+void kvm_fuzz_check_result(const char *op, enum nub_status st, const struct nub_error *err);
 
 /*
  * kvm_fuzz_check_result plus the sandbox state nub.h promises after nub_sandbox_call (after, as

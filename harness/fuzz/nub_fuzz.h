@@ -66,7 +66,12 @@ bool nub_fuzz_oversize(size_t size, size_t max);
 /* The reason the current input was skipped ("N bytes over the limit M"), or NULL. */
 const char *nub_fuzz_skipped(void);
 
-/* Prints "nub-fuzz: invariant violated at FILE:LINE: EXPR" to stderr and aborts. */
+/*
+ * Prints "nub-fuzz: invariant violated at FILE:LINE: EXPR" to stderr and aborts. NUB_FUZZ_CHECK
+ * is for checks about the harness itself (its own allocations and tables), which are no engine
+ * promise: their signature keeps the harness frames. Every check of what the engine did names
+ * the operation with NUB_FUZZ_CHECK_OP below.
+ */
 __attribute__((noreturn)) void nub_fuzz_fail(const char *file, int line, const char *expr);
 
 #define NUB_FUZZ_CHECK(cond)                                                                       \

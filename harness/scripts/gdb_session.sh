@@ -104,7 +104,7 @@ break)
 	expect gdb.out "^Breakpoint 1\.1, fn_add \(in=0x[0-9a-f]+ \"\\\\002\", len=8, out=0x[0-9a-f]+\) at .*$src:90$"
 	expect gdb.out "^#0  fn_add \(in=0x[0-9a-f]+ \"\\\\002\", len=8, out=0x[0-9a-f]+\) at .*$src:90$"
 	expect gdb.out '^#1  0x[0-9a-f]+ in dispatch \(.*\) at .*/guests/runtime/runtime\.c:[0-9]+$'
-	expect gdb.out '^#3  nub_runtime_start \(boot=.*\) at .*/guests/runtime/runtime\.c:[0-9]+$'
+	expect gdb.out '^#3  0x[0-9a-f]+ in nub_runtime_start \(boot=.*\) at .*/guests/runtime/runtime\.c:[0-9]+$'
 	expect gdb.out '^0x[0-9a-f]+:	0x02	0x00	0x00	0x00	0x03	0x00	0x00	0x00$'
 	expect gdb.out '^\$1 = 8$'
 	expect gdb.out '^\$2 = 7$'

@@ -391,6 +391,19 @@ struct nub_snapshot *nub_snapshot_ref(struct nub_snapshot *snap);
 void nub_snapshot_unref(struct nub_snapshot *snap);
 
 /*
+ * The memory digest of abi.h (nub_digest_words) over (snap)'s guest memory
+ * [gva, gva + size) into *(out): what a guest that reports a digest of its own memory (the fuzz
+ * guest's FUZZ_FN_DIGEST) must see right after a restore to (snap). GVA == GPA. The range must be
+ * 8-byte aligned, a non-zero multiple of 8 bytes and inside the primary or the scratch region.
+ * Errors: NUB_E_INVALID naming the value.
+ */
+enum nub_status nub_snapshot_digest(const struct nub_snapshot *snap, uint64_t gva, uint64_t size,
+				    uint64_t *out, struct nub_error *err);
+
+/* The guest's stack pointer (rsp) in (snap): a call's own frames are built below it. */
+uint64_t nub_snapshot_stack_pointer(const struct nub_snapshot *snap);
+
+/*
  * Writes (snap) to (path) atomically (temporary file in the same directory, fsync, rename).
  * Errors: NUB_E_INVALID when (path) exists and is not a regular file (a device, FIFO, socket,
  * directory or symbolic link is never replaced), NUB_E_IO naming the path, NUB_E_NOMEM.

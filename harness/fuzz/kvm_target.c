@@ -284,14 +284,35 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
 #define ORACLE_MAX_SHARE 0.10
 #define ORACLE_WARMUP 5u
 #define ORACLE_RUNS 50u
-/* The largest N that NUB_FUZZ_ORACLE_EVERY may set. */
+/* The largest N that NUB_FUZZ_ORACLE_EVERY or NUB_FUZZ_LEAK_EVERY may set. */
 #define ORACLE_EVERY_MAX 1000000u
 
 /* Check every (every) restores outside replay; 0 until calibrated (never checked then). */
 static struct {
 	unsigned every;
+	bool off; /* NUB_FUZZ_ORACLE_EVERY=0 */
 	unsigned long restores;
 } oracle;
+
+/*
+ * The count in environment variable (name), 0..ORACLE_EVERY_MAX, or -1 when it is unset or empty;
+ * anything else ends the process (exit 2) naming the variable and the range.
+ */
+static long env_every(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+
+	if (!v || !*v)
+		return -1;
+	unsigned long n = strtoul(v, &end, 10);
+	if (*end || *v < '0' || *v > '9' || n > ORACLE_EVERY_MAX) {
+		fprintf(stderr, "nub-fuzz: %s '%s' is not a count in 0..%u\n", name, v,
+			ORACLE_EVERY_MAX);
+		exit(2);
+	}
+	return (long)n;
+}
 
 void kvm_fuzz_check_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap)
 {
@@ -322,21 +343,17 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 	}
 	double check_ns = timing_median(v, ORACLE_RUNS);
 	double iter_ns = calibration.iteration_ns, rt = calibration.rt_ns;
-	const char *every = getenv("NUB_FUZZ_ORACLE_EVERY");
-	if (every && *every) {
-		char *end;
-		unsigned long n = strtoul(every, &end, 10);
-		if (*end || n < 1 || n > ORACLE_EVERY_MAX) {
-			fprintf(stderr,
-				"nub-fuzz: NUB_FUZZ_ORACLE_EVERY '%s' is not a count in 1..%u\n",
-				every, ORACLE_EVERY_MAX);
-			exit(2);
-		}
-		oracle.every = (unsigned)n;
+	long forced = env_every("NUB_FUZZ_ORACLE_EVERY");
+	if (forced >= 0) {
+		oracle.every = forced ? (unsigned)forced : 1;
+		oracle.off = forced == 0;
 		fprintf(stderr,
 			"nub-fuzz: %s: restore oracle: nub_sandbox_verify %.1f us per check (median of "
-			"%u); checked after every %u restores (NUB_FUZZ_ORACLE_EVERY)\n",
-			target, check_ns / 1000.0, ORACLE_RUNS, oracle.every);
+			"%u); %s %ld (NUB_FUZZ_ORACLE_EVERY)\n",
+			target, check_ns / 1000.0, ORACLE_RUNS,
+			forced ? "checked after every restore numbered a multiple of"
+			       : "off, also when replaying: N =",
+			forced);
 		return;
 	}
 	if (iter_ns <= 0 || rt <= 0) {
@@ -366,6 +383,7 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 /* Check every (every) restores outside replay; 0 when the target has not enabled it. */
 static struct {
 	unsigned every;
+	bool off; /* NUB_FUZZ_LEAK_EVERY=0 */
 	unsigned long restores;
 } leak;
 
@@ -401,6 +419,17 @@ void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s)
 	/* Not from the trivial-iteration runs (their inputs call back in here) nor under gdb. */
 	if (leak.every || calibration.on || gdb_requested())
 		return;
+	long forced = env_every("NUB_FUZZ_LEAK_EVERY");
+	if (forced >= 0) {
+		leak.every = forced ? (unsigned)forced : 1;
+		leak.off = forced == 0;
+		fprintf(stderr, "nub-fuzz: %s: state-leak oracle: %s %ld (NUB_FUZZ_LEAK_EVERY)\n",
+			target,
+			forced ? "checked after every restore numbered a multiple of"
+			       : "off, also when replaying: N =",
+			forced);
+		return;
+	}
 	for (unsigned i = 0; i < LEAK_WARMUP + LEAK_RUNS; i++) {
 		kvm_fuzz_setup_check(nub_sandbox_restore(s->sb, s->snap, &err), &err,
 				     "restore (state-leak oracle calibration)");
@@ -448,10 +477,10 @@ void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap)
 	/* Not inside the calibration runs: their inputs are the yardstick, not fuzz inputs. */
 	if (calibration.on || !oracle.every)
 		return;
-	if (nub_fuzz_replaying() || ++oracle.restores % oracle.every == 0)
+	if (!oracle.off && (nub_fuzz_replaying() || ++oracle.restores % oracle.every == 0))
 		kvm_fuzz_check_exact(sb, snap);
 	/* After the restore and before the next input: what that input's guest will see. */
-	if (leak.every && (nub_fuzz_replaying() || ++leak.restores % leak.every == 0))
+	if (leak.every && !leak.off && (nub_fuzz_replaying() || ++leak.restores % leak.every == 0))
 		kvm_fuzz_check_no_leak(sb, snap);
 }
 

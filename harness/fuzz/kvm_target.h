@@ -105,9 +105,10 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
  *   checked after every N restores = P % of the trivial iteration's W us (goal < 10 %); after
  *   every restore when replaying
  * Without a trivial-iteration measurement it checks after every restore and says so. The
- * environment variable NUB_FUZZ_ORACLE_EVERY=N (1..1000000) sets N instead and the line says so:
- * with 1 a fuzzer saves the very input whose restore went wrong (the planted-bug tests use it),
- * where a later check would blame a later input that does not reproduce alone.
+ * environment variable NUB_FUZZ_ORACLE_EVERY=N (0..1000000) sets N instead and the line says so:
+ * with 1 a fuzzer saves the very input whose restore went wrong (planted-bug tests use it), where
+ * a later check would blame a later input that does not reproduce alone; 0 turns the oracle off,
+ * also when replaying, to show what the other oracles catch alone. Another value exits (2).
  */
 void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 			       struct nub_snapshot *snap);
@@ -132,7 +133,8 @@ void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap);
  *   nub-fuzz: <target>: state-leak oracle: FUZZ_FN_DIGEST + restore V us = X RT per check
  *   (median of 10); checked before every N inputs = P % of the trivial iteration's W us (goal
  *   < 10 %); before every input when replaying
- * Call it after kvm_fuzz_sandbox_once.
+ * Call it after kvm_fuzz_sandbox_once. NUB_FUZZ_LEAK_EVERY=N (0..1000000) sets N instead, without
+ * the timing (0: off, also when replaying), as NUB_FUZZ_ORACLE_EVERY does for the restore oracle.
  */
 void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s);
 

@@ -33,14 +33,14 @@ add_library(nub_fuzz_kvm STATIC "${NUB_FUZZ_DIR}/kvm_target.c")
 target_link_libraries(nub_fuzz_kvm PUBLIC nub_harness_kvm PRIVATE nub_flavor)
 target_compile_definitions(nub_fuzz_kvm PRIVATE NUB_GUEST_DIR="${NUB_GUEST_DIR}")
 
-# nub_planted_bug(NAME TARGET SYMBOL MODULE KIND TRIGGER TYPE HEAD): one row of the table in
+# nub_planted_bug(NAME TARGET SYMBOL MODULE KIND TRIGGER TYPE HEAD ENV): one row of the table in
 # harness/fuzz/planted.cmake (which describes the columns), read by nub_fuzz_target.
-function(nub_planted_bug name target symbol module kind trigger type head)
+function(nub_planted_bug name target symbol module kind trigger type head env)
   if(NOT EXISTS "${NUB_FUZZ_DIR}/planted/${name}.c")
     message(FATAL_ERROR "planted bug ${name}: no shim harness/fuzz/planted/${name}.c")
   endif()
   set_property(GLOBAL APPEND PROPERTY NUB_PLANTED_IN_${target} ${name})
-  foreach(field symbol type head)
+  foreach(field symbol type head env)
     set_property(GLOBAL PROPERTY NUB_PLANTED_${name}_${field} "${${field}}")
   endforeach()
 endfunction()
@@ -131,6 +131,7 @@ function(nub_fuzz_target name kind)
     foreach(bug ${planted})
       get_property(type GLOBAL PROPERTY NUB_PLANTED_${bug}_type)
       get_property(head GLOBAL PROPERTY NUB_PLANTED_${bug}_head)
+      get_property(env GLOBAL PROPERTY NUB_PLANTED_${bug}_env)
       add_test(NAME planted-bug-${bug}
                COMMAND bash "${NUB_FUZZ_SCRIPTS}/planted_check.sh" ${bug} ${name}
                        $<TARGET_FILE:${name}> $<TARGET_FILE:${name}-repro>
@@ -141,6 +142,9 @@ function(nub_fuzz_target name kind)
                              SKIP_RETURN_CODE 77)
       else()
         set_tests_properties(planted-bug-${bug} PROPERTIES LABELS "fuzz-replay" TIMEOUT 400)
+      endif()
+      if(env)
+        set_tests_properties(planted-bug-${bug} PROPERTIES ENVIRONMENT "${env}")
       endif()
     endforeach()
   endif()

@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # harness/scripts/planted_check.sh BUG TARGET FUZZER REPRO SEEDS TARGET_DIR TYPE HEAD: the ctest
 # planted-bug-BUG (libfuzzer flavour, NUB_PLANT_BUG=all), one row of harness/fuzz/planted.cmake.
-# With env NUB_PLANTED=BUG (the shim armed) and NUB_FUZZ_ORACLE_EVERY=1 (the restore oracle after
-# every restore, so the saved input is the one whose restore went wrong), libFuzzer runs FUZZER
-# from a copy of the committed seeds SEEDS with a fixed seed, value profiling (it steers
+# With env NUB_PLANTED=BUG (the shim armed; the rest of the environment, e.g. an oracle's rate
+# from the table's ENV column, is passed on), libFuzzer runs FUZZER from a copy of the committed seeds SEEDS with a fixed seed, value profiling (it steers
 # mutations towards compared constants such as 0x4242), TARGET_DIR/TARGET.dict and the
 # [libfuzzer] settings of TARGET_DIR/TARGET.options (max_len, len_control, ...), bounded by
 # EXECUTIONS (NUB_PLANT_RUNS, default 2000000) and, so that CI cannot hang, by time
@@ -55,7 +54,7 @@ if [[ -f "$target_dir/$target.options" ]]; then
 		"$target_dir/$target.options")
 fi
 
-export NUB_PLANTED="$bug" NUB_FUZZ_ORACLE_EVERY=1
+export NUB_PLANTED="$bug"
 rc=0
 # -error_exitcode: libFuzzer's default for a crash is 77, which ctest and this script read as
 # "skipped, no /dev/kvm"; a crash must never look like a skip.

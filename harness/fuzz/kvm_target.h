@@ -120,7 +120,9 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
  *   nub-fuzz: state-leak oracle: NUB_E_DIVERGED: <the first chunk that differs>
  *   nub-fuzz: state-leak oracle: host view: <what nub_sandbox_verify found just before>
  * (the host view tells a stale host copy apart from memory only the guest sees) and fails the
- * named invariant "nub_sandbox_restore guest state digest == snapshot".
+ * named invariant "nub_sandbox_restore guest state digest == snapshot". A check whose call ran
+ * into the time limit (a loaded host) is restored and tried again, up to 3 times, before it
+ * counts.
  */
 void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap);
 

@@ -86,7 +86,10 @@ sigs=()
 for i in 1 2; do
 	rc=0
 	timeout --signal=KILL 60 "$repro" "$crash" >"$tmp/repro$i.log" 2>&1 || rc=$?
-	[[ $rc -ne 0 ]] || fail "the reproducer handled the crash file (exit 0) on run $i"
+	[[ $rc -ne 0 ]] || {
+		grep -E '^nub-fuzz: .*(oracle|invariant)' "$tmp/fuzz.log" | tail -n 5 >&2
+		fail "the reproducer handled the crash file (exit 0) on run $i"
+	}
 	sigs+=("$(bash "$scripts/signature.sh" "$target" "$tmp/repro$i.log" "$rc")")
 done
 [[ "${sigs[0]}" == "${sigs[1]}" ]] || fail "unstable signature: '${sigs[0]}' then '${sigs[1]}'"

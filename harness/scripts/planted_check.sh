@@ -6,7 +6,7 @@
 # from the table's ENV column, is passed on), libFuzzer runs FUZZER from a copy of the committed seeds SEEDS with a fixed seed, value profiling (it steers
 # mutations towards compared constants such as 0x4242), TARGET_DIR/TARGET.dict and the
 # [libfuzzer] settings of TARGET_DIR/TARGET.options (max_len, len_control, ...), bounded by
-# EXECUTIONS (NUB_PLANT_RUNS, default 2000000) and, so that CI cannot hang, by time
+# EXECUTIONS (NUB_PLANT_RUNS, default 20000000) and, so that CI cannot hang, by time
 # (NUB_PLANT_MAX_TIME seconds, default 180). It must stop on a crash whose signature contains
 # "| TYPE | HEAD"; the reproducer REPRO must then crash on the saved input with that same
 # signature twice, equal to the one derived from libFuzzer's report (but for the outcome class,
@@ -24,7 +24,7 @@ if [[ $# -ne 8 ]]; then
 fi
 bug="$1" target="$2" fuzzer="$3" repro="$4" seeds="$5" target_dir="$6" type="$7" head="$8"
 scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-runs="${NUB_PLANT_RUNS:-2000000}"
+runs="${NUB_PLANT_RUNS:-20000000}"
 max_time="${NUB_PLANT_MAX_TIME:-180}"
 for v in runs max_time; do
 	[[ "${!v}" =~ ^[1-9][0-9]{0,9}$ ]] || {

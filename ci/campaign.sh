@@ -594,7 +594,7 @@ else
 	echo "crashes:         ${#crash_files[@]} file(s), ${#group_first[@]} signature(s):"
 	for sig in "${!group_first[@]}"; do
 		echo "  ${group_count[$sig]} x signature: $sig"
-		echo "      ci/repro.sh ${group_first[$sig]} --target $target${suffix:+ --build-dir build/asan$suffix}"
+		echo "      ${NUB_PLANTED:+NUB_PLANTED=$NUB_PLANTED }ci/repro.sh ${group_first[$sig]} --target $target${suffix:+ --build-dir build/asan$suffix}"
 	done
 fi
 if [[ $fuzz_rc -ne 0 && ${#crash_files[@]} -eq 0 && -z "$stop_signal" ]]; then

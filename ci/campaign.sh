@@ -34,10 +34,12 @@
 # log, or for AFL++, which discards the target's output, from one run of the binary outside
 # afl-fuzz), the fuzzer's own coverage, engine line coverage reached by the final corpus
 # (coverage-flavour reproducer + gcovr), crashes grouped by signature with the ci/repro.sh command
-# of each minimised file. Reports in the run directory (ci/campaign_report.sh): summary.json, plot.png (exec/s,
-# corpus and coverage over time, from plot.tsv), coverage/index.html and coverage.txt (gcovr).
-# --plant-bug demonstrates the pipeline on the planted bug (harness/fuzz/planted_wire.c): target wire,
-# libFuzzer only, separate build trees build/libfuzzer-plant and build/asan-plant.
+# of each minimised file. Reports in the run directory (ci/campaign_report.sh): summary.json,
+# plot.png (exec/s, corpus and coverage over time, from plot.tsv), coverage/index.html and
+# coverage.txt (gcovr).
+# --plant-bug demonstrates the pipeline on the planted bug wire-log-overread
+# (harness/fuzz/planted.cmake; env NUB_PLANTED arms it): target wire, libFuzzer only, separate
+# build trees build/libfuzzer-plant and build/asan-plant (-DNUB_PLANT_BUG=all).
 # Life cycle: each fuzzer runs in its own session and process group. SIGINT, SIGTERM or SIGHUP
 # while fuzzing stops them (SIGTERM to the fuzzer, which ends cleanly; after 10 s SIGKILL to its
 # group and every process below it), waits for them, and goes on to the summary; the corpus is
@@ -91,7 +93,8 @@ $(fuzz_targets | awk '{ printf "                       %s (%s)\n", $1, $2 }')
                      (the corpus is merged in place at the end of every campaign)
   --keep-going       report findings but exit 0
   --no-coverage      skip the engine-coverage replay (coverage flavour build)
-  --plant-bug        the planted bug (target wire, libfuzzer only; build/*-plant trees)
+  --plant-bug        the planted bug wire-log-overread (target wire, libfuzzer only;
+                     build/*-plant trees with -DNUB_PLANT_BUG=all, NUB_PLANTED exported)
   --status-every S   without a terminal, one status line every S seconds, 1 to $max_every
                      (default 10); in a terminal one status block is redrawn every second
   --sync-dir DIR     AFL++ only, with --instance: fuzz in the AFL++ sync directory DIR that
@@ -367,7 +370,9 @@ suffix=""
 plant_args=()
 if [[ $plant -eq 1 ]]; then
 	suffix="-plant"
-	plant_args=(-DNUB_PLANT_BUG=pure)
+	plant_args=(-DNUB_PLANT_BUG=all)
+	# The shims pass through unless armed: the fuzzer and every reproduction carry this bug.
+	export NUB_PLANTED=wire-log-overread
 fi
 
 # build_tree FLAVOR DIR [TARGET...]: build_if_needed, except that with --plant-bug DIR is always

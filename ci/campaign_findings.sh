@@ -199,10 +199,11 @@ findings_triage() {
 	} >"$run_dir/findings.json"
 }
 
-# findings_reproduce TARGET FILE REPRO_DIR: the ci/repro.sh command that reproduces FILE.
+# findings_reproduce TARGET FILE REPRO_DIR: the ci/repro.sh command that reproduces FILE (with the
+# NUB_PLANTED=<bug> that armed a planted bug, if any).
 findings_reproduce() {
 	local cmd
-	cmd="ci/repro.sh $(repo_rel "$2") --target $1"
+	cmd="${NUB_PLANTED:+NUB_PLANTED=$NUB_PLANTED }ci/repro.sh $(repo_rel "$2") --target $1"
 	[[ "$3" == "$repo/build/asan" ]] || cmd="$cmd --build-dir $(repo_rel "$3")"
 	echo "$cmd"
 }

@@ -20,7 +20,8 @@
 #   oss-fuzz contract             ci/ossfuzz-check.sh (ASan, UBSan): .clusterfuzzlite/build.sh in
 #                                 the OSS-Fuzz environment fills $OUT; each fuzzer runs 100 inputs
 #   libfuzzer: ctest fuzz-replay  corpus replays, trivial-iteration lines, seeds-match
-#   plant V: build, plant V: ctest   the planted-bug-* tests for each NUB_PLANT_BUG value V
+#   plant: build, plant: ctest    build/libfuzzer-plant (-DNUB_PLANT_BUG=all: every shim of
+#                                 harness/fuzz/planted.cmake) and its planted-bug-* tests (ctest -j)
 #   campaign: life cycle          harness/scripts/campaign_lifecycle.sh (ci/campaign.sh's signals,
 #                                 exit statuses and argument errors)
 #   campaign: scale-out           harness/scripts/campaign_scale.sh (--jobs 2 under both engines,
@@ -41,9 +42,9 @@
 #   NUB_CI_ONLY=core      everything except the fuzz phase
 #   NUB_CI_BUILD_ROOT=DIR where the build trees and logs/ go (default build/; e.g. to test
 #                         alongside a developer's own trees)
-#   NUB_CI_PLANT_BUGS     the NUB_PLANT_BUG values whose planted-bug tests run, each in
-#                         build/libfuzzer-plant (default "pure kvm"; "none" runs none). A value
-#                         fuzz/CMakeLists.txt does not accept (its STRINGS list) is skipped.
+#   NUB_CI_PLANT_BUGS     the planted bugs (names in harness/fuzz/planted.cmake) whose
+#                         planted-bug-<name> tests run, all from the one build/libfuzzer-plant
+#                         (default "all"; "none" runs none and builds no plant tree)
 #   NUB_CI_LIBFUZZER_SECS / NUB_CI_AFL_SECS  smoke time per target (default 5 and 8 seconds)
 #   NUB_CI_FORMAT=off     skips the clang-format check (default on)
 set -euo pipefail
@@ -52,7 +53,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$repo"
 
-plant_bugs="${NUB_CI_PLANT_BUGS:-pure kvm}"
+plant_bugs="${NUB_CI_PLANT_BUGS:-all}"
 libfuzzer_secs="${NUB_CI_LIBFUZZER_SECS:-5}"
 afl_secs="${NUB_CI_AFL_SECS:-8}"
 format="${NUB_CI_FORMAT:-on}"
@@ -62,6 +63,17 @@ case "$only" in
 all | core | fuzz) ;;
 *) die_usage "NUB_CI_ONLY must be fuzz or core (or unset), not '$only'" ;;
 esac
+# The ctest regex of the planted-bug tests $plant_bugs names.
+plant_regex='^planted-bug-'
+if [[ "$plant_bugs" != all && "$plant_bugs" != none ]]; then
+	plant_regex=""
+	for b in $plant_bugs; do
+		[[ "$b" =~ ^[a-z0-9]+(-[a-z0-9]+)*$ ]] ||
+			die_usage "NUB_CI_PLANT_BUGS: '$b' is not a planted bug's name (harness/fuzz/planted.cmake), all or none"
+		plant_regex+="${plant_regex:+|}$b"
+	done
+	plant_regex="^planted-bug-($plant_regex)\$"
+fi
 for v in "$libfuzzer_secs" "$afl_secs"; do
 	[[ "$v" =~ ^[1-9][0-9]*$ ]] || die_usage "smoke times must be whole seconds, not '$v'"
 done
@@ -102,9 +114,6 @@ total_passed=0 total_failed=0 total_skipped=0
 
 # The fuzz phase's scratch directory (corpus copies, fuzzer output); kept when the run fails.
 fuzz_work=""
-# Set by build_plant when CMake rejects a NUB_PLANT_BUG value.
-plant_rejected=0
-
 print_summary() {
 	local line
 	echo
@@ -357,43 +366,19 @@ smoke_afl() {
 		"$(count_files "$w/in")" "$(afl_stat "$stats" corpus_count)" "$(afl_stat "$stats" stability)")"
 }
 
-# plant_bug_values: the NUB_PLANT_BUG values the fuzz CMakeLists.txt accepts, from the STRINGS
-# property in build/libfuzzer's cache (empty if the cache has none).
-plant_bug_values() {
-	sed -n 's/^NUB_PLANT_BUG-STRINGS:INTERNAL=//p' "$build_root/libfuzzer/CMakeCache.txt" |
-		tr ';' ' '
-}
-
-# build_plant DIR VALUE: configures DIR like ci/build.sh libfuzzer plus -DNUB_PLANT_BUG=VALUE and
-# builds it; a value CMake rejects skips the step (and plant_rejected=1 skips its tests).
+# build_plant DIR: configures DIR like ci/build.sh libfuzzer plus -DNUB_PLANT_BUG=all (every
+# planted-bug shim, armed at run time by NUB_PLANTED) and builds it.
 build_plant() {
-	if ! nub_configure libfuzzer "$1" -DNUB_PLANT_BUG="$2"; then
-		grep -q "NUB_PLANT_BUG='$2' is not one of" "$step_log" || return 1
-		plant_rejected=1
-		skip_step "rejected by $nub_fuzz_dir/CMakeLists.txt"
-		summary+=("planted bug $2: skipped (rejected by $nub_fuzz_dir/CMakeLists.txt)")
-		return 0
-	fi
-	nub_build "$1"
+	nub_configure libfuzzer "$1" -DNUB_PLANT_BUG=all && nub_build "$1"
 }
 
-# planted_bugs: for each value in $plant_bugs, build/libfuzzer-plant configured with
-# -DNUB_PLANT_BUG=<value> and its planted-bug-* tests.
+# planted_bugs: build/libfuzzer-plant and the planted-bug-<name> tests of $plant_bugs ("all": every
+# planted-bug-* test; "none": nothing).
 planted_bugs() {
-	local dir="$build_root/libfuzzer-plant" accepted v
-	accepted="$(plant_bug_values)"
-	for v in $plant_bugs; do
-		[[ "$v" != none ]] || continue
-		if [[ -n "$accepted" && " $accepted " != *" $v "* ]]; then
-			step "plant $v: build" skip_step "$nub_fuzz_dir/CMakeLists.txt accepts only: $accepted"
-			summary+=("planted bug $v: skipped (not accepted by $nub_fuzz_dir/CMakeLists.txt: $accepted)")
-			continue
-		fi
-		plant_rejected=0
-		step "plant $v: build" build_plant "$dir" "$v"
-		[[ $plant_rejected -eq 0 ]] || continue
-		step "plant $v: ctest planted-bug-*" run_ctest "plant-$v" "$dir" -R '^planted-bug-'
-	done
+	local dir="$build_root/libfuzzer-plant"
+	[[ "$plant_bugs" != none ]] || return 0
+	step "plant: build" build_plant "$dir"
+	step "plant: ctest planted-bug-*" run_ctest plant "$dir" -R "$plant_regex"
 }
 
 # ossfuzz_contract: ci/ossfuzz-check.sh under each sanitizer .clusterfuzzlite/project.yaml names.

@@ -12,7 +12,8 @@
  * Invariants: each step keeps nub.h's promises for a failed ioctl (kvm_fault_rule: NUB_E_KVM
  * naming the ioctl and errno, or a retry; poisoned after a failed call, unchanged after a failed
  * snapshot, unrecoverable or unchanged after a failed restore); a successful call returns the
- * right bytes; every allocation and every file descriptor is released once the sandbox is freed.
+ * right bytes; a successful restore leaves the sandbox equal to the snapshot (nub_sandbox_verify);
+ * every allocation and every file descriptor is released once the sandbox is freed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -77,6 +78,21 @@ static void check_rule(const char *op, const char *broken)
 	}
 }
 
+/*
+ * nub.h: a restore that succeeded leaves the sandbox equal to the snapshot, failed ioctls on the
+ * way or not. Checked by the restore oracle with the injection paused (its ioctls are neither
+ * failed nor counted), so the input's fail_at keeps meaning the same ioctl of the life.
+ */
+static void check_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap,
+			struct ioctl_inject *inj)
+{
+	struct ioctl_inject saved = *inj;
+	inj->fail_at = 0;
+	inj->repeat = -1;
+	kvm_fuzz_check_exact(sb, snap);
+	*inj = saved;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in;
@@ -125,6 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   kvm_fault_rule(op, st, &err,
 						  inj.failures > failures ? inj.failed_request : 0,
 						  inj.errnum, before, nub_sandbox_status(sb)));
+			if (op == KF_RESTORE && st == NUB_OK && snap)
+				check_exact(sb, snap, &inj);
 			if (st != NUB_OK)
 				last = st;
 			if (nub_sandbox_status(sb) == NUB_SANDBOX_UNRECOVERABLE)

@@ -184,5 +184,14 @@ void seeds_fuzz_outb(struct seedgen *g)
 				 "short",
 				 8)); /* RESPOND declares 255 */
 	prog_emit(g, &prog, "respond-length-past-end");
+	/*
+	 * An element that ends exactly at the end of the 16 KiB output buffer (the stack guard page
+	 * follows it): the stack pointer 2 KiB below the end, a push clamped to fill the rest, a halt
+	 * that pops it as the response.
+	 */
+	prog_check(fuzz_prog_set_output_sp(&prog, 0x4000 - sizeof big));
+	prog_check(fuzz_prog_push_output(&prog, big, sizeof big));
+	prog_check(fuzz_prog_halt(&prog));
+	prog_emit(g, &prog, "push-output-to-buffer-end-then-halt");
 	fuzz_prog_free(&prog);
 }

@@ -104,7 +104,11 @@ void kvm_fuzz_report_iteration(const char *target, const struct nub_sandbox *sb)
  *   nub-fuzz: <target>: restore oracle: nub_sandbox_verify V us = X RT per check (median of 50);
  *   checked after every N restores = P % of the trivial iteration's W us (goal < 10 %); after
  *   every restore when replaying
- * Without a trivial-iteration measurement it checks after every restore and says so.
+ * Without a trivial-iteration measurement it checks after every restore and says so. The
+ * environment variable NUB_FUZZ_ORACLE_EVERY=N (0..1000000) sets N instead and the line says so:
+ * with 1 a fuzzer saves the very input whose restore went wrong (planted-bug tests use it), where
+ * a later check would blame a later input that does not reproduce alone; 0 turns the oracle off,
+ * also when replaying, to show what the other oracles catch alone. Another value exits (2).
  */
 void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
 			       struct nub_snapshot *snap);
@@ -116,7 +120,9 @@ void kvm_fuzz_calibrate_oracle(const char *target, struct nub_sandbox *sb,
  *   nub-fuzz: state-leak oracle: NUB_E_DIVERGED: <the first chunk that differs>
  *   nub-fuzz: state-leak oracle: host view: <what nub_sandbox_verify found just before>
  * (the host view tells a stale host copy apart from memory only the guest sees) and fails the
- * named invariant "nub_sandbox_restore guest state digest == snapshot".
+ * named invariant "nub_sandbox_restore guest state digest == snapshot". A check whose call ran
+ * into the time limit (a loaded host) is restored and tried again, up to 3 times, before it
+ * counts.
  */
 void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap);
 
@@ -129,7 +135,8 @@ void kvm_fuzz_check_no_leak(struct nub_sandbox *sb, struct nub_snapshot *snap);
  *   nub-fuzz: <target>: state-leak oracle: FUZZ_FN_DIGEST + restore V us = X RT per check
  *   (median of 10); checked before every N inputs = P % of the trivial iteration's W us (goal
  *   < 10 %); before every input when replaying
- * Call it after kvm_fuzz_sandbox_once.
+ * Call it after kvm_fuzz_sandbox_once. NUB_FUZZ_LEAK_EVERY=N (0..1000000) sets N instead, without
+ * the timing (0: off, also when replaying), as NUB_FUZZ_ORACLE_EVERY does for the restore oracle.
  */
 void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s);
 
@@ -152,6 +159,13 @@ void kvm_fuzz_enable_leak_oracle(const char *target, struct kvm_fuzz_sandbox *s)
  * "nub_sandbox_restore guest state digest == snapshot".
  */
 void kvm_fuzz_restore(struct nub_sandbox *sb, struct nub_snapshot *snap);
+
+/*
+ * The restore oracle alone: unless (sb) equals (snap) (nub_sandbox_verify returns NUB_OK), prints
+ * "nub-fuzz: restore oracle: <status>: <difference>" and fails the named invariant
+ * "nub_sandbox_restore exact (nub_sandbox_verify)". For targets that restore on their own.
+ */
+void kvm_fuzz_check_exact(struct nub_sandbox *sb, const struct nub_snapshot *snap);
 
 /*
  * Invariants of any result (st, err) of engine operation (op) (e.g. "nub_uninit_evolve", which

@@ -13,17 +13,18 @@
 #         yardstick), depends on the guests, and also gets iteration-line-<target>; its tests are
 #         labelled kvm too.
 # A target's build extras, if any, are in fuzz/<kind>/<target>.cmake, included while the target
-# is made (today: the planted bug, nub_fuzz_plant, and the input format, nub_fuzz_mutator, below).
+# is made (today: the input format, nub_fuzz_mutator, below). The planted bugs of NUB_PLANT_BUG=all
+# are in one table, harness/fuzz/planted.cmake.
 set(NUB_FUZZ_KINDS pure kvm)
 set(NUB_FUZZ_DIR "${CMAKE_CURRENT_LIST_DIR}")
 get_filename_component(NUB_FUZZ_SCRIPTS "${CMAKE_CURRENT_LIST_DIR}/../scripts" ABSOLUTE)
 set(NUB_FUZZ_CORPUS "${CMAKE_SOURCE_DIR}/corpus")
 
 set(NUB_PLANT_BUG "none" CACHE STRING
-    "Compile a known memory bug into a fuzz-only shim to prove the harness finds bugs: none|pure|kvm")
-set_property(CACHE NUB_PLANT_BUG PROPERTY STRINGS none ${NUB_FUZZ_KINDS})
-if(NOT NUB_PLANT_BUG MATCHES "^(none|pure|kvm)$")
-  message(FATAL_ERROR "NUB_PLANT_BUG='${NUB_PLANT_BUG}' is not one of none|pure|kvm")
+    "Link the planted-bug shims of harness/fuzz/planted.cmake into their targets (armed at run time by env NUB_PLANTED=<bug>): none|all")
+set_property(CACHE NUB_PLANT_BUG PROPERTY STRINGS none all)
+if(NOT NUB_PLANT_BUG MATCHES "^(none|all)$")
+  message(FATAL_ERROR "NUB_PLANT_BUG='${NUB_PLANT_BUG}' is not one of none|all")
 endif()
 # The link flag of the libFuzzer-compatible engine, like OSS-Fuzz's $LIB_FUZZING_ENGINE.
 set(NUB_FUZZ_ENGINE "-fsanitize=fuzzer" CACHE STRING "Fuzzing engine link flag (libfuzzer flavour)")
@@ -33,17 +34,18 @@ add_library(nub_fuzz_kvm STATIC "${NUB_FUZZ_DIR}/kvm_target.c")
 target_link_libraries(nub_fuzz_kvm PUBLIC nub_harness_kvm PRIVATE nub_flavor)
 target_compile_definitions(nub_fuzz_kvm PRIVATE NUB_GUEST_DIR="${NUB_GUEST_DIR}")
 
-# nub_fuzz_plant(<shim> <symbol>), in a fuzz/<kind>/<target>.cmake: with NUB_PLANT_BUG=<kind>, the
-# shim harness/fuzz/<shim> is linked into the target with -Wl,--wrap=<symbol> (the engine's
-# sources stay untouched) and planted-bug-<kind> checks that libFuzzer finds its bug.
-macro(nub_fuzz_plant shim symbol)
-  if(NUB_PLANT_BUG STREQUAL kind)
-    list(APPEND sources "${NUB_FUZZ_DIR}/${shim}")
-    list(APPEND definitions NUB_PLANT_BUG)
-    list(APPEND link_options "LINKER:--wrap=${symbol}")
-    set(planted ON)
+# nub_planted_bug(NAME TARGET SYMBOL MODULE KIND TRIGGER TYPE HEAD ENV): one row of the table in
+# harness/fuzz/planted.cmake (which describes the columns), read by nub_fuzz_target.
+function(nub_planted_bug name target symbol module kind trigger type head env)
+  if(NOT EXISTS "${NUB_FUZZ_DIR}/planted/${name}.c")
+    message(FATAL_ERROR "planted bug ${name}: no shim harness/fuzz/planted/${name}.c")
   endif()
-endmacro()
+  set_property(GLOBAL APPEND PROPERTY NUB_PLANTED_IN_${target} ${name})
+  foreach(field symbol type head env)
+    set_property(GLOBAL PROPERTY NUB_PLANTED_${name}_${field} "${${field}}")
+  endforeach()
+endfunction()
+include("${NUB_FUZZ_DIR}/planted.cmake")
 
 # nub_fuzz_mutator(<format> <max_size>), in a fuzz/<kind>/<target>.cmake: the target's inputs are
 # <format> (cmds: command streams of the `fuzz` guest; snapshot: snapshot files) of at most
@@ -65,7 +67,7 @@ function(nub_fuzz_target name kind)
   set(sources "${dir}/${name}.c")
   set(definitions)
   set(link_options)
-  set(planted OFF)
+  set(planted)
   set(mutator_format "")
   if(kind STREQUAL "pure")
     set(engine nub_core)
@@ -76,6 +78,17 @@ function(nub_fuzz_target name kind)
   endif()
   if(EXISTS "${dir}/${name}.cmake")
     include("${dir}/${name}.cmake")
+  endif()
+  if(NUB_PLANT_BUG STREQUAL "all")
+    get_property(planted GLOBAL PROPERTY NUB_PLANTED_IN_${name})
+  endif()
+  if(planted)
+    list(APPEND sources "${NUB_FUZZ_DIR}/planted/planted.c")
+    foreach(bug ${planted})
+      get_property(symbol GLOBAL PROPERTY NUB_PLANTED_${bug}_symbol)
+      list(APPEND sources "${NUB_FUZZ_DIR}/planted/${bug}.c")
+      list(APPEND link_options "LINKER:--wrap=${symbol}")
+    endforeach()
   endif()
   if(EXISTS "${dir}/seeds_${name}.c")
     set_property(GLOBAL APPEND PROPERTY NUB_FUZZ_SEED_TARGETS ${name})
@@ -149,20 +162,28 @@ function(nub_fuzz_target name kind)
     set_tests_properties(replay-${name} PROPERTIES LABELS "fuzz-replay" TIMEOUT 300)
   endif()
 
-  # Proof that the harness finds a memory bug: libFuzzer must reach the planted overflow from the
-  # seeds within a bounded number of runs, and the reproducer must report a stable signature.
-  if(planted AND NUB_FLAVOR STREQUAL "libfuzzer")
-    add_test(NAME planted-bug-${kind}
-             COMMAND bash "${NUB_FUZZ_SCRIPTS}/planted_check.sh" ${kind} ${name}
-                     $<TARGET_FILE:${name}> $<TARGET_FILE:${name}-repro>
-                     "${NUB_FUZZ_CORPUS}/${name}" "${dir}")
-    if(kind STREQUAL "kvm")
-      # On a real VM: skipped (77) without /dev/kvm.
-      set_tests_properties(planted-bug-${kind} PROPERTIES LABELS "fuzz-replay;kvm" TIMEOUT 400
-                           SKIP_RETURN_CODE 77)
-    else()
-      set_tests_properties(planted-bug-${kind} PROPERTIES LABELS "fuzz-replay" TIMEOUT 400)
-    endif()
+  # The planted bugs this target carries: libFuzzer must find each from the seeds within a bounded
+  # number of executions, and the reproducer must give its expected signature.
+  if(NUB_FLAVOR STREQUAL "libfuzzer")
+    foreach(bug ${planted})
+      get_property(type GLOBAL PROPERTY NUB_PLANTED_${bug}_type)
+      get_property(head GLOBAL PROPERTY NUB_PLANTED_${bug}_head)
+      get_property(env GLOBAL PROPERTY NUB_PLANTED_${bug}_env)
+      add_test(NAME planted-bug-${bug}
+               COMMAND bash "${NUB_FUZZ_SCRIPTS}/planted_check.sh" ${bug} ${name}
+                       $<TARGET_FILE:${name}> $<TARGET_FILE:${name}-repro>
+                       "${NUB_FUZZ_CORPUS}/${name}" "${dir}" "${type}" "${head}")
+      if(kind STREQUAL "kvm")
+        # On a real VM: skipped (77) without /dev/kvm.
+        set_tests_properties(planted-bug-${bug} PROPERTIES LABELS "fuzz-replay;kvm" TIMEOUT 400
+                             SKIP_RETURN_CODE 77)
+      else()
+        set_tests_properties(planted-bug-${bug} PROPERTIES LABELS "fuzz-replay" TIMEOUT 400)
+      endif()
+      if(env)
+        set_tests_properties(planted-bug-${bug} PROPERTIES ENVIRONMENT "${env}")
+      endif()
+    endforeach()
   endif()
 endfunction()
 

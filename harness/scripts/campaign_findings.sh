@@ -31,6 +31,8 @@ fail() {
 # show: the last command's output, indented.
 show() { sed 's/^/    /' "$log"; }
 
+# The planted bug is armed at run time: the campaign exports this too, the reproductions need it.
+export NUB_PLANTED=wire-log-overread
 sig_re='fuzz_wire \| heap-buffer-overflow READ 1 \| __wrap_nub_wire_decode_log > [^|]* \| -'
 first_seen=""
 for round in 1 2; do
@@ -45,7 +47,7 @@ for round in 1 2; do
 	fi
 	d="${entries[0]%/}"
 	rel="${d#"$repo"/}"
-	want_cmd="      ci/repro.sh $rel/minimized --target fuzz_wire --build-dir build/asan-plant"
+	want_cmd="      NUB_PLANTED=$NUB_PLANTED ci/repro.sh $rel/minimized --target fuzz_wire --build-dir build/asan-plant"
 	grep -qE "^  [0-9]+ x signature: $sig_re \((new|first seen .*)\)$" "$log" ||
 		fail "run $round: no signature line in the summary"
 	grep -qxF -- "$want_cmd" "$log" || fail "run $round: no line '$want_cmd'"
@@ -82,7 +84,7 @@ f = json.load(open(path))
 assert len(f) == 1, f
 e = f[0]
 assert (e["signature"], e["count"], e["first_seen"], e["minimized"]) == (sig, int(count), first, minimized), e
-assert e["reproduce"].startswith("ci/repro.sh " + minimized + " --target fuzz_wire"), e
+assert e["reproduce"].startswith("NUB_PLANTED=wire-log-overread ci/repro.sh " + minimized + " --target fuzz_wire"), e
 PY
 		fail "run $round: findings.json ($work/latest/findings.json) does not list the finding"
 	fi

@@ -6,7 +6,8 @@
 # Crash type: ASan's "ERROR: AddressSanitizer: <type>" (+ "READ/WRITE <size>"), LeakSanitizer's
 # memory-leak, UBSan's "runtime error: <what>" without numbers, libFuzzer's deadly-signal /
 # timeout / out-of-memory, or the exit status (timeout, signal-N). Frames: the first stack trace,
-# keeping frames whose source lies under engine/, fuzz/ or harness/ (the framework's drivers,
+# keeping frames whose source lies under engine/, fuzz/ or harness/ (not unsymbolized frames,
+# "(binary+0xoffset)", such as libFuzzer's own inside a build's fuzz/ folder; the framework's drivers,
 # outcome bookkeeping and allocation hook, harness/fuzz/driver_*.c and harness.c and
 # harness/common/alloc_inject.c, excepted), innermost first, function names only so that line
 # moves do not change signatures.
@@ -57,7 +58,7 @@ type != "" && !stack_done && /^ *#[0-9]+ / {
 	if (match($0, / in [^ ]+ /)) {
 		fn = substr($0, RSTART + 4, RLENGTH - 5)
 		loc = substr($0, RSTART + RLENGTH)
-		if (loc ~ /\/(engine|fuzz|harness)\// &&
+		if (loc ~ /\/(engine|fuzz|harness)\// && loc !~ /\+0x[0-9a-f]+\)/ &&
 		    loc !~ /\/harness\/(fuzz\/(driver_[a-z]+|harness)|common\/alloc_inject)\.c/ &&
 		    n < 3)
 			frames[n++] = fn

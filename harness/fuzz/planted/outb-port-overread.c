@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A deliberately planted bug on the KVM exit path, to prove the harness finds memory bugs behind a
- * real VM exit (NUB_PLANT_BUG=kvm). Linked only into fuzz_outb, with -Wl,--wrap=nub_outb_handle,
- * so every guest port write the engine's run loop hands to the port handler goes through this
- * shim; the engine sources stay untouched. With NUB_PLANT_BUG defined, a 4-byte OUT of
+ * Planted bug outb-port-overread (harness/fuzz/planted.cmake), in fuzz_outb: a shim around the
+ * port-write handler on the KVM exit path (-Wl,--wrap=nub_outb_handle), so every guest port write
+ * the engine's run loop hands to the port handler goes through it. Armed, a 4-byte OUT of
  * 0x5a5a5a5a to port 0x5a5a makes the shim copy the written bytes to the heap and read one byte
  * past the copy: a heap-buffer-overflow READ of size 1 that ASan reports. No seed writes that
  * port: the fuzzer has to find it (the port and value are in fuzz_outb.dict, and libFuzzer's
@@ -14,6 +13,7 @@
 
 #include "nub_fuzz.h"
 #include "outb.h"
+#include "planted.h"
 
 #define PLANTED_PORT 0x5a5au
 #define PLANTED_VALUE 0x5a5a5a5au
@@ -32,7 +32,6 @@ enum nub_outb_result __wrap_nub_outb_handle(struct nub_outb_env *env, uint16_t p
 					    const uint8_t *data, uint32_t size,
 					    struct nub_error *err)
 {
-#ifdef NUB_PLANT_BUG
 	/*
 	 * One memcmp of (port, value) as the guest wrote them: libFuzzer sees both operands, finds the
 	 * written bytes in the input (the fuzz guest's OUT command carries them verbatim) and tries
@@ -45,7 +44,7 @@ enum nub_outb_result __wrap_nub_outb_handle(struct nub_outb_env *env, uint16_t p
 		(PLANTED_VALUE >> 16) & 0xff, PLANTED_VALUE >> 24
 	};
 	int (*volatile compare)(const void *, const void *, size_t) = memcmp;
-	if (size == 4) {
+	if (size == 4 && nub_planted("outb-port-overread")) {
 		uint8_t written[6] = { (uint8_t)port, (uint8_t)(port >> 8),
 				       data[0],       data[1],
 				       data[2],       data[3] };
@@ -60,6 +59,5 @@ enum nub_outb_result __wrap_nub_outb_handle(struct nub_outb_env *env, uint16_t p
 			}
 		}
 	}
-#endif
 	return __real_nub_outb_handle(env, port, data, size, err);
 }

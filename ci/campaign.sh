@@ -491,8 +491,8 @@ else
 		[[ ${#afl_instances[@]} -eq 1 ]] || l="$run_dir/fuzz-$((i + 1)).log"
 		echo "afl-fuzz ${afl_roles[i]:+${afl_roles[i]} }-i ${afl_inputs[i]} ${afl_common[*]} -- $bin"
 		fuzzing=1
-		setsid timeout --signal=KILL $((secs + 300)) afl-fuzz "${role[@]}" -i "${afl_inputs[i]}" \
-			"${afl_common[@]}" -- "$bin" >"$l" 2>&1 </dev/null &
+		setsid timeout --signal=KILL $((secs + 300)) "${afl_env[@]}" afl-fuzz "${role[@]}" \
+			-i "${afl_inputs[i]}" "${afl_common[@]}" -- "$bin" >"$l" 2>&1 </dev/null &
 		pids+=($!)
 		fuzz_pids+=($!)
 	done

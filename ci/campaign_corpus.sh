@@ -55,7 +55,7 @@ corpus_merge() {
 			-artifact_prefix="$log_dir/merge-" "$merged" "$corpus")
 	else
 		timeout_ms="$(fuzz_options_flags "$target" | sed -n 's/^-timeout=//p' | head -n 1)"
-		cmd=(afl-cmin -i "$corpus" -o "$merged" -t $((${timeout_ms:-10} * 1000)) -- "$bin")
+		cmd=("${afl_env[@]}" afl-cmin -i "$corpus" -o "$merged" -t $((${timeout_ms:-10} * 1000)) -- "$bin")
 	fi
 	echo "${cmd[*]}"
 	# A session of its own, like the fuzzers: a signal now ends the caller at once, the corpus

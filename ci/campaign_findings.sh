@@ -88,8 +88,8 @@ findings_minimize() {
 		ms="$(fuzz_options_flags "$target" | sed -n 's/^-timeout=//p' | head -n 1)"
 		ms=$((${ms:-10} * 1000))
 		[[ $hang -eq 0 ]] || opts=(-H)
-		findings_bounded "$minimize_secs" "$log" env -u NUB_FUZZ_KEEP_DIR afl-tmin "${opts[@]}" \
-			-i "$in" -o "$out" -t "$ms" -- "$bin" || true
+		findings_bounded "$minimize_secs" "$log" "${afl_env[@]}" -u NUB_FUZZ_KEEP_DIR \
+			afl-tmin "${opts[@]}" -i "$in" -o "$out" -t "$ms" -- "$bin" || true
 	fi
 	[[ -f "$out" && $(wc -c <"$out") -le $(wc -c <"$in") ]]
 }

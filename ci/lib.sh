@@ -327,6 +327,13 @@ fuzz_options_flags() {
 		gsub(/[ \t]/, "", $1); gsub(/[ \t]/, "", $2); if ($1 != "") print "-" $1 "=" $2 }' "$f"
 }
 
+# afl_env: the command prefix that runs an AFL++ tool (afl-fuzz, afl-cmin, afl-tmin) without the
+# caller's sanitizer options. The afl flavour has no sanitizers, and AFL++ sets its own: afl-fuzz
+# aborts on a custom ASAN_OPTIONS without symbolize=0 (ci/test.sh exports one for the sanitizer
+# flavours). An array, not a function, so that setsid and timeout can run it.
+# shellcheck disable=SC2034 # used by the scripts that source this
+afl_env=(env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u MSAN_OPTIONS -u TSAN_OPTIONS)
+
 # afl_stat STATS FIELD: one field of an AFL++ fuzzer_stats file.
 afl_stat() { sed -n "s/^$2 *: *//p" "$1" 2>/dev/null | head -n 1; }
 

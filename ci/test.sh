@@ -336,8 +336,7 @@ smoke_afl() {
 		menv=(AFL_CUSTOM_MUTATOR_LIBRARY="$mutator")
 	fi
 	echo "afl-fuzz ${args[*]} -- $bin${menv[*]:+ (${menv[*]})}"
-	# afl-fuzz sets its own sanitizer options (it refuses custom ones without symbolize=0).
-	env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u TSAN_OPTIONS "${menv[@]}" \
+	"${afl_env[@]}" "${menv[@]}" \
 		AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 		AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 NUB_FUZZ_KEEP_DIR="$w/keep" \
 		timeout --kill-after=15 $((afl_secs + 180)) afl-fuzz "${args[@]}" -- "$bin" \

@@ -21,29 +21,26 @@ fail() {
 	failed=1
 }
 
-# expect RC LINE ARGS...: ci/campaign.sh ARGS exits RC and prints LINE.
-expect() {
-	local want_rc="$1" want_line="$2" rc=0
+expect_timeout=60
+expect_out="$tmp/out"
+# shellcheck source=harness/scripts/expect.sh
+. "$repo/harness/scripts/expect.sh"
+# expect_campaign RC LINE ARGS...: ci/campaign.sh ARGS exits RC and prints LINE.
+expect_campaign() {
+	local want_rc="$1" want_line="$2"
 	shift 2
-	timeout 60 bash "$campaign" "$@" >"$tmp/out" 2>&1 </dev/null || rc=$?
-	if [[ $rc -ne $want_rc ]] || ! grep -qxF -- "$want_line" "$tmp/out"; then
-		fail "ci/campaign.sh $* exited $rc (expected $want_rc), output:"
-		sed 's/^/    /' "$tmp/out"
-		echo "  expected the line: $want_line"
-	else
-		echo "ok: ci/campaign.sh $* -> $rc"
-	fi
+	expect "$want_rc" "$want_line" bash "$campaign" "$@"
 }
 
-expect 2 "ci/campaign.sh: --time must be from 1 s to 604800 s (7 days), not '0'" --time 0
-expect 2 "ci/campaign.sh: --jobs takes a whole number from 1 to 64, not '0'" --jobs 0
-expect 2 "ci/campaign.sh: --engine takes libfuzzer or afl, not 'honggfuzz'" --engine honggfuzz
-expect 2 "ci/campaign.sh: --time takes 30s, 5m, 1h or seconds, not 'soon'" --time soon
-expect 2 "ci/campaign.sh: unknown option '--bogus'" --bogus
-expect 2 "ci/campaign.sh: no fuzz target 'fuzz_nonesuch'; the targets are:" nonesuch
-expect 2 "  fuzz_wire (pure)" nonesuch
-expect 0 "  --jobs N           parallel workers, 1 to 64 (libFuzzer -fork=N; AFL++ one -M and N-1 -S)" --help
-expect 0 "  3  the campaign itself failed: a build, or the fuzzer did not start or failed without a finding" --help
+expect_campaign 2 "ci/campaign.sh: --time must be from 1 s to 604800 s (7 days), not '0'" --time 0
+expect_campaign 2 "ci/campaign.sh: --jobs takes a whole number from 1 to 64, not '0'" --jobs 0
+expect_campaign 2 "ci/campaign.sh: --engine takes libfuzzer or afl, not 'honggfuzz'" --engine honggfuzz
+expect_campaign 2 "ci/campaign.sh: --time takes 30s, 5m, 1h or seconds, not 'soon'" --time soon
+expect_campaign 2 "ci/campaign.sh: unknown option '--bogus'" --bogus
+expect_campaign 2 "ci/campaign.sh: no fuzz target 'fuzz_nonesuch'; the targets are:" nonesuch
+expect_campaign 2 "  fuzz_wire (pure)" nonesuch
+expect_campaign 0 "  --jobs N           parallel workers, 1 to 64 (libFuzzer -fork=N; AFL++ one -M and N-1 -S)" --help
+expect_campaign 0 "  3  the campaign itself failed: a build, or the fuzzer did not start or failed without a finding" --help
 
 # stop_test SIG [ARG...]: a campaign (with ARGs) sent SIG during fuzzing stops, leaves no process
 # behind, prints the summary and exits 0.

@@ -33,18 +33,15 @@ fail() {
 	failed=1
 }
 
-# expect RC LINE ARGS...: ci/campaign.sh ARGS exits RC and prints LINE.
-expect() {
-	local want_rc="$1" want_line="$2" rc=0
+expect_timeout=60
+expect_out="$log"
+# shellcheck source=harness/scripts/expect.sh
+. "$repo/harness/scripts/expect.sh"
+# expect_campaign RC LINE ARGS...: ci/campaign.sh ARGS exits RC and prints LINE.
+expect_campaign() {
+	local want_rc="$1" want_line="$2"
 	shift 2
-	timeout 60 bash "$campaign" "$@" >"$log" 2>&1 </dev/null || rc=$?
-	if [[ $rc -ne $want_rc ]] || ! grep -qxF -- "$want_line" "$log"; then
-		fail "ci/campaign.sh $* exited $rc (expected $want_rc), output:"
-		sed 's/^/    /' "$log"
-		echo "  expected the line: $want_line"
-	else
-		echo "ok: ci/campaign.sh $* -> $rc"
-	fi
+	expect "$want_rc" "$want_line" bash "$campaign" "$@"
 }
 
 # run_campaign NAME LOG ARGS...: ci/campaign.sh wire ARGS must exit 0.
@@ -66,14 +63,14 @@ ran() {
 	[[ "$e" =~ ^[0-9]+$ && $e -gt 0 ]]
 }
 
-expect 2 "ci/campaign.sh: --sync-dir, --instance and --main are for --engine afl" \
+expect_campaign 2 "ci/campaign.sh: --sync-dir, --instance and --main are for --engine afl" \
 	--sync-dir "$sync" --instance a
-expect 2 "ci/campaign.sh: --sync-dir and --instance go together" --engine afl --sync-dir "$sync"
-expect 2 "ci/campaign.sh: --sync-dir and --instance go together" --engine afl --main
-expect 2 "ci/campaign.sh: --instance takes 1 to 32 of A-Z a-z 0-9 _ - (a letter or digit first), not '-x'" \
+expect_campaign 2 "ci/campaign.sh: --sync-dir and --instance go together" --engine afl --sync-dir "$sync"
+expect_campaign 2 "ci/campaign.sh: --sync-dir and --instance go together" --engine afl --main
+expect_campaign 2 "ci/campaign.sh: --instance takes 1 to 32 of A-Z a-z 0-9 _ - (a letter or digit first), not '-x'" \
 	--engine afl --sync-dir "$sync" --instance -x
 : >"$root/file"
-expect 2 "ci/campaign.sh: --sync-dir $root/file exists and is not a directory" \
+expect_campaign 2 "ci/campaign.sh: --sync-dir $root/file exists and is not a directory" \
 	--engine afl --sync-dir "$root/file" --instance a
 
 # libFuzzer --jobs 2: fork mode with two workers.

@@ -55,7 +55,11 @@ corpus_merge() {
 			-artifact_prefix="$log_dir/merge-" "$merged" "$corpus")
 	else
 		timeout_ms="$(fuzz_options_flags "$target" | sed -n 's/^-timeout=//p' | head -n 1)"
-		cmd=("${afl_env[@]}" afl-cmin -i "$corpus" -o "$merged" -t $((${timeout_ms:-10} * 1000)) -- "$bin")
+		# afl-cmin refuses any path under /tmp unless AFL_ALLOW_TMP is set: it writes predictable
+		# names into its output folder, unsafe in a world-writable one. Ours is made by this
+		# script inside the campaign's own folder, so a checkout under /tmp may merge too.
+		cmd=("${afl_env[@]}" AFL_ALLOW_TMP=1 afl-cmin -i "$corpus" -o "$merged"
+			-t $((${timeout_ms:-10} * 1000)) -- "$bin")
 	fi
 	echo "${cmd[*]}"
 	# A session of its own, like the fuzzers: a signal now ends the caller at once, the corpus

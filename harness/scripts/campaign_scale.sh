@@ -15,7 +15,7 @@ set -m # job control: the background campaign gets its own process group
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 campaign="$repo/ci/campaign.sh"
-# Under build/: afl-cmin refuses folders under /tmp.
+# Under build/, beside the campaigns of the repository.
 root="$repo/build/test-campaigns/scale"
 rm -rf "$root"
 mkdir -p "$root/jobs" "$root/sync-campaign"

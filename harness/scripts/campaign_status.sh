@@ -128,10 +128,14 @@ fi
 
 tmux_ send-keys -t status C-c
 # tmux marks the pane dead when its terminal closes and learns the exit status when it reaps the
-# process, a moment later: wait for both.
+# process, on SIGCHLD: wait for both. Debian's tmux is built with libutempter, whose own SIGCHLD
+# handler can swallow that signal (tmux issue #311), leaving the campaign a zombie that tmux never
+# reaps; a SIGCHLD sent to the server makes it reap (the workaround tmux's author gives there).
+server_pid="$(tmux_ display-message -p '#{pid}')"
 for ((i = 0; i < 1200; i++)); do
 	status="$(tmux_ display-message -p -t status '#{pane_dead}:#{pane_dead_status}')"
 	[[ ! "$status" =~ ^1:[0-9]+$ ]] || break
+	[[ "$status" != 1:* ]] || kill -CHLD "$server_pid" 2>/dev/null || true
 	sleep 0.1
 done
 tmux_ capture-pane -p -S -200 -t status >"$tmp/final"

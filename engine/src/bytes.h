@@ -29,6 +29,22 @@ static inline void nub_put_le64(uint8_t *p, uint64_t v)
 	nub_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* A little-endian field of 1 to 8 bytes (a format's fields of any width: the fuzz mutators). */
+static inline uint64_t nub_le_n(const uint8_t *p, unsigned int width)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < width; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline void nub_put_le_n(uint8_t *p, unsigned int width, uint64_t v)
+{
+	for (unsigned int i = 0; i < width; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 /* Volatile 64-bit load/store of guest-shared memory: exactly one access each, never re-read. */
 static inline uint64_t nub_vload64(const volatile uint8_t *p)
 {

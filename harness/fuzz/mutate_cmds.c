@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "fuzz_cmds_codec.h"
 #include "mutator.h"
 
@@ -66,21 +67,6 @@ static unsigned int fields(uint8_t op, struct field f[2])
 	default: /* HALT, HLT */
 		return 0;
 	}
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned int width)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < width; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, unsigned int width, uint64_t v)
-{
-	for (unsigned int i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* A new value for a field of (role) other than a length. */
@@ -173,7 +159,7 @@ static void resize_data(struct nub_mut *m, uint8_t *data, size_t *size, size_t m
 {
 	struct field lf;
 	size_t start = pos + data_start(data + pos, &lf);
-	size_t have = get_le(data + pos + lf.at, 2);
+	size_t have = nub_le_n(data + pos + lf.at, 2);
 	size_t room = max_size - (*size - have);
 
 	if (want > UINT16_MAX)
@@ -184,7 +170,7 @@ static void resize_data(struct nub_mut *m, uint8_t *data, size_t *size, size_t m
 		nub_mut_splice(m, data, size, max_size, start + want, have - want, NULL, 0);
 	else
 		nub_mut_splice(m, data, size, max_size, start + have, 0, NULL, want - have);
-	put_le(data + pos + lf.at, 2, want);
+	nub_put_le_n(data + pos + lf.at, 2, want);
 }
 
 /* A new random command of at most (room >= 1) bytes in (out); returns its size. */
@@ -201,7 +187,8 @@ static size_t new_cmd(struct nub_mut *m, uint8_t *out, size_t room)
 	size_t len = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		if (f[i].role != R_LEN) {
-			put_le(out + f[i].at, f[i].width, field_value(m, f[i].role, 0, f[i].width));
+			nub_put_le_n(out + f[i].at, f[i].width,
+				     field_value(m, f[i].role, 0, f[i].width));
 			continue;
 		}
 		/* Mostly short: long data makes slow inputs; K_LEN moves lengths to boundaries. */
@@ -220,7 +207,7 @@ static size_t new_cmd(struct nub_mut *m, uint8_t *out, size_t room)
 		}
 		if (len > room - head)
 			len = room - head;
-		put_le(out + f[i].at, 2, len);
+		nub_put_le_n(out + f[i].at, 2, len);
 		nub_mut_fill(m, out + head, len);
 	}
 	return head + len;
@@ -248,7 +235,7 @@ static void mutate_data(struct nub_mut *m, uint8_t *data, size_t *size, size_t m
 {
 	struct field lf;
 	size_t start = pos + data_start(data + pos, &lf);
-	size_t have = get_le(data + pos + lf.at, 2);
+	size_t have = nub_le_n(data + pos + lf.at, 2);
 	size_t cap = max_size - (*size - have);
 
 	if (cap > UINT16_MAX)
@@ -261,7 +248,7 @@ static void mutate_data(struct nub_mut *m, uint8_t *data, size_t *size, size_t m
 	memcpy(tmp, data + start, have);
 	size_t len = nub_mut_bytes(m, tmp, have, cap);
 	if (nub_mut_splice(m, data, size, max_size, start, have, tmp, len))
-		put_le(data + pos + lf.at, 2, len);
+		nub_put_le_n(data + pos + lf.at, 2, len);
 	free(tmp);
 }
 
@@ -276,7 +263,7 @@ static size_t break_stream(struct nub_mut *m, uint8_t *data, size_t size, size_t
 	case 0: /* the last command's declared length past the end of the stream */
 		if (c->n && data_start(data + c->at[c->n - 1], &lf)) {
 			uint8_t *p = data + c->at[c->n - 1] + lf.at;
-			put_le(p, 2, get_le(p, 2) + 1 + nub_mut_below(m, 4096));
+			nub_put_le_n(p, 2, nub_le_n(p, 2) + 1 + nub_mut_below(m, 4096));
 			return c->at[c->n];
 		}
 		break;
@@ -370,7 +357,8 @@ size_t nub_mut_cmds(struct nub_mut *m, uint8_t *data, size_t size, size_t max_si
 		} else if (n && f[0].role != R_LEN) {
 			struct field *x = &f[nub_mut_below(m, n - (f[n - 1].role == R_LEN))];
 			uint8_t *p = data + pos + x->at;
-			put_le(p, x->width, field_value(m, x->role, get_le(p, x->width), x->width));
+			nub_put_le_n(p, x->width,
+				     field_value(m, x->role, nub_le_n(p, x->width), x->width));
 		} else {
 			insert = true; /* no such field */
 		}
@@ -379,7 +367,7 @@ size_t nub_mut_cmds(struct nub_mut *m, uint8_t *data, size_t size, size_t max_si
 			insert = true;
 		else if (kind < K_LEN)
 			resize_data(m, data, &size, max_size, pos,
-				    nub_mut_value(m, get_le(data + pos + lf.at, 2), 2));
+				    nub_mut_value(m, nub_le_n(data + pos + lf.at, 2), 2));
 		else
 			mutate_data(m, data, &size, max_size, pos);
 	} else if (kind < K_INSERT) {

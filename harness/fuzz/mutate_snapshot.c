@@ -135,21 +135,6 @@ static size_t vcpu_fields(struct vfield *f)
 /* Room for vcpu_fields: 18 + 8 * 13 + 5 + 7 + 2 + 8. */
 #define VCPU_FIELDS 144u
 
-static uint64_t get_le(const uint8_t *p, unsigned int width)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < width; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, unsigned int width, uint64_t v)
-{
-	for (unsigned int i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A LAYOUT value: on the page grid near the loader's limits, or any value. */
 static uint64_t layout_value(struct nub_mut *m, uint64_t cur)
 {
@@ -188,12 +173,12 @@ static void mutate_vcpu(struct nub_mut *m, uint8_t *b, const struct sec *s)
 	const struct vfield *x = &f[nub_mut_below(m, n)];
 	uint8_t *p = b + s->off + x->at;
 	/* Control registers and flags are bit sets the loader checks bit by bit. */
-	uint64_t v = get_le(p, x->width);
+	uint64_t v = nub_le_n(p, x->width);
 	if (nub_mut_chance(m, 1, 3))
 		v ^= 1ull << nub_mut_below(m, 8u * x->width);
 	else
 		v = nub_mut_value(m, v, x->width);
-	put_le(p, x->width, v);
+	nub_put_le_n(p, x->width, v);
 }
 
 /* FNS: an id inserted (in order, if there is room), deleted or changed, or the count changed. */
@@ -342,8 +327,8 @@ size_t nub_mut_snapshot(struct nub_mut *m, uint8_t *b, size_t size, size_t max_s
 		size_t k = nub_mut_below(m, 4);
 		unsigned int w = k < 2 ? 4 : 8;
 		uint64_t v = k == 0 ? nub_mut_below(m, 6)
-				    : nub_mut_value(m, get_le(b + e + at[k], w), w);
-		put_le(b + e + at[k], w, v);
+				    : nub_mut_value(m, nub_le_n(b + e + at[k], w), w);
+		nub_put_le_n(b + e + at[k], w, v);
 	} else if (kind < 22) { /* LAYOUT */
 		if ((s = find(&p, SNAP_LAYOUT)) && s->len >= SNAP_LAYOUT_SIZE) {
 			uint8_t *f = b + s->off + 8 * nub_mut_below(m, 6);
